@@ -1,0 +1,209 @@
+#include "core/core.hpp"
+
+#include "core/flat_tree.hpp"
+#include "core/tree_proof.hpp"
+
+namespace hypermount::core {
+
+Core::Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::SecretKey> secret_key,
+           CoreBitfield bitfield)
+    : storage_(std::move(storage)),
+      key_(key),
+      discovery_key_(crypto::discovery_key(key)),
+      secret_key_(std::move(secret_key)),
+      bitfield_(std::move(bitfield)) {}
+
+Result<std::unique_ptr<Core>> Core::create(const std::string& dir,
+                                           std::optional<crypto::KeyPair> keys) {
+  HM_TRY(store::make_dirs(dir));
+  HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, store::OpenMode::ReadWrite));
+  HM_TRY_ASSIGN(auto existing, storage.read_key());
+  if (existing) return Error::exists("{} already holds a hypercore", dir);
+  crypto::KeyPair pair = keys ? *keys : crypto::random_key_pair();
+  HM_TRY(storage.write_key(pair.public_key));
+  HM_TRY(storage.write_secret_key(pair.secret_key));
+  return std::unique_ptr<Core>(
+      new Core(std::move(storage), pair.public_key, pair.secret_key, CoreBitfield()));
+}
+
+Result<std::unique_ptr<Core>> Core::open_replica(const std::string& dir,
+                                                 const crypto::PublicKey& key) {
+  HM_TRY(store::make_dirs(dir));
+  HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, store::OpenMode::ReadWrite));
+  HM_TRY_ASSIGN(auto existing, storage.read_key());
+  if (!existing) {
+    HM_TRY(storage.write_key(key));
+    return std::unique_ptr<Core>(new Core(std::move(storage), key, {}, CoreBitfield()));
+  }
+  if (*existing != key) {
+    return Error::corrupt("{}/key holds {} but the replica is of {}", dir, to_hex(*existing),
+                          to_hex(key));
+  }
+  return open(dir, store::OpenMode::ReadWrite);
+}
+
+Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode mode) {
+  HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, mode));
+  HM_TRY_ASSIGN(auto key, storage.read_key());
+  if (!key) return Error::not_found("no hypercore in {} (no key file)", dir);
+  HM_TRY_ASSIGN(auto secret_key, storage.read_secret_key());
+  if (secret_key && crypto::public_key_of(*secret_key) != *key) {
+    return Error::corrupt("{}/secret_key does not belong to the public key in {}/key", dir, dir);
+  }
+  HM_TRY_ASSIGN(Bytes pages, storage.read_bitfield_pages());
+  std::unique_ptr<Core> core(new Core(std::move(storage), *key, std::move(secret_key),
+                                      CoreBitfield::from_pages(pages)));
+  HM_TRY(core->load_state());
+  return core;
+}
+
+// Length from the tree bits, roots from the tree file, and the roots checked against the
+// signature stored for that length (spec hypercore.md §5.7).
+Status Core::load_state() {
+  uint64_t length = local_length_from_bitfield(bitfield_);
+  auto roots = read_roots(length);
+  if (!roots && length > 0) {
+    // The reference retries once with one block less (an interrupted append).
+    --length;
+    roots = read_roots(length);
+  }
+  if (!roots) return roots.error();
+  if (length > 0) {
+    HM_TRY_ASSIGN(auto sig, storage_.read_signature(length - 1));
+    if (sig && !verify_roots(*roots, length, *sig, key_)) {
+      return Error::corrupt(
+          "{}/signatures: signature {} does not verify the roots in {}/tree (or the key)",
+          dir(), length - 1, dir());
+    }
+  }
+  roots_ = std::move(*roots);
+  length_ = length;
+  byte_length_ = 0;
+  for (const Node& root : roots_) byte_length_ += root.size;
+  return {};
+}
+
+Result<Node> Core::require_node(uint64_t index) const {
+  HM_TRY_ASSIGN(auto node, storage_.read_node(index));
+  if (!node) return Error::not_found("tree node {} is not in {}/tree", index, dir());
+  return *node;
+}
+
+Result<std::vector<Node>> Core::read_roots(uint64_t length) const {
+  std::vector<Node> roots;
+  for (uint64_t index : flat_tree::full_roots(2 * length)) {
+    auto node = require_node(index);
+    if (!node) {
+      return Error::corrupt("{}/tree: root node {} of length {} is missing", dir(), index, length);
+    }
+    roots.push_back(*node);
+  }
+  return roots;
+}
+
+Status Core::flush_bitfield() {
+  for (auto& [page, bytes] : bitfield_.take_dirty_pages()) {
+    HM_TRY(storage_.write_bitfield_page(page, bytes));
+  }
+  return {};
+}
+
+Status Core::append(const std::vector<ByteView>& blocks) {
+  if (!writable()) return Error::read_only("{} has no secret key: cannot append", dir());
+  if (storage_.read_only()) return Error::read_only("{} is opened read-only", dir());
+  if (blocks.empty()) return {};
+  std::vector<Node> roots = roots_;
+  std::vector<Node> created;
+  created.reserve(blocks.size() * 2);
+  size_t total = 0;
+  for (ByteView block : blocks) total += block.size();
+  Bytes data;
+  data.reserve(total);
+  uint64_t block_index = length_;
+  for (ByteView block : blocks) {
+    push_leaf(roots, leaf_node(block_index++, block), created);
+    data.insert(data.end(), block.begin(), block.end());
+  }
+  crypto::Signature sig = crypto::sign(signable_v8(tree_hash(roots)), *secret_key_);
+  // Data and tree first, signature next, bitfield last: the bitfield decides the length on open.
+  HM_TRY(storage_.write_data(byte_length_, data));
+  HM_TRY(storage_.write_nodes(created));
+  HM_TRY(storage_.write_signature(block_index - 1, sig));
+  for (const Node& node : created) bitfield_.set_node(node.index);
+  for (uint64_t b = length_; b < block_index; ++b) bitfield_.set_block(b, true);
+  HM_TRY(flush_bitfield());
+  roots_ = std::move(roots);
+  length_ = block_index;
+  byte_length_ += total;
+  return {};
+}
+
+Result<uint64_t> Core::block_offset(uint64_t block) const {
+  // Walk up from the leaf, adding the left sibling wherever the path comes from the right.
+  uint64_t offset = 0;
+  uint64_t node = flat_tree::leaf(block);
+  while (flat_tree::left_span(node) != 0) {
+    if (!flat_tree::is_left(node)) {
+      auto sibling = require_node(flat_tree::sibling(node));
+      if (!sibling) return sibling.error();
+      offset += sibling->size;
+    }
+    node = flat_tree::parent(node);
+  }
+  return offset;
+}
+
+Result<Bytes> Core::get(uint64_t block) const {
+  if (!has(block)) return Error::not_found("block {} of {} is not present", block, dir());
+  HM_TRY_ASSIGN(Node leaf, require_node(flat_tree::leaf(block)));
+  HM_TRY_ASSIGN(uint64_t offset, block_offset(block));
+  Bytes bytes(leaf.size);
+  HM_TRY(storage_.read_data(offset, bytes));
+  if (leaf_node(block, bytes).hash != leaf.hash) {
+    return Error::corrupt("{}/data: block {} (bytes {}..{}) does not match its hash in {}/tree",
+                          dir(), block, offset, offset + leaf.size, dir());
+  }
+  return bytes;
+}
+
+Result<SeekResult> Core::seek(uint64_t byte_offset) const {
+  if (byte_offset >= byte_length_) {
+    return Error::invalid("byte {} is past the end of {} ({} bytes)", byte_offset, dir(),
+                          byte_length_);
+  }
+  for (const Node& root : roots_) {
+    if (byte_offset >= root.size) {
+      byte_offset -= root.size;
+      continue;
+    }
+    Node node = root;
+    while (flat_tree::depth(node.index) > 0) {
+      auto left = storage_.read_node(flat_tree::left_child(node.index));
+      if (!left) return left.error();
+      if (!*left) {
+        return Error::unavailable("tree node {} of {} is not local",
+                                  flat_tree::left_child(node.index), dir());
+      }
+      if (byte_offset < (*left)->size) {
+        node = **left;
+        continue;
+      }
+      byte_offset -= (*left)->size;
+      auto right = storage_.read_node(flat_tree::right_child(node.index));
+      if (!right) return right.error();
+      if (!*right) {
+        return Error::unavailable("tree node {} of {} is not local",
+                                  flat_tree::right_child(node.index), dir());
+      }
+      node = **right;
+    }
+    return SeekResult{node.index / 2, byte_offset};
+  }
+  return Error::corrupt("{}/tree: root sizes do not add up to the byte length", dir());
+}
+
+Result<std::optional<crypto::Signature>> Core::signature(uint64_t index) const {
+  return storage_.read_signature(index);
+}
+
+}  // namespace hypermount::core

@@ -1,0 +1,213 @@
+#include "core/storage.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace hypermount::core {
+
+namespace {
+
+// Common 32-byte header: magic 05 02 57, type, version 0, u16be record size, name length, name.
+Bytes make_header(uint8_t type, uint16_t record_size, std::string_view algorithm) {
+  Bytes header(kHeaderSize, 0);
+  header[0] = 0x05;
+  header[1] = 0x02;
+  header[2] = 0x57;
+  header[3] = type;
+  put_u16be(&header[5], record_size);
+  header[7] = static_cast<uint8_t>(algorithm.size());
+  std::copy(algorithm.begin(), algorithm.end(), header.begin() + 8);
+  return header;
+}
+
+const Bytes& tree_header() {
+  static const Bytes h = make_header(2, kTreeRecordSize, "BLAKE2b");
+  return h;
+}
+const Bytes& signatures_header() {
+  static const Bytes h = make_header(1, kSignatureRecordSize, "Ed25519");
+  return h;
+}
+const Bytes& bitfield_header() {
+  static const Bytes h = make_header(0, kBitfieldPageSize, "");
+  return h;
+}
+
+bool all_zero(ByteView bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
+}
+
+}  // namespace
+
+CoreStorage::CoreStorage(std::string dir, store::OpenMode mode, store::File key,
+                         store::File secret_key, store::File tree, store::File data,
+                         store::File bitfield, store::File signatures)
+    : dir_(std::move(dir)),
+      mode_(mode),
+      key_(std::move(key)),
+      secret_key_(std::move(secret_key)),
+      tree_(std::move(tree)),
+      data_(std::move(data)),
+      bitfield_(std::move(bitfield)),
+      signatures_(std::move(signatures)) {}
+
+Result<CoreStorage> CoreStorage::open(const std::string& dir, store::OpenMode mode) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT && mode == store::OpenMode::ReadOnly) {
+      return Error::not_found("no hypercore folder at {}", dir);
+    }
+    if (errno != ENOENT) return Error::io(errno, "opening folder {}", dir);
+  } else if (!S_ISDIR(st.st_mode)) {
+    return Error::invalid("{} is not a folder", dir);
+  }
+  auto open_file = [&](const char* name) { return store::File::open(dir + "/" + name, mode); };
+  HM_TRY_ASSIGN(auto key, open_file("key"));
+  HM_TRY_ASSIGN(auto secret_key, open_file("secret_key"));
+  HM_TRY_ASSIGN(auto tree, open_file("tree"));
+  HM_TRY_ASSIGN(auto data, open_file("data"));
+  HM_TRY_ASSIGN(auto bitfield, open_file("bitfield"));
+  HM_TRY_ASSIGN(auto signatures, open_file("signatures"));
+  CoreStorage storage(dir, mode, std::move(key), std::move(secret_key), std::move(tree),
+                      std::move(data), std::move(bitfield), std::move(signatures));
+  HM_TRY(storage.check_or_write_header(storage.tree_, tree_header(), kHeaderSize));
+  HM_TRY(storage.check_or_write_header(storage.signatures_, signatures_header(), kHeaderSize));
+  // Bytes 5-6 of the bitfield header carry the page size; legacy page sizes are not supported.
+  HM_TRY(storage.check_or_write_header(storage.bitfield_, bitfield_header(), kHeaderSize));
+  return storage;
+}
+
+Status CoreStorage::check_or_write_header(store::File& file, ByteView expected,
+                                          size_t compare_bytes) {
+  if (file.exists()) {
+    Bytes found(compare_bytes);
+    HM_TRY_ASSIGN(size_t n, file.read(0, found));
+    if (n != 0 || mode_ == store::OpenMode::ReadOnly) {
+      if (n < compare_bytes) {
+        return Error::corrupt("{}: header truncated ({} of {} bytes)", file.path(), n,
+                              compare_bytes);
+      }
+      if (!std::equal(found.begin(), found.end(), expected.begin())) {
+        return Error::corrupt("{}: bad header (expected {}, found {})", file.path(),
+                              to_hex(expected.first(8)), to_hex(ByteView(found).first(8)));
+      }
+      return {};
+    }
+  }
+  if (mode_ == store::OpenMode::ReadOnly) return {};
+  return file.write(0, expected);
+}
+
+Result<std::optional<crypto::PublicKey>> CoreStorage::read_key() const {
+  if (!key_.exists()) return std::optional<crypto::PublicKey>();
+  HM_TRY_ASSIGN(uint64_t size, key_.size());
+  if (size != crypto::kPublicKeySize) {
+    return Error::corrupt("{}: expected a 32-byte public key, found {} bytes", key_.path(), size);
+  }
+  crypto::PublicKey key;
+  HM_TRY(key_.read_exact(0, key));
+  return std::optional<crypto::PublicKey>(key);
+}
+
+Result<std::optional<crypto::SecretKey>> CoreStorage::read_secret_key() const {
+  if (!secret_key_.exists()) return std::optional<crypto::SecretKey>();
+  HM_TRY_ASSIGN(uint64_t size, secret_key_.size());
+  if (size != crypto::kSecretKeySize) {
+    return Error::corrupt("{}: expected a 64-byte secret key, found {} bytes",
+                          secret_key_.path(), size);
+  }
+  crypto::SecretKey key;
+  HM_TRY(secret_key_.read_exact(0, key.bytes()));
+  return std::optional<crypto::SecretKey>(key);
+}
+
+Status CoreStorage::write_key(const crypto::PublicKey& key) { return key_.write(0, key); }
+
+Status CoreStorage::write_secret_key(const crypto::SecretKey& key) {
+  return secret_key_.write(0, key.bytes());
+}
+
+Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
+  uint8_t record[kTreeRecordSize];
+  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + index * kTreeRecordSize, record));
+  if (n == 0 || (n == kTreeRecordSize && all_zero(record))) return std::optional<Node>();
+  if (n != kTreeRecordSize) {
+    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), index, n);
+  }
+  Node node;
+  node.index = index;
+  std::copy(record, record + 32, node.hash.begin());
+  node.size = get_u64be(record + 32);
+  return std::optional<Node>(node);
+}
+
+Status CoreStorage::write_nodes(std::vector<Node> nodes) {
+  std::sort(nodes.begin(), nodes.end(),
+            [](const Node& a, const Node& b) { return a.index < b.index; });
+  Bytes run;
+  uint64_t run_start = 0;
+  auto flush = [&]() -> Status {
+    if (run.empty()) return {};
+    Status s = tree_.write(kHeaderSize + run_start * kTreeRecordSize, run);
+    run.clear();
+    return s;
+  };
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const Node& node = nodes[i];
+    if (!run.empty() && node.index != run_start + run.size() / kTreeRecordSize) HM_TRY(flush());
+    if (run.empty()) run_start = node.index;
+    run.insert(run.end(), node.hash.begin(), node.hash.end());
+    uint8_t size[8];
+    put_u64be(size, node.size);
+    run.insert(run.end(), size, size + 8);
+  }
+  return flush();
+}
+
+Result<std::optional<crypto::Signature>> CoreStorage::read_signature(uint64_t index) const {
+  crypto::Signature sig;
+  HM_TRY_ASSIGN(size_t n, signatures_.read(kHeaderSize + index * kSignatureRecordSize, sig));
+  if (n == 0 || (n == sig.size() && all_zero(sig))) return std::optional<crypto::Signature>();
+  if (n != sig.size()) {
+    return Error::corrupt("{}: signature {} is truncated ({} of 64 bytes)", signatures_.path(),
+                          index, n);
+  }
+  return std::optional<crypto::Signature>(sig);
+}
+
+Status CoreStorage::write_signature(uint64_t index, const crypto::Signature& signature) {
+  return signatures_.write(kHeaderSize + index * kSignatureRecordSize, signature);
+}
+
+Status CoreStorage::read_data(uint64_t byte_offset, std::span<uint8_t> out) const {
+  if (out.empty()) return {};
+  return data_.read_exact(byte_offset, out);
+}
+
+Status CoreStorage::write_data(uint64_t byte_offset, ByteView bytes) {
+  if (bytes.empty()) return {};
+  return data_.write(byte_offset, bytes);
+}
+
+Result<Bytes> CoreStorage::read_bitfield_pages() const {
+  HM_TRY_ASSIGN(uint64_t size, bitfield_.size());
+  if (size <= kHeaderSize) return Bytes{};
+  Bytes body(size - kHeaderSize);
+  HM_TRY(bitfield_.read_exact(kHeaderSize, body));
+  return body;
+}
+
+Status CoreStorage::write_bitfield_page(uint64_t page, ByteView bytes) {
+  return bitfield_.write(kHeaderSize + page * kBitfieldPageSize, bytes);
+}
+
+Status CoreStorage::sync() {
+  HM_TRY(data_.sync());
+  HM_TRY(tree_.sync());
+  HM_TRY(signatures_.sync());
+  return bitfield_.sync();
+}
+
+}  // namespace hypermount::core

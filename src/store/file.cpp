@@ -1,0 +1,119 @@
+#include "store/file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace hypermount::store {
+
+Status make_dirs(const std::string& path) {
+  if (path.empty()) return {};
+  for (size_t pos = 1; pos <= path.size(); ++pos) {
+    if (pos != path.size() && path[pos] != '/') continue;
+    std::string prefix = path.substr(0, pos);
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Error::io(errno, "creating folder {}", prefix);
+    }
+  }
+  return {};
+}
+
+Result<File> File::open(std::string path, OpenMode mode) {
+  int flags = mode == OpenMode::ReadOnly ? O_RDONLY : O_RDWR;
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT) return Error::io(errno, "opening {}", path);
+  return File(std::move(path), mode, fd);
+}
+
+File::File(File&& other) noexcept
+    : path_(std::move(other.path_)), mode_(other.mode_), fd_(other.fd_) {
+  other.fd_ = -1;
+}
+
+File& File::operator=(File&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(other.path_);
+    mode_ = other.mode_;
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+File::~File() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status File::create() {
+  if (mode_ == OpenMode::ReadOnly) return Error::read_only("{} is opened read-only", path_);
+  auto slash = path_.rfind('/');
+  if (slash != std::string::npos) HM_TRY(make_dirs(path_.substr(0, slash)));
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Error::io(errno, "creating {}", path_);
+  return {};
+}
+
+Result<size_t> File::read(uint64_t offset, std::span<uint8_t> out) const {
+  if (fd_ < 0) return size_t{0};
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::io(errno, "reading {} at byte {}", path_, offset + done);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return done;
+}
+
+Status File::read_exact(uint64_t offset, std::span<uint8_t> out) const {
+  auto n = read(offset, out);
+  if (!n) return n.error();
+  if (*n != out.size()) {
+    return Error::corrupt("{} is truncated: wanted {} bytes at byte {}, found {}", path_,
+                          out.size(), offset, *n);
+  }
+  return {};
+}
+
+Result<Bytes> File::read_all() const {
+  auto total = size();
+  if (!total) return total.error();
+  Bytes bytes(*total);
+  HM_TRY(read_exact(0, bytes));
+  return bytes;
+}
+
+Status File::write(uint64_t offset, ByteView bytes) {
+  if (fd_ < 0) HM_TRY(create());
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                         static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::io(errno, "writing {} at byte {}", path_, offset + done);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<uint64_t> File::size() const {
+  if (fd_ < 0) return uint64_t{0};
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return Error::io(errno, "stat of {}", path_);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status File::sync() {
+  if (fd_ >= 0 && ::fdatasync(fd_) != 0) return Error::io(errno, "syncing {}", path_);
+  return {};
+}
+
+}  // namespace hypermount::store

@@ -1,0 +1,214 @@
+// Core: files byte-identical to JS hypercore 8 (hypercore-storage.json), reopening, get and
+// seek, proofs into a sparse replica, and refusal of bad remote data.
+#include "core/core.hpp"
+
+#include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
+#include "vectors.hpp"
+
+using namespace hypermount;
+using namespace hypermount::core;
+using hypermount::test::TempDir;
+
+namespace {
+
+crypto::KeyPair vector_keys() {
+  REQUIRE(crypto::init());
+  auto seed = *array_from_hex<32>("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+  return crypto::key_pair_from_seed(seed);
+}
+
+const char* kBlocks[] = {"hello", "world", "from hypercore", "block 3", "block 4"};
+
+// The expected bytes of one storage file: full hex, or header + non-zero runs for bitfields.
+Bytes expected_file(const nlohmann::json& f) {
+  if (f.contains("hex")) return *from_hex(f["hex"].get<std::string>());
+  Bytes bytes(f["size"].get<size_t>(), 0);
+  for (const auto& run : f["nonZeroRuns"]) {
+    for (size_t i = 0; i < run[1].get<size_t>(); ++i) bytes[run[0].get<size_t>() + i] = run[2];
+  }
+  return bytes;
+}
+
+void check_files(const std::string& dir, const nlohmann::json& files) {
+  for (const auto& [name, f] : files.items()) {
+    CAPTURE(name);
+    bool exists = std::filesystem::exists(dir + "/" + name);
+    if (f.is_null()) {
+      CHECK_FALSE(exists);
+      continue;
+    }
+    REQUIRE(exists);
+    CHECK(to_hex(test::read_file_bytes(dir + "/" + name)) == to_hex(expected_file(f)));
+  }
+}
+
+std::unique_ptr<Core> writer_with(const TempDir& tmp, size_t blocks, bool batch) {
+  auto core = Core::create(tmp / "writer", vector_keys());
+  REQUIRE(core);
+  if (batch) {
+    std::vector<ByteView> views;
+    for (size_t i = 0; i < blocks; ++i) views.push_back(as_bytes(kBlocks[i]));
+    REQUIRE((*core)->append(views));
+  } else {
+    for (size_t i = 0; i < blocks; ++i) REQUIRE((*core)->append({as_bytes(kBlocks[i])}));
+  }
+  return std::move(*core);
+}
+
+}  // namespace
+
+TEST_CASE("core: appending one by one writes the reference files") {
+  auto v = test::load_vectors("hypercore-storage.json");
+  TempDir tmp;
+  auto core = writer_with(tmp, 3, false);
+  CHECK(core->length() == 3);
+  CHECK(core->byte_length() == 24);
+  check_files(tmp / "writer", v["hypercore8"]["appendEach"]["files"]);
+}
+
+TEST_CASE("core: appending a batch writes the reference files") {
+  auto v = test::load_vectors("hypercore-storage.json");
+  TempDir tmp;
+  auto core = writer_with(tmp, 3, true);
+  check_files(tmp / "writer", v["hypercore8"]["appendBatch"]["files"]);
+}
+
+TEST_CASE("core: reopening reads length, blocks and seeks without writing") {
+  TempDir tmp;
+  writer_with(tmp, 5, false).reset();
+  auto before = test::read_file_bytes(tmp / "writer/tree");
+  auto core = Core::open(tmp / "writer", store::OpenMode::ReadOnly);
+  REQUIRE(core);
+  CHECK((*core)->length() == 5);
+  CHECK((*core)->byte_length() == 38);
+  CHECK_FALSE((*core)->writable());
+  for (size_t i = 0; i < 5; ++i) {
+    auto bytes = (*core)->get(i);
+    REQUIRE(bytes);
+    CHECK(as_chars(*bytes) == kBlocks[i]);
+  }
+  CHECK((*core)->get(5).error().code() == Errc::NotFound);
+  auto s = (*core)->seek(12);  // "hello" "world" | "from hypercore": byte 12 is 'o' of "from"
+  REQUIRE(s);
+  CHECK(s->block == 2);
+  CHECK(s->offset_in_block == 2);
+  CHECK((*core)->seek(37)->block == 4);
+  CHECK_FALSE((*core)->seek(38));
+  CHECK((*core)->verify_all().value() == 5);
+  CHECK(test::read_file_bytes(tmp / "writer/tree") == before);
+}
+
+TEST_CASE("core: a v9-signed folder opens and verifies") {
+  auto v = test::load_vectors("hypercore-storage.json");
+  TempDir tmp;
+  std::filesystem::create_directory(tmp / "v9");
+  for (const auto& [name, f] : v["hypercore9"]["appendEach"]["files"].items()) {
+    if (!f.is_null()) test::write_file_bytes(tmp / "v9/" + name, expected_file(f));
+  }
+  auto core = Core::open(tmp / "v9", store::OpenMode::ReadOnly);
+  REQUIRE(core);
+  CHECK((*core)->verify_all().value() == 3);
+}
+
+TEST_CASE("core: a proof for block 1 builds the reference sparse replica") {
+  auto v = test::load_vectors("hypercore-storage.json");
+  TempDir tmp;
+  auto writer = writer_with(tmp, 3, false);
+  auto replica = Core::open_replica(tmp / "replica", writer->key());
+  REQUIRE(replica);
+  std::set<uint64_t> remote;
+  uint64_t digest = (*replica)->digest_for(1);
+  CHECK(digest == 0);
+  auto proof = writer->proof(1, digest, false, remote);
+  REQUIRE(proof);
+  REQUIRE(proof->nodes.size() == 2);
+  CHECK(proof->nodes[0].index == 0);
+  CHECK(proof->nodes[1].index == 4);
+  CHECK(proof->verified_by == 6);
+  auto block = writer->get(1);
+  REQUIRE((*replica)->put_remote(1, ByteView(*block), proof->nodes, proof->signature));
+  CHECK((*replica)->length() == 3);
+  CHECK((*replica)->byte_length() == 24);
+  CHECK((*replica)->has(1));
+  CHECK_FALSE((*replica)->has(0));
+  check_files(tmp / "replica", v["hypercore8"]["sparseReplica"]["files"]);
+
+  // The next request needs no nodes and no signature: leaf 4 is already trusted.
+  CHECK((*replica)->digest_for(2) == 1);
+  auto proof2 = writer->proof(2, 1, false, remote);
+  REQUIRE(proof2);
+  CHECK(proof2->nodes.empty());
+  CHECK_FALSE(proof2->signature);
+  REQUIRE((*replica)->put_remote(2, ByteView(*writer->get(2)), proof2->nodes, proof2->signature));
+  CHECK(as_chars(*(*replica)->get(2)) == "from hypercore");
+}
+
+TEST_CASE("core: bad remote data is refused and nothing is stored") {
+  TempDir tmp;
+  auto writer = writer_with(tmp, 5, false);
+  auto replica = std::move(*Core::open_replica(tmp / "replica", writer->key()));
+  std::set<uint64_t> remote;
+  auto proof = *writer->proof(3, 0, false, remote);
+  Bytes good = *writer->get(3);
+  auto snapshot = [&] {
+    std::vector<Bytes> files;
+    for (const char* name : {"tree", "data", "bitfield", "signatures"}) {
+      files.push_back(test::read_file_bytes(tmp / "replica/" + std::string(name)));
+    }
+    return files;
+  };
+  auto before = snapshot();
+
+  SUBCASE("wrong block bytes") {
+    Bytes bad = good;
+    bad[0] ^= 1;
+    CHECK_FALSE(replica->put_remote(3, ByteView(bad), proof.nodes, proof.signature));
+  }
+  SUBCASE("tampered proof node") {
+    auto nodes = proof.nodes;
+    nodes[0].hash[5] ^= 0x40;
+    CHECK_FALSE(replica->put_remote(3, ByteView(good), nodes, proof.signature));
+  }
+  SUBCASE("bad signature") {
+    auto sig = *proof.signature;
+    sig[10] ^= 1;
+    CHECK_FALSE(replica->put_remote(3, ByteView(good), proof.nodes, sig));
+  }
+  SUBCASE("no signature") {
+    CHECK_FALSE(replica->put_remote(3, ByteView(good), proof.nodes, std::nullopt));
+  }
+  SUBCASE("missing roots") {
+    auto nodes = proof.nodes;
+    nodes.pop_back();
+    CHECK_FALSE(replica->put_remote(3, ByteView(good), nodes, proof.signature));
+  }
+  SUBCASE("absurd indices") {
+    auto nodes = proof.nodes;
+    nodes[0].index = ~uint64_t{0};
+    CHECK_FALSE(replica->put_remote(3, ByteView(good), nodes, proof.signature));
+    CHECK_FALSE(replica->put_remote(~uint64_t{0} / 2, ByteView(good), proof.nodes, proof.signature));
+  }
+  CHECK(replica->length() == 0);
+  CHECK_FALSE(replica->has(3));
+  CHECK(snapshot() == before);
+  REQUIRE(replica->put_remote(3, ByteView(good), proof.nodes, proof.signature));
+  CHECK(replica->length() == 5);
+  CHECK(*replica->get(3) == good);
+}
+
+TEST_CASE("core: reading a corrupted data byte fails with the file named") {
+  TempDir tmp;
+  writer_with(tmp, 3, false).reset();
+  auto data = test::read_file_bytes(tmp / "writer/data");
+  data[6] ^= 0xff;
+  test::write_file_bytes(tmp / "writer/data", data);
+  auto core = std::move(*Core::open(tmp / "writer", store::OpenMode::ReadOnly));
+  CHECK(core->get(0));
+  auto bad = core->get(1);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == Errc::Corrupt);
+  CHECK(bad.error().message().find("writer/data") != std::string::npos);
+  CHECK_FALSE(core->verify_all());
+}

@@ -1,0 +1,91 @@
+// hypermount: the command-line entry point; dispatches to the command tables.
+#include "cli/command.hpp"
+#include "cli/exit_status.hpp"
+#include "crypto/keys.hpp"
+#include "util/log.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#ifndef HM_VERSION
+#define HM_VERSION "unknown"
+#endif
+
+namespace hypermount::cli {
+
+int usage_error(const Command& command) {
+  fmt::print(stderr, "usage: hypermount {} {} {}\n", command.group, command.name, command.usage);
+  return kExitUsage;
+}
+
+namespace {
+
+std::vector<std::span<const Command>> all_tables() { return {core_commands()}; }
+
+void print_help(std::FILE* out) {
+  fmt::print(out,
+             "hypermount {}: Dat2 hypercores and hyperdrives, mountable with FUSE\n\n"
+             "usage: hypermount [-d] COMMAND ...\n\n",
+             HM_VERSION);
+  for (auto table : all_tables()) {
+    for (const Command& c : table) {
+      fmt::print(out, "  hypermount {} {} {}\n      {}\n", c.group, c.name, c.usage, c.summary);
+    }
+  }
+  fmt::print(out, "\n  -d  debug logging to stderr\n  -h, --help  this text\n"
+                  "  -V, --version  print the version\n\nSee hypermount(1).\n");
+}
+
+int run(std::vector<std::string_view> args) {
+  while (!args.empty() && args.front().starts_with('-')) {
+    std::string_view flag = args.front();
+    if (flag == "-h" || flag == "--help") {
+      print_help(stdout);
+      return kExitOk;
+    }
+    if (flag == "-V" || flag == "--version") {
+      fmt::print("hypermount {}\n", HM_VERSION);
+      return kExitOk;
+    }
+    if (flag == "-d" || flag == "--debug") {
+      log::set_level(log::Level::Debug);
+    } else {
+      fmt::print(stderr, "hypermount: unknown option {}\n", flag);
+      return kExitUsage;
+    }
+    args.erase(args.begin());
+  }
+  if (args.empty()) {
+    print_help(stderr);
+    return kExitUsage;
+  }
+  for (auto table : all_tables()) {
+    for (const Command& c : table) {
+      size_t words = c.group.empty() ? 1 : 2;
+      if (args.size() < words) continue;
+      if (c.group.empty() ? args[0] != c.name : (args[0] != c.group || args[1] != c.name)) {
+        continue;
+      }
+      std::vector<std::string_view> rest(args.begin() + static_cast<long>(words), args.end());
+      return c.run(rest);
+    }
+  }
+  fmt::print(stderr, "hypermount: unknown command '{}'; see hypermount --help\n",
+             args.size() > 1 ? fmt::format("{} {}", args[0], args[1]) : std::string(args[0]));
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace hypermount::cli
+
+int main(int argc, char** argv) {
+  if (!hypermount::crypto::init()) {
+    fmt::print(stderr, "hypermount: libsodium could not be initialised\n");
+    return hypermount::cli::kExitError;
+  }
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  return hypermount::cli::run(std::move(args));
+}

@@ -1,0 +1,102 @@
+// A hypercore 8 log in a folder: create, open, append, get, seek, proofs for peers, and
+// verified insertion of remote blocks (spec hypercore.md). Loop thread only.
+#pragma once
+
+#include "core/bitfield.hpp"
+#include "core/merkle.hpp"
+#include "core/storage.hpp"
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+namespace hypermount::core {
+
+// What an uploader sends with a block: the proof nodes and, when the proof reaches a root,
+// the signature of the log length that verifies it (spec hypercore.md §6.4).
+struct Proof {
+  uint64_t block = 0;
+  std::vector<Node> nodes;
+  uint64_t verified_by = 0;  // 2 * length whose signature covers the proof, 0 if none needed
+  std::optional<crypto::Signature> signature;
+};
+
+struct SeekResult {
+  uint64_t block = 0;
+  uint64_t offset_in_block = 0;
+};
+
+class Core {
+ public:
+  // Creates a new writable core in `dir` (made if missing) with a random key pair, or the
+  // given one. Exists if the folder already holds a core.
+  static Result<std::unique_ptr<Core>> create(const std::string& dir,
+                                              std::optional<crypto::KeyPair> keys = {});
+  // Creates an empty replica of the core `key` (no secret key); opens it if it already exists
+  // with that key. Corrupt if the folder holds a different key.
+  static Result<std::unique_ptr<Core>> open_replica(const std::string& dir,
+                                                    const crypto::PublicKey& key);
+  // Opens an existing core. NotFound if there is none; Corrupt with the file named if a file
+  // does not parse or the stored roots do not match the stored signature.
+  static Result<std::unique_ptr<Core>> open(const std::string& dir, store::OpenMode mode);
+
+  const crypto::PublicKey& key() const { return key_; }
+  const crypto::DiscoveryKey& discovery_key() const { return discovery_key_; }
+  // True when the secret key is known (appending also needs the folder opened ReadWrite).
+  bool writable() const { return secret_key_.has_value(); }
+  uint64_t length() const { return length_; }
+  uint64_t byte_length() const { return byte_length_; }
+  const std::string& dir() const { return storage_.dir(); }
+  const CoreBitfield& bitfield() const { return bitfield_; }
+  bool has(uint64_t block) const { return block < length_ && bitfield_.has_block(block); }
+  uint64_t blocks_present() const { return bitfield_.count_blocks(); }
+
+  // Appends the blocks as one batch with one signature. ReadOnly without the secret key.
+  Status append(const std::vector<ByteView>& blocks);
+  // The bytes of a present block, checked against its leaf hash. NotFound if not present.
+  Result<Bytes> get(uint64_t block) const;
+  // Byte offset of a block in the data file (the sum of the sizes of the blocks before it).
+  Result<uint64_t> block_offset(uint64_t block) const;
+  // The block holding `byte_offset` of the log. Unavailable if the tree nodes on the way down
+  // are not local.
+  Result<SeekResult> seek(uint64_t byte_offset) const;
+  // The signature stored for the log of length index + 1, if any.
+  Result<std::optional<crypto::Signature>> signature(uint64_t index) const;
+
+  // The proof for `block` a peer asked for with `digest` (§6.3); `remote_nodes` remembers
+  // what that peer has across requests.
+  Result<Proof> proof(uint64_t block, uint64_t digest, bool hash_only,
+                      std::set<uint64_t>& remote_nodes) const;
+  // The digest to send when asking a peer for `block`.
+  uint64_t digest_for(uint64_t block) const;
+  // Verifies a block (or, with no value, a hash-only reply) received from a peer against its
+  // proof and the signed roots, then stores it. Nothing is stored unless it verifies.
+  Status put_remote(uint64_t block, std::optional<ByteView> value, const std::vector<Node>& nodes,
+                    const std::optional<crypto::Signature>& signature);
+
+  // Re-hashes every present block and node and checks the signature of the current roots.
+  // Returns the number of blocks verified.
+  Result<uint64_t> verify_all() const;
+  // Makes everything written so far durable.
+  Status sync() { return storage_.sync(); }
+
+ private:
+  Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::SecretKey> secret_key,
+       CoreBitfield bitfield);
+  Status load_state();
+  Status flush_bitfield();
+  Result<Node> require_node(uint64_t index) const;
+  Result<std::vector<Node>> read_roots(uint64_t length) const;
+
+  CoreStorage storage_;
+  crypto::PublicKey key_;
+  crypto::DiscoveryKey discovery_key_;
+  std::optional<crypto::SecretKey> secret_key_;
+  CoreBitfield bitfield_;
+  std::vector<Node> roots_;
+  uint64_t length_ = 0;
+  uint64_t byte_length_ = 0;
+};
+
+}  // namespace hypermount::core

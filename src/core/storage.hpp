@@ -1,0 +1,69 @@
+// The six files of a hypercore 8 folder (key, secret_key, tree, data, bitfield, signatures),
+// byte-compatible with JS random-access-file storage (spec hypercore.md §5). Loop thread only.
+#pragma once
+
+#include "core/bitfield.hpp"
+#include "core/merkle.hpp"
+#include "crypto/keys.hpp"
+#include "store/file.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hypermount::core {
+
+// Sizes of the on-disk records (spec hypercore.md §5.1).
+constexpr uint64_t kHeaderSize = 32;
+constexpr uint64_t kTreeRecordSize = 40;
+constexpr uint64_t kSignatureRecordSize = 64;
+
+class CoreStorage {
+ public:
+  // Opens the folder. ReadOnly never writes; ReadWrite writes the three headers (as the
+  // reference does on every open). An existing header that is not the expected one is Corrupt.
+  static Result<CoreStorage> open(const std::string& dir, store::OpenMode mode);
+
+  const std::string& dir() const { return dir_; }
+  bool read_only() const { return mode_ == store::OpenMode::ReadOnly; }
+
+  Result<std::optional<crypto::PublicKey>> read_key() const;
+  Result<std::optional<crypto::SecretKey>> read_secret_key() const;
+  Status write_key(const crypto::PublicKey& key);
+  Status write_secret_key(const crypto::SecretKey& key);
+
+  // A missing node (all-zero record, hole, or past the end) is nullopt.
+  Result<std::optional<Node>> read_node(uint64_t index) const;
+  // Writes the nodes, coalescing neighbours into single writes.
+  Status write_nodes(std::vector<Node> nodes);
+
+  Result<std::optional<crypto::Signature>> read_signature(uint64_t index) const;
+  Status write_signature(uint64_t index, const crypto::Signature& signature);
+
+  Status read_data(uint64_t byte_offset, std::span<uint8_t> out) const;
+  Status write_data(uint64_t byte_offset, ByteView bytes);
+  const store::File& data_file() const { return data_; }
+
+  // The bitfield file after its header: whole pages, the last one possibly short.
+  Result<Bytes> read_bitfield_pages() const;
+  Status write_bitfield_page(uint64_t page, ByteView bytes);
+
+  // fdatasync of every file written to.
+  Status sync();
+
+ private:
+  CoreStorage(std::string dir, store::OpenMode mode, store::File key, store::File secret_key,
+              store::File tree, store::File data, store::File bitfield, store::File signatures);
+  Status check_or_write_header(store::File& file, ByteView expected, size_t compare_bytes);
+
+  std::string dir_;
+  store::OpenMode mode_;
+  store::File key_;
+  store::File secret_key_;
+  store::File tree_;
+  store::File data_;
+  store::File bitfield_;
+  store::File signatures_;
+};
+
+}  // namespace hypermount::core

@@ -1,0 +1,53 @@
+// A random-access file in a store folder, byte-compatible with JS random-access-file:
+// positioned reads and writes, created on first write. Loop thread only (blocking syscalls).
+#pragma once
+
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+#include <span>
+#include <string>
+
+namespace hypermount::store {
+
+enum class OpenMode { ReadOnly, ReadWrite };
+
+class File {
+ public:
+  // Opens `path`. A missing file is not an error: it reads as empty and, in ReadWrite mode,
+  // is created (with its folder) on the first write, as random-access-file does.
+  static Result<File> open(std::string path, OpenMode mode);
+
+  File(File&& other) noexcept;
+  File& operator=(File&& other) noexcept;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File();
+
+  // Reads up to out.size() bytes at `offset`; returns how many were read (short at end of file).
+  Result<size_t> read(uint64_t offset, std::span<uint8_t> out) const;
+  // Reads exactly out.size() bytes or fails with Corrupt naming the file ("truncated").
+  Status read_exact(uint64_t offset, std::span<uint8_t> out) const;
+  Result<Bytes> read_all() const;
+  Status write(uint64_t offset, ByteView bytes);
+  Result<uint64_t> size() const;
+  Status sync();
+
+  bool exists() const { return fd_ >= 0; }
+  // The descriptor, or -1 while the file does not exist yet.
+  int fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  File(std::string path, OpenMode mode, int fd) : path_(std::move(path)), mode_(mode), fd_(fd) {}
+  Status create();
+
+  std::string path_;
+  OpenMode mode_;
+  int fd_ = -1;
+};
+
+// Creates `path` and its missing parents; Io on failure.
+Status make_dirs(const std::string& path);
+
+}  // namespace hypermount::store
