@@ -1,0 +1,78 @@
+#include "wire/frame_decoder.hpp"
+
+#include "util/varint.hpp"
+
+#include <algorithm>
+
+namespace hypermount::wire {
+
+Result<LengthPrefixedDecoder::Step> LengthPrefixedDecoder::next(ByteView input) {
+  if (error_) return *error_;
+  Step step;
+  while (step.consumed < input.size()) {
+    if (!in_payload_) {
+      uint8_t byte = input[step.consumed++];
+      if (prefix_bytes_ == kMaxVarintBytes - 1 && (byte & 0x7f) > 1) {
+        error_ = Error::protocol("incoming varint is invalid");
+        return *error_;
+      }
+      length_ |= static_cast<uint64_t>(byte & 0x7f) << (7 * prefix_bytes_);
+      ++prefix_bytes_;
+      if (length_ > max_payload_) {
+        error_ = Error::protocol("incoming message is larger than max size ({} > {})", length_,
+                                 max_payload_);
+        return *error_;
+      }
+      if (byte & 0x80) {
+        if (prefix_bytes_ == kMaxVarintBytes) {
+          error_ = Error::protocol("incoming varint is invalid");
+          return *error_;
+        }
+        continue;
+      }
+      in_payload_ = true;
+      buffer_.clear();
+      buffer_.reserve(static_cast<size_t>(length_));
+    }
+    size_t want = static_cast<size_t>(length_) - buffer_.size();
+    size_t take = std::min(want, input.size() - step.consumed);
+    buffer_.insert(buffer_.end(), input.begin() + step.consumed,
+                   input.begin() + step.consumed + take);
+    step.consumed += take;
+    if (buffer_.size() == length_) {
+      step.payload = std::move(buffer_);
+      buffer_ = Bytes();
+      in_payload_ = false;
+      length_ = 0;
+      prefix_bytes_ = 0;
+      return step;
+    }
+  }
+  return step;
+}
+
+TransportFrameDecoder::TransportFrameDecoder()
+    : units_(kMaxMessageSize + varint_size(frame_header(kMaxChannel, 15))) {}
+
+Result<std::vector<RawFrame>> TransportFrameDecoder::push(ByteView chunk) {
+  if (error_) return *error_;
+  std::vector<RawFrame> frames;
+  while (!chunk.empty()) {
+    HM_TRY_ASSIGN(LengthPrefixedDecoder::Step step, units_.next(chunk));
+    chunk = chunk.subspan(step.consumed);
+    if (!step.payload) continue;
+    if (step.payload->empty()) {
+      ++keep_alives_;
+      continue;
+    }
+    auto frame = parse_frame(*step.payload);
+    if (!frame) {
+      error_ = frame.error();
+      return *error_;
+    }
+    frames.push_back(std::move(frame).value());
+  }
+  return frames;
+}
+
+}  // namespace hypermount::wire

@@ -1,0 +1,63 @@
+// Incremental decoders for varint-length-prefixed frames: handshake messages and transport
+// frames (wire.md §2), fed arbitrary chunks. Owned by one session; use from its thread.
+#pragma once
+
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+#include "wire/frame.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace hypermount::wire {
+
+// Splits a byte stream into varint(length) || payload units. Errors are sticky: after one,
+// every call fails again.
+class LengthPrefixedDecoder {
+ public:
+  // Payloads longer than max_payload are refused as soon as the prefix says so, before any of
+  // the payload is buffered.
+  explicit LengthPrefixedDecoder(uint64_t max_payload) : max_payload_(max_payload) {}
+
+  struct Step {
+    size_t consumed = 0;           // bytes of the input used by this step
+    std::optional<Bytes> payload;  // a completed unit (possibly empty: L = 0)
+  };
+
+  // Consumes input up to the end of at most one unit. Returns with no payload when the input
+  // ran out first (all of it consumed). Error::protocol on a length beyond max_payload or an
+  // invalid varint (more than 10 bytes or beyond 64 bits).
+  Result<Step> next(ByteView input);
+
+  // True between units (nothing of a started unit buffered).
+  bool at_boundary() const { return !in_payload_ && prefix_bytes_ == 0; }
+
+ private:
+  uint64_t max_payload_;
+  uint64_t length_ = 0;
+  size_t prefix_bytes_ = 0;
+  bool in_payload_ = false;
+  Bytes buffer_;
+  std::optional<Error> error_;
+};
+
+// Decodes plaintext transport frames (after XSalsa20) from arbitrary chunks.
+class TransportFrameDecoder {
+ public:
+  TransportFrameDecoder();
+
+  // All frames completed by this chunk, in order; keep-alives are counted, not returned.
+  // Error::protocol on a huge length prefix, a garbage header or an oversized body; the stream
+  // must then be destroyed (sticky).
+  Result<std::vector<RawFrame>> push(ByteView chunk);
+
+  uint64_t keep_alives() const { return keep_alives_; }
+
+ private:
+  LengthPrefixedDecoder units_;
+  uint64_t keep_alives_ = 0;
+  std::optional<Error> error_;
+};
+
+}  // namespace hypermount::wire

@@ -1,0 +1,37 @@
+// XSalsa20 keystream of one direction of a stream after the handshake (wire.md §4), no MAC.
+// Owned by one session; use from its thread.
+#pragma once
+
+#include "util/bytes.hpp"
+
+#include <cstdint>
+#include <span>
+
+namespace hypermount::wire {
+
+constexpr size_t kTransportKeySize = 32;
+constexpr size_t kTransportNonceSize = 24;
+
+// XORs the bytes of one direction with a continuous keystream: the k-th byte ever passed
+// through apply() meets keystream byte k, whatever the chunking.
+class StreamCipher {
+ public:
+  StreamCipher(const ByteArray<kTransportKeySize>& key,
+               const ByteArray<kTransportNonceSize>& nonce);
+  ~StreamCipher();
+  StreamCipher(const StreamCipher&) = delete;
+  StreamCipher& operator=(const StreamCipher&) = delete;
+  StreamCipher(StreamCipher&&) = default;
+  StreamCipher& operator=(StreamCipher&&) = default;
+
+  // Encrypts or decrypts in place.
+  void apply(std::span<uint8_t> data);
+  uint64_t position() const { return position_; }
+
+ private:
+  ByteArray<kTransportKeySize> key_;
+  ByteArray<kTransportNonceSize> nonce_;
+  uint64_t position_ = 0;
+};
+
+}  // namespace hypermount::wire
