@@ -2,8 +2,14 @@
 
 #include "core/flat_tree.hpp"
 #include "core/tree_proof.hpp"
+#include "util/parallel.hpp"
 
 namespace hypermount::core {
+
+namespace {
+// Batches at least this large hash their leaves on every core.
+constexpr size_t kParallelHashBytes = 256 * 1024;
+}  // namespace
 
 Core::Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::SecretKey> secret_key,
            CoreBitfield bitfield)
@@ -19,6 +25,7 @@ Result<std::unique_ptr<Core>> Core::create(const std::string& dir,
   HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, store::OpenMode::ReadWrite));
   HM_TRY_ASSIGN(auto existing, storage.read_key());
   if (existing) return Error::exists("{} already holds a hypercore", dir);
+  HM_TRY(storage.write_headers());
   crypto::KeyPair pair = keys ? *keys : crypto::random_key_pair();
   HM_TRY(storage.write_key(pair.public_key));
   HM_TRY(storage.write_secret_key(pair.secret_key));
@@ -32,6 +39,7 @@ Result<std::unique_ptr<Core>> Core::open_replica(const std::string& dir,
   HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, store::OpenMode::ReadWrite));
   HM_TRY_ASSIGN(auto existing, storage.read_key());
   if (!existing) {
+    HM_TRY(storage.write_headers());
     HM_TRY(storage.write_key(key));
     return std::unique_ptr<Core>(new Core(std::move(storage), key, {}, CoreBitfield()));
   }
@@ -50,6 +58,7 @@ Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode
   if (secret_key && crypto::public_key_of(*secret_key) != *key) {
     return Error::corrupt("{}/secret_key does not belong to the public key in {}/key", dir, dir);
   }
+  if (!storage.read_only()) HM_TRY(storage.write_headers());
   HM_TRY_ASSIGN(Bytes pages, storage.read_bitfield_pages());
   std::unique_ptr<Core> core(new Core(std::move(storage), *key, std::move(secret_key),
                                       CoreBitfield::from_pages(pages)));
@@ -61,12 +70,9 @@ Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode
 // signature stored for that length (spec hypercore.md §5.7).
 Status Core::load_state() {
   uint64_t length = local_length_from_bitfield(bitfield_);
+  // The reference retries with length - 1 when a root is unreadable; we report the damage
+  // instead (our appends write the bitfield last, so a crash cannot leave that state).
   auto roots = read_roots(length);
-  if (!roots && length > 0) {
-    // The reference retries once with one block less (an interrupted append).
-    --length;
-    roots = read_roots(length);
-  }
   if (!roots) return roots.error();
   if (length > 0) {
     HM_TRY_ASSIGN(auto sig, storage_.read_signature(length - 1));
@@ -112,21 +118,24 @@ Status Core::append(const std::vector<ByteView>& blocks) {
   if (!writable()) return Error::read_only("{} has no secret key: cannot append", dir());
   if (storage_.read_only()) return Error::read_only("{} is opened read-only", dir());
   if (blocks.empty()) return {};
+  size_t total = 0;
+  for (ByteView block : blocks) total += block.size();
+  // Leaf hashing is the bulk of an append: spread a large batch over the cores.
+  std::vector<Node> leaves(blocks.size());
+  auto hash_leaf = [&](size_t i) { leaves[i] = leaf_node(length_ + i, blocks[i]); };
+  if (total >= kParallelHashBytes) {
+    parallel_for(blocks.size(), hash_leaf);
+  } else {
+    for (size_t i = 0; i < blocks.size(); ++i) hash_leaf(i);
+  }
   std::vector<Node> roots = roots_;
   std::vector<Node> created;
   created.reserve(blocks.size() * 2);
-  size_t total = 0;
-  for (ByteView block : blocks) total += block.size();
-  Bytes data;
-  data.reserve(total);
-  uint64_t block_index = length_;
-  for (ByteView block : blocks) {
-    push_leaf(roots, leaf_node(block_index++, block), created);
-    data.insert(data.end(), block.begin(), block.end());
-  }
+  for (const Node& leaf : leaves) push_leaf(roots, leaf, created);
+  uint64_t block_index = length_ + blocks.size();
   crypto::Signature sig = crypto::sign(signable_v8(tree_hash(roots)), *secret_key_);
   // Data and tree first, signature next, bitfield last: the bitfield decides the length on open.
-  HM_TRY(storage_.write_data(byte_length_, data));
+  HM_TRY(storage_.write_blocks(byte_length_, blocks));
   HM_TRY(storage_.write_nodes(created));
   HM_TRY(storage_.write_signature(block_index - 1, sig));
   for (const Node& node : created) bitfield_.set_node(node.index);

@@ -56,11 +56,10 @@ CoreStorage::CoreStorage(std::string dir, store::OpenMode mode, store::File key,
 Result<CoreStorage> CoreStorage::open(const std::string& dir, store::OpenMode mode) {
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {
-    if (errno == ENOENT && mode == store::OpenMode::ReadOnly) {
-      return Error::not_found("no hypercore folder at {}", dir);
-    }
-    if (errno != ENOENT) return Error::io(errno, "opening folder {}", dir);
-  } else if (!S_ISDIR(st.st_mode)) {
+    if (errno == ENOENT) return Error::not_found("no hypercore folder at {}", dir);
+    return Error::io(errno, "opening folder {}", dir);
+  }
+  if (!S_ISDIR(st.st_mode)) {
     return Error::invalid("{} is not a folder", dir);
   }
   auto open_file = [&](const char* name) { return store::File::open(dir + "/" + name, mode); };
@@ -72,32 +71,35 @@ Result<CoreStorage> CoreStorage::open(const std::string& dir, store::OpenMode mo
   HM_TRY_ASSIGN(auto signatures, open_file("signatures"));
   CoreStorage storage(dir, mode, std::move(key), std::move(secret_key), std::move(tree),
                       std::move(data), std::move(bitfield), std::move(signatures));
-  HM_TRY(storage.check_or_write_header(storage.tree_, tree_header(), kHeaderSize));
-  HM_TRY(storage.check_or_write_header(storage.signatures_, signatures_header(), kHeaderSize));
+  HM_TRY(storage.check_header(storage.tree_, tree_header()));
+  HM_TRY(storage.check_header(storage.signatures_, signatures_header()));
   // Bytes 5-6 of the bitfield header carry the page size; legacy page sizes are not supported.
-  HM_TRY(storage.check_or_write_header(storage.bitfield_, bitfield_header(), kHeaderSize));
+  HM_TRY(storage.check_header(storage.bitfield_, bitfield_header()));
   return storage;
 }
 
-Status CoreStorage::check_or_write_header(store::File& file, ByteView expected,
-                                          size_t compare_bytes) {
-  if (file.exists()) {
-    Bytes found(compare_bytes);
-    HM_TRY_ASSIGN(size_t n, file.read(0, found));
-    if (n != 0 || mode_ == store::OpenMode::ReadOnly) {
-      if (n < compare_bytes) {
-        return Error::corrupt("{}: header truncated ({} of {} bytes)", file.path(), n,
-                              compare_bytes);
-      }
-      if (!std::equal(found.begin(), found.end(), expected.begin())) {
-        return Error::corrupt("{}: bad header (expected {}, found {})", file.path(),
-                              to_hex(expected.first(8)), to_hex(ByteView(found).first(8)));
-      }
-      return {};
-    }
+// An absent file (or, in a writable folder, an empty one) has no header yet; anything else
+// must carry exactly the expected one.
+Status CoreStorage::check_header(const store::File& file, ByteView expected) const {
+  if (!file.exists()) return {};
+  Bytes found(expected.size());
+  HM_TRY_ASSIGN(size_t n, file.read(0, found));
+  if (n == 0 && mode_ == store::OpenMode::ReadWrite) return {};
+  if (n < expected.size()) {
+    return Error::corrupt("{}: header truncated ({} of {} bytes)", file.path(), n,
+                          expected.size());
   }
-  if (mode_ == store::OpenMode::ReadOnly) return {};
-  return file.write(0, expected);
+  if (!std::equal(found.begin(), found.end(), expected.begin())) {
+    return Error::corrupt("{}: bad header (expected {}, found {})", file.path(),
+                          to_hex(expected.first(8)), to_hex(ByteView(found).first(8)));
+  }
+  return {};
+}
+
+Status CoreStorage::write_headers() {
+  HM_TRY(tree_.write(0, tree_header()));
+  HM_TRY(signatures_.write(0, signatures_header()));
+  return bitfield_.write(0, bitfield_header());
 }
 
 Result<std::optional<crypto::PublicKey>> CoreStorage::read_key() const {
@@ -189,6 +191,10 @@ Status CoreStorage::read_data(uint64_t byte_offset, std::span<uint8_t> out) cons
 Status CoreStorage::write_data(uint64_t byte_offset, ByteView bytes) {
   if (bytes.empty()) return {};
   return data_.write(byte_offset, bytes);
+}
+
+Status CoreStorage::write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks) {
+  return data_.write_gather(byte_offset, blocks);
 }
 
 Result<Bytes> CoreStorage::read_bitfield_pages() const {

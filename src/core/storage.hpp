@@ -20,9 +20,12 @@ constexpr uint64_t kSignatureRecordSize = 64;
 
 class CoreStorage {
  public:
-  // Opens the folder. ReadOnly never writes; ReadWrite writes the three headers (as the
-  // reference does on every open). An existing header that is not the expected one is Corrupt.
+  // Opens the files of an existing folder (NotFound if it does not exist) without writing.
+  // An existing header that is not the expected one is Corrupt.
   static Result<CoreStorage> open(const std::string& dir, store::OpenMode mode);
+  // Writes the tree, signatures and bitfield headers where missing, as the reference does on
+  // every writable open. Call only once the folder is known to hold (or become) this core.
+  Status write_headers();
 
   const std::string& dir() const { return dir_; }
   bool read_only() const { return mode_ == store::OpenMode::ReadOnly; }
@@ -42,6 +45,8 @@ class CoreStorage {
 
   Status read_data(uint64_t byte_offset, std::span<uint8_t> out) const;
   Status write_data(uint64_t byte_offset, ByteView bytes);
+  // Writes consecutive blocks starting at `byte_offset` without concatenating them first.
+  Status write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks);
   const store::File& data_file() const { return data_; }
 
   // The bitfield file after its header: whole pages, the last one possibly short.
@@ -54,7 +59,7 @@ class CoreStorage {
  private:
   CoreStorage(std::string dir, store::OpenMode mode, store::File key, store::File secret_key,
               store::File tree, store::File data, store::File bitfield, store::File signatures);
-  Status check_or_write_header(store::File& file, ByteView expected, size_t compare_bytes);
+  Status check_header(const store::File& file, ByteView expected) const;
 
   std::string dir_;
   store::OpenMode mode_;

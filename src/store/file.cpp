@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace hypermount::store {
@@ -100,6 +102,39 @@ Status File::write(uint64_t offset, ByteView bytes) {
       return Error::io(errno, "writing {} at byte {}", path_, offset + done);
     }
     done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status File::write_gather(uint64_t offset, std::span<const ByteView> pieces) {
+  if (fd_ < 0) HM_TRY(create());
+  constexpr size_t kMaxIov = 64;
+  while (!pieces.empty()) {
+    iovec iov[kMaxIov];
+    size_t count = std::min(pieces.size(), kMaxIov);
+    size_t bytes = 0;
+    for (size_t i = 0; i < count; ++i) {
+      iov[i] = {const_cast<uint8_t*>(pieces[i].data()), pieces[i].size()};
+      bytes += pieces[i].size();
+    }
+    ssize_t n = ::pwritev(fd_, iov, static_cast<int>(count), static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error::io(errno, "writing {} at byte {}", path_, offset);
+    if (static_cast<size_t>(n) != bytes) {
+      // A short gather write: finish each piece's unwritten tail on its own.
+      size_t written = static_cast<size_t>(n);
+      uint64_t piece_offset = offset;
+      for (size_t i = 0; i < count; ++i) {
+        size_t done_here = std::min(written, pieces[i].size());
+        written -= done_here;
+        if (done_here < pieces[i].size()) {
+          HM_TRY(write(piece_offset + done_here, pieces[i].subspan(done_here)));
+        }
+        piece_offset += pieces[i].size();
+      }
+    }
+    offset += bytes;
+    pieces = pieces.subspan(count);
   }
   return {};
 }

@@ -30,6 +30,8 @@ class File {
   Status read_exact(uint64_t offset, std::span<uint8_t> out) const;
   Result<Bytes> read_all() const;
   Status write(uint64_t offset, ByteView bytes);
+  // Writes the pieces back to back starting at `offset` (one pwritev where possible).
+  Status write_gather(uint64_t offset, std::span<const ByteView> pieces);
   Result<uint64_t> size() const;
   Status sync();
 

@@ -1,0 +1,449 @@
+// Replicator: our node to our node over real loopback TCP on one libuv loop (full clone, sparse
+// gets, live appends, many cores per connection, peers leaving, bad data, request timeouts).
+#include "wire/replicator.hpp"
+
+#include "core/core.hpp"
+#include "crypto/keys.hpp"
+#include "temp_dir.hpp"
+#include "wire/stream_transport.hpp"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+using namespace hypermount;
+using hypermount::test::TempDir;
+
+namespace {
+
+struct Loop {
+  uv_loop_t loop{};
+  Loop() { uv_loop_init(&loop); }
+  ~Loop() {
+    // Every handle must be closed by now: run the close callbacks, then the loop must close.
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+  }
+  // Runs the loop until pred() holds or timeout_ms passes; returns pred().
+  bool run_until(std::function<bool()> pred, uint64_t timeout_ms = 10000) {
+    struct Ctx {
+      std::function<bool()> pred;
+      uint64_t deadline;
+    } ctx{std::move(pred), uv_now(&loop) + timeout_ms};
+    uv_timer_t timer;
+    uv_timer_init(&loop, &timer);
+    timer.data = &ctx;
+    uv_timer_start(
+        &timer,
+        [](uv_timer_t* t) {
+          auto* c = static_cast<Ctx*>(t->data);
+          if (c->pred() || uv_now(t->loop) >= c->deadline) uv_stop(t->loop);
+        },
+        0, 5);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    return ctx.pred();
+  }
+};
+
+Bytes block_bytes(uint64_t index, size_t size) {
+  Bytes out(size);
+  for (size_t i = 0; i < size; ++i) out[i] = static_cast<uint8_t>((index * 131 + i * 7) & 0xff);
+  return out;
+}
+
+std::unique_ptr<core::Core> make_writer(const std::string& dir, uint64_t blocks, size_t size) {
+  auto created = core::Core::create(dir);
+  REQUIRE(created.ok());
+  std::unique_ptr<core::Core> core = std::move(*created);
+  for (uint64_t i = 0; i < blocks; ++i) {
+    Bytes b = block_bytes(i, size + i % 5);
+    REQUIRE(core->append({ByteView(b)}).ok());
+  }
+  return core;
+}
+
+std::unique_ptr<core::Core> make_replica(const std::string& dir, const crypto::PublicKey& key) {
+  auto opened = core::Core::open_replica(dir, key);
+  REQUIRE(opened.ok());
+  return std::move(*opened);
+}
+
+// Listens on 127.0.0.1:0 with `server`; `client` dials it.
+struct Link {
+  std::unique_ptr<wire::TcpListener> listener;
+};
+
+Link connect(uv_loop_t* loop, wire::Replicator& client, wire::Replicator& server,
+             wire::ProtocolVersion version = wire::ProtocolVersion::V8) {
+  Link link;
+  auto address = wire::parse_host_port("127.0.0.1:0");
+  REQUIRE(address.ok());
+  auto listener = wire::TcpListener::listen(loop, *address, [&server, version](wire::StreamHandle s) {
+    auto added = server.add_stream(std::move(s), crypto::NoiseRole::Responder, version);
+    CHECK(added.ok());
+  });
+  REQUIRE(listener.ok());
+  link.listener = std::move(*listener);
+  auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", link.listener->port()));
+  REQUIRE(target.ok());
+  auto dialed = wire::dial_tcp(loop, *target, [&client](Result<wire::StreamHandle> s) {
+    REQUIRE(s.ok());
+    auto added = client.add_stream(std::move(*s), crypto::NoiseRole::Initiator,
+                                   wire::ProtocolVersion::Auto);
+    CHECK(added.ok());
+  });
+  REQUIRE(dialed.ok());
+  return link;
+}
+
+void check_blocks(const core::Core& replica, uint64_t from, uint64_t to) {
+  for (uint64_t i = from; i < to; ++i) {
+    auto got = replica.get(i);
+    REQUIRE(got.ok());
+    CHECK(*got == block_bytes(i, got->size() - 0));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("replicator: full clone ends both streams (non-live)") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 40, 1000);
+  auto replica = make_replica(dir / "r", writer->key());
+  {
+    wire::Replicator server(&loop.loop);
+    wire::Replicator client(&loop.loop);
+    REQUIRE(server.add_core(*writer, {}).ok());
+    REQUIRE(client.add_core(*replica, {}).ok());
+    REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+    Link link = connect(&loop.loop, client, server);
+    CHECK(loop.run_until([&] { return client.done(*replica) && client.stats().blocks_downloaded > 0; }));
+    CHECK(loop.run_until([&] { return client.peer_count() == 0 && server.peer_count() == 0; }));
+    CHECK(replica->length() == 40);
+    CHECK(replica->blocks_present() == 40);
+    CHECK(client.stats().blocks_downloaded == 40);
+    CHECK(server.stats().blocks_uploaded == 40);
+    CHECK(client.stats().peers_dropped == 0);
+  }
+  auto verified = replica->verify_all();
+  REQUIRE(verified.ok());
+  CHECK(*verified == 40);
+  for (uint64_t i = 0; i < 40; ++i) {
+    auto got = replica->get(i);
+    REQUIRE(got.ok());
+    CHECK(*got == block_bytes(i, 1000 + i % 5));
+  }
+}
+
+TEST_CASE("replicator: sparse gets and a range download fetch nothing else") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 100, 300);
+  auto replica = make_replica(dir / "r", writer->key());
+  wire::Replicator server(&loop.loop);
+  wire::Replicator client(&loop.loop);
+  REQUIRE(server.add_core(*writer, {}).ok());
+  REQUIRE(client.add_core(*replica, {}).ok());
+  Link link = connect(&loop.loop, client, server);
+  std::map<uint64_t, Bytes> got;
+  for (uint64_t block : {3u, 57u, 99u}) {
+    auto id = client.get(*replica, block, [&got, block](Result<Bytes> r) {
+      REQUIRE(r.ok());
+      got[block] = *r;
+    });
+    REQUIRE(id.ok());
+  }
+  // A get that is cancelled before it can be answered reports Cancelled.
+  bool cancelled = false;
+  auto doomed = client.get(*replica, 70, [&](Result<Bytes> r) {
+    CHECK(!r.ok());
+    if (!r.ok()) cancelled = r.error().code() == Errc::Cancelled;
+  });
+  REQUIRE(doomed.ok());
+  client.cancel_get(*doomed);
+  REQUIRE(client.download(*replica, 20, 23).ok());
+  CHECK(loop.run_until([&] { return got.size() == 3 && client.done(*replica) && cancelled; }));
+  for (auto& [block, bytes] : got) CHECK(bytes == block_bytes(block, 300 + block % 5));
+  check_blocks(*replica, 20, 23);
+  CHECK(replica->blocks_present() == 6);
+  CHECK(client.stats().blocks_downloaded == 6);
+  CHECK(server.stats().blocks_uploaded == 6);
+  CHECK_FALSE(replica->has(70));
+  CHECK_FALSE(replica->has(0));
+  CHECK(replica->length() == 100);
+  // A get for a block already here answers through the loop, not inline.
+  bool answered = false;
+  REQUIRE(client.get(*replica, 57, [&](Result<Bytes> r) { answered = r.ok(); }).ok());
+  CHECK_FALSE(answered);
+  CHECK(loop.run_until([&] { return answered; }));
+}
+
+TEST_CASE("replicator: live appends reach a live replica, both versions") {
+  REQUIRE(crypto::init());
+  for (auto version : {wire::ProtocolVersion::V7, wire::ProtocolVersion::V8}) {
+    CAPTURE(wire::protocol_version_name(version));
+    TempDir dir;
+    Loop loop;
+    auto writer = make_writer(dir / "w", 5, 100);
+    auto replica = make_replica(dir / "r", writer->key());
+    wire::Replicator server(&loop.loop);
+    wire::Replicator client(&loop.loop);
+    REQUIRE(server.add_core(*writer, {.upload = true, .live = true}).ok());
+    REQUIRE(client.add_core(*replica, {.upload = true, .live = true}).ok());
+    REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+    Link link = connect(&loop.loop, client, server, version);
+    CHECK(loop.run_until([&] { return replica->blocks_present() == 5; }));
+    Bytes one = block_bytes(5, 100);
+    REQUIRE(writer->append({ByteView(one)}).ok());
+    server.announce_appended(*writer, 5);
+    CHECK(loop.run_until([&] { return replica->blocks_present() == 6; }));
+    Bytes a = block_bytes(6, 10), b = block_bytes(7, 20), c = block_bytes(8, 30);
+    REQUIRE(writer->append({ByteView(a), ByteView(b), ByteView(c)}).ok());
+    server.announce_appended(*writer, 6);
+    CHECK(loop.run_until([&] { return replica->blocks_present() == 9; }));
+    CHECK(replica->length() == 9);
+    CHECK(client.peer_count() == 1);  // live: still connected
+    auto last = replica->get(8);
+    REQUIRE(last.ok());
+    CHECK(*last == c);
+  }
+}
+
+TEST_CASE("replicator: two cores over one connection, a third refused") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto x = make_writer(dir / "x", 10, 200);
+  auto y = make_writer(dir / "y", 7, 500);
+  auto z = make_writer(dir / "z", 3, 50);  // only the client knows z's key
+  auto rx = make_replica(dir / "rx", x->key());
+  auto ry = make_replica(dir / "ry", y->key());
+  auto rz = make_replica(dir / "rz", z->key());
+  wire::Replicator server(&loop.loop);
+  wire::Replicator client(&loop.loop);
+  REQUIRE(server.add_core(*x, {}).ok());
+  REQUIRE(server.add_core(*y, {}).ok());
+  REQUIRE(client.add_core(*rx, {}).ok());
+  REQUIRE(client.add_core(*ry, {}).ok());
+  REQUIRE(client.add_core(*rz, {}).ok());
+  REQUIRE(client.download(*rx, 0, std::nullopt).ok());
+  REQUIRE(client.download(*ry, 0, std::nullopt).ok());
+  Link link = connect(&loop.loop, client, server);
+  CHECK(loop.run_until([&] { return client.done(*rx) && client.done(*ry); }));
+  CHECK(rx->blocks_present() == 10);
+  CHECK(ry->blocks_present() == 7);
+  CHECK(rz->blocks_present() == 0);
+  CHECK(client.stats().peers_dropped == 0);
+  // All channels closed (the unknown one refused), so the non-live stream ends.
+  CHECK(loop.run_until([&] { return client.peer_count() == 0 && server.peer_count() == 0; }));
+}
+
+TEST_CASE("replicator: three peers, one goes away mid-download") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 300, 8000);
+  REQUIRE(writer->sync().ok());
+  std::filesystem::copy(dir / "w", dir / "c1", std::filesystem::copy_options::recursive);
+  std::filesystem::copy(dir / "w", dir / "c2", std::filesystem::copy_options::recursive);
+  auto c1 = core::Core::open(dir / "c1", store::OpenMode::ReadWrite);
+  auto c2 = core::Core::open(dir / "c2", store::OpenMode::ReadWrite);
+  REQUIRE(c1.ok());
+  REQUIRE(c2.ok());
+  auto replica = make_replica(dir / "r", writer->key());
+  auto s0 = std::make_unique<wire::Replicator>(&loop.loop);
+  auto s1 = std::make_unique<wire::Replicator>(&loop.loop);
+  auto s2 = std::make_unique<wire::Replicator>(&loop.loop);
+  REQUIRE(s0->add_core(*writer, {}).ok());
+  REQUIRE(s1->add_core(**c1, {}).ok());
+  REQUIRE(s2->add_core(**c2, {}).ok());
+  wire::Replicator client(&loop.loop);
+  REQUIRE(client.add_core(*replica, {}).ok());
+  REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+  Link l0 = connect(&loop.loop, client, *s0);
+  Link l1 = connect(&loop.loop, client, *s1);
+  Link l2 = connect(&loop.loop, client, *s2);
+  CHECK(loop.run_until([&] { return client.peer_count() == 3 && client.stats().blocks_downloaded >= 30; }));
+  uint64_t s1_uploaded = s1->stats().blocks_uploaded;
+  CHECK(s1_uploaded > 0);
+  CHECK(client.stats().blocks_downloaded < 300);
+  s1.reset();  // peer 1 goes away with requests in flight
+  l1.listener.reset();
+  CHECK(loop.run_until([&] { return client.done(*replica); }, 20000));
+  CHECK(replica->blocks_present() == 300);
+  auto verified = replica->verify_all();
+  REQUIRE(verified.ok());
+  CHECK(*verified == 300);
+  CHECK(s0->stats().blocks_uploaded + s2->stats().blocks_uploaded + s1_uploaded >= 300);
+  CHECK(loop.run_until([&] { return client.peer_count() == 0; }));
+}
+
+namespace {
+
+// A misbehaving uploader built on a bare Connection: answers Want honestly, then serves
+// Requests with tampered Data, or not at all.
+enum class EvilMode { BadHash, BadSignature, Silent };
+
+class EvilServer : public wire::ConnectionHandler {
+ public:
+  EvilServer(uv_loop_t* loop, core::Core& core, EvilMode mode) : loop_(loop), core_(core), mode_(mode) {
+    auto address = wire::parse_host_port("127.0.0.1:0");
+    REQUIRE(address.ok());
+    auto listener = wire::TcpListener::listen(loop, *address, [this](wire::StreamHandle s) {
+      wire::ConnectionOptions options;
+      options.session.role = crypto::NoiseRole::Responder;
+      options.session.version = wire::ProtocolVersion::V8;
+      options.session.static_key = crypto::random_dh_key_pair();
+      connection_ = std::make_unique<wire::Connection>(loop_, std::move(s), options, *this);
+      REQUIRE(connection_->start().ok());
+    });
+    REQUIRE(listener.ok());
+    listener_ = std::move(*listener);
+  }
+  uint16_t port() const { return listener_->port(); }
+  bool closed() const { return closed_; }
+  int requests() const { return requests_; }
+
+  void on_session_events(wire::Connection& c) override {
+    for (auto& event : c.session().take_events()) {
+      if (auto* opened = std::get_if<wire::RemoteOpened>(&event)) {
+        if (!opened->local_id) {
+          auto id = c.session().open(core_.key());
+          REQUIRE(id.ok());
+          local_id_ = *id;
+        }
+      } else if (auto* m = std::get_if<wire::ChannelMessage>(&event)) {
+        if (std::holds_alternative<wire::Want>(m->message)) {
+          REQUIRE(c.session().send(local_id_, wire::Have{0, core_.length(), std::nullopt, std::nullopt}).ok());
+        } else if (auto* r = std::get_if<wire::Request>(&m->message)) {
+          ++requests_;
+          if (mode_ == EvilMode::Silent) continue;
+          std::set<uint64_t> remote_nodes;
+          auto proof = core_.proof(r->index, r->nodes.value_or(0), false, remote_nodes);
+          REQUIRE(proof.ok());
+          wire::Data data;
+          data.index = r->index;
+          auto value = core_.get(r->index);
+          REQUIRE(value.ok());
+          data.value = *value;
+          if (mode_ == EvilMode::BadHash) (*data.value)[0] ^= 1;
+          for (auto& n : proof->nodes) {
+            data.nodes.push_back(wire::DataNode{n.index, Bytes(n.hash.begin(), n.hash.end()), n.size});
+          }
+          REQUIRE(proof->signature.has_value());
+          data.signature = Bytes(proof->signature->begin(), proof->signature->end());
+          if (mode_ == EvilMode::BadSignature) (*data.signature)[10] ^= 0x40;
+          REQUIRE(c.session().send(local_id_, data).ok());
+        }
+      }
+    }
+    auto flushed = c.flush();
+    (void)flushed;
+  }
+  void on_drained(wire::Connection&) override {}
+  void on_closed(wire::Connection&, const Error&) override { closed_ = true; }
+
+ private:
+  uv_loop_t* loop_;
+  core::Core& core_;
+  EvilMode mode_;
+  std::unique_ptr<wire::TcpListener> listener_;
+  std::unique_ptr<wire::Connection> connection_;
+  uint32_t local_id_ = 0;
+  bool closed_ = false;
+  int requests_ = 0;
+};
+
+void dial(uv_loop_t* loop, wire::Replicator& client, uint16_t port) {
+  auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", port));
+  REQUIRE(target.ok());
+  REQUIRE(wire::dial_tcp(loop, *target, [&client](Result<wire::StreamHandle> s) {
+            REQUIRE(s.ok());
+            CHECK(client.add_stream(std::move(*s), crypto::NoiseRole::Initiator,
+                                    wire::ProtocolVersion::Auto).ok());
+          }).ok());
+}
+
+}  // namespace
+
+TEST_CASE("replicator: a peer sending bad data is dropped and nothing is stored") {
+  REQUIRE(crypto::init());
+  for (EvilMode mode : {EvilMode::BadHash, EvilMode::BadSignature}) {
+    CAPTURE(static_cast<int>(mode));
+    TempDir dir;
+    Loop loop;
+    auto writer = make_writer(dir / "w", 8, 100);
+    auto replica = make_replica(dir / "r", writer->key());
+    {
+      EvilServer evil(&loop.loop, *writer, mode);
+      wire::Replicator client(&loop.loop);
+      REQUIRE(client.add_core(*replica, {}).ok());
+      REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+      dial(&loop.loop, client, evil.port());
+      CHECK(loop.run_until([&] { return evil.closed() && client.peer_count() == 0; }));
+      CHECK(evil.requests() > 0);
+      CHECK(client.stats().data_rejected == 1);
+      CHECK(client.stats().peers_dropped == 1);
+      CHECK(client.stats().blocks_downloaded == 0);
+    }
+    CHECK(replica->blocks_present() == 0);
+    CHECK(replica->length() == 0);
+    // Reopened from disk, the replica still holds nothing.
+    replica.reset();
+    auto reopened = core::Core::open(dir / "r", store::OpenMode::ReadOnly);
+    REQUIRE(reopened.ok());
+    CHECK((*reopened)->blocks_present() == 0);
+    CHECK((*reopened)->length() == 0);
+  }
+}
+
+TEST_CASE("replicator: a silent peer times out and its requests go to another peer") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 64, 100);
+  auto replica = make_replica(dir / "r", writer->key());
+  EvilServer silent(&loop.loop, *writer, EvilMode::Silent);
+  wire::Replicator server(&loop.loop);
+  REQUIRE(server.add_core(*writer, {}).ok());
+  wire::ReplicatorOptions options;
+  options.request_timeout_ms = 300;
+  wire::Replicator client(&loop.loop, options);
+  REQUIRE(client.add_core(*replica, {}).ok());
+  dial(&loop.loop, client, silent.port());
+  CHECK(loop.run_until([&] { return client.peer_count() == 1; }));
+  Link link = connect(&loop.loop, client, server);
+  CHECK(loop.run_until([&] { return client.peer_count() == 2; }));
+  REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+  CHECK(loop.run_until([&] { return client.done(*replica); }));
+  CHECK(silent.requests() > 0);
+  CHECK(silent.closed());
+  CHECK(client.stats().peers_dropped == 1);
+  CHECK(replica->blocks_present() == 64);
+}
+
+TEST_CASE("block ranges: add, merge, remove") {
+  wire::BlockRanges r;
+  r.add(5, 10);
+  r.add(10, 12);
+  r.add(0, 2);
+  CHECK(r.range_count() == 2);
+  CHECK(r.contains(11));
+  CHECK_FALSE(r.contains(12));
+  CHECK_FALSE(r.contains(3));
+  r.remove(6, 8);
+  CHECK(r.contains(5));
+  CHECK_FALSE(r.contains(6));
+  CHECK(r.contains(8));
+  CHECK(r.end() == 12);
+  r.add(1, 9);
+  CHECK(r.range_count() == 1);
+}
