@@ -27,8 +27,14 @@ run_build() {  # name, meson setup args..., then -- and the suites to run
   local setup=()
   while [ "$1" != "--" ]; do setup+=("$1"); shift; done
   shift
-  if [ ! -d "$dir" ]; then
-    meson setup "$dir" "${setup[@]}" >/dev/null || { failed=$((failed + 1)); return; }
+  if [ ! -f "$dir/build.ninja" ]; then
+    if ! meson setup --wipe "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1 &&
+       ! meson setup "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1; then
+      tail -n 20 "$dir.setup.log"
+      echo "meson setup $dir FAILED"
+      failed=$((failed + 1))
+      return
+    fi
   fi
   if ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
     tail -n 40 "$dir.compile.log"

@@ -97,6 +97,8 @@ Status CoreStorage::check_header(const store::File& file, ByteView expected) con
 }
 
 Status CoreStorage::write_headers() {
+  // The bitfield lock keeps a JS process and us from writing the same core at once.
+  HM_TRY(bitfield_.try_lock());
   HM_TRY(tree_.write(0, tree_header()));
   HM_TRY(signatures_.write(0, signatures_header()));
   return bitfield_.write(0, bitfield_header());

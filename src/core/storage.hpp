@@ -23,8 +23,9 @@ class CoreStorage {
   // Opens the files of an existing folder (NotFound if it does not exist) without writing.
   // An existing header that is not the expected one is Corrupt.
   static Result<CoreStorage> open(const std::string& dir, store::OpenMode mode);
-  // Writes the tree, signatures and bitfield headers where missing, as the reference does on
-  // every writable open. Call only once the folder is known to hold (or become) this core.
+  // Locks the bitfield file (Unavailable if another process has the core open, as JS does)
+  // and writes the tree, signatures and bitfield headers, as the reference does on every
+  // writable open. Call only once the folder is known to hold (or become) this core.
   Status write_headers();
 
   const std::string& dir() const { return dir_; }

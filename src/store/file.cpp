@@ -1,6 +1,7 @@
 #include "store/file.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -148,6 +149,17 @@ Result<uint64_t> File::size() const {
 
 Status File::sync() {
   if (fd_ >= 0 && ::fdatasync(fd_) != 0) return Error::io(errno, "syncing {}", path_);
+  return {};
+}
+
+Status File::try_lock() {
+  if (fd_ < 0) HM_TRY(create());
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return Error::unavailable("{} is locked: the core is open in another process", path_);
+    }
+    return Error::io(errno, "locking {}", path_);
+  }
   return {};
 }
 

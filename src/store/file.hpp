@@ -34,6 +34,9 @@ class File {
   Status write_gather(uint64_t offset, std::span<const ByteView> pieces);
   Result<uint64_t> size() const;
   Status sync();
+  // Takes an exclusive advisory lock (flock), as JS random-access-file does with `lock: true`;
+  // Unavailable if another process holds it. Released when the file is closed.
+  Status try_lock();
 
   bool exists() const { return fd_ >= 0; }
   // The descriptor, or -1 while the file does not exist yet.

@@ -18,7 +18,8 @@ namespace {
 const char* kFiles[] = {"tree", "bitfield", "signatures", "data", "key", "secret_key"};
 
 std::string make_template() {
-  char pattern[] = "/tmp/hm-fuzz-core-XXXXXX";
+  // tmpfs keeps the per-input file copies cheap.
+  char pattern[] = "/dev/shm/hm-fuzz-core-XXXXXX";
   std::string root = ::mkdtemp(pattern);
   crypto::init();
   auto core = core::Core::create(root + "/template");

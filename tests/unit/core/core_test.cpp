@@ -213,3 +213,14 @@ TEST_CASE("core: reading a corrupted data byte fails with the file named") {
   CHECK(bad.error().message().find("writer/data") != std::string::npos);
   CHECK_FALSE(core->verify_all());
 }
+
+TEST_CASE("core: a core open for writing is locked against a second writer") {
+  TempDir tmp;
+  auto writer = writer_with(tmp, 2, false);
+  auto second = Core::open(tmp / "writer", store::OpenMode::ReadWrite);
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code() == Errc::Unavailable);
+  CHECK(Core::open(tmp / "writer", store::OpenMode::ReadOnly));
+  writer.reset();
+  CHECK(Core::open(tmp / "writer", store::OpenMode::ReadWrite));
+}

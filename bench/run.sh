@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and prints each figure beside its reference from the same run: the
+# single-core BLAKE2b ceiling and JS hypercore 8.14.0. Not part of the test verdict.
+# usage: bash bench/run.sh [BUILD_DIR] [TOTAL_MIB]   (default: build, 256)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+total=${2:-256}
+[ -d "$build" ] || meson setup "$build" >/dev/null
+meson compile -C "$build" >/dev/null
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+echo "== append to disk ($total MiB per case, folder $dir)"
+"$build/bench/append_bench" "$dir/core" "$total"
+if [ -d tests/interop/js-p7/node_modules ]; then
+  node bench/js/append-bench.js "$total" 20 "$dir" |
+    node -e 'require("readline").createInterface({input: process.stdin}).on("line", l => {
+      const r = JSON.parse(l)
+      console.log(`${r.impl} append ${r.block_size / 1024}KiB blocks, ${r.batch} per batch: ${r.mb_per_s.toFixed(0)} MB/s`)
+    })'
+else
+  echo "JS figures skipped: tests/interop/js-p7/node_modules is missing (bash .ci/install-deps)"
+fi
