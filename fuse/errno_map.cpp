@@ -1,0 +1,27 @@
+#include "fuse/errno_map.hpp"
+
+#include <cerrno>
+
+namespace hypermount::fuse {
+
+int errno_for(const Error& error) {
+  switch (error.code()) {
+    case Errc::NotFound: return ENOENT;
+    case Errc::Exists: return EEXIST;
+    case Errc::NotDir: return ENOTDIR;
+    case Errc::IsDir: return EISDIR;
+    case Errc::NotEmpty: return ENOTEMPTY;
+    case Errc::ReadOnly: return EROFS;
+    case Errc::InvalidArgument: return EINVAL;
+    case Errc::Corrupt: return EIO;
+    case Errc::Io: return error.sys_errno() != 0 ? error.sys_errno() : EIO;
+    case Errc::Timeout: return ETIMEDOUT;
+    case Errc::Unavailable: return EIO;
+    case Errc::Cancelled: return EINTR;
+    case Errc::Unsupported: return ENOTSUP;
+    case Errc::Protocol: return EIO;
+  }
+  return EIO;
+}
+
+}  // namespace hypermount::fuse
