@@ -20,6 +20,9 @@ struct Command {
 
 // The commands of each group, listed by the file that implements them.
 std::span<const Command> core_commands();
+std::span<const Command> replication_commands();
+std::span<const Command> drive_commands();
+std::span<const Command> mount_commands();
 
 // Prints "usage: hypermount <group> <name> <usage>" to stderr and returns kExitUsage.
 int usage_error(const Command& command);

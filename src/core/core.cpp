@@ -20,7 +20,8 @@ Core::Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::Sec
       bitfield_(std::move(bitfield)) {}
 
 Result<std::unique_ptr<Core>> Core::create(const std::string& dir,
-                                           std::optional<crypto::KeyPair> keys) {
+                                           std::optional<crypto::KeyPair> keys,
+                                           bool store_secret_key) {
   HM_TRY(store::make_dirs(dir));
   HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, store::OpenMode::ReadWrite));
   HM_TRY_ASSIGN(auto existing, storage.read_key());
@@ -28,7 +29,7 @@ Result<std::unique_ptr<Core>> Core::create(const std::string& dir,
   HM_TRY(storage.write_headers());
   crypto::KeyPair pair = keys ? *keys : crypto::random_key_pair();
   HM_TRY(storage.write_key(pair.public_key));
-  HM_TRY(storage.write_secret_key(pair.secret_key));
+  if (store_secret_key) HM_TRY(storage.write_secret_key(pair.secret_key));
   return std::unique_ptr<Core>(
       new Core(std::move(storage), pair.public_key, pair.secret_key, CoreBitfield()));
 }
@@ -50,11 +51,20 @@ Result<std::unique_ptr<Core>> Core::open_replica(const std::string& dir,
   return open(dir, store::OpenMode::ReadWrite);
 }
 
-Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode mode) {
+Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode mode,
+                                         std::optional<crypto::SecretKey> given_secret_key) {
   HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, mode));
   HM_TRY_ASSIGN(auto key, storage.read_key());
   if (!key) return Error::not_found("no hypercore in {} (no key file)", dir);
-  HM_TRY_ASSIGN(auto secret_key, storage.read_secret_key());
+  std::optional<crypto::SecretKey> secret_key = std::move(given_secret_key);
+  if (secret_key) {
+    if (crypto::public_key_of(*secret_key) != *key) {
+      return Error::corrupt("the derived secret key does not belong to the public key in {}/key",
+                            dir);
+    }
+  } else {
+    HM_TRY_ASSIGN(secret_key, storage.read_secret_key());
+  }
   if (secret_key && crypto::public_key_of(*secret_key) != *key) {
     return Error::corrupt("{}/secret_key does not belong to the public key in {}/key", dir, dir);
   }

@@ -30,16 +30,21 @@ struct SeekResult {
 class Core {
  public:
   // Creates a new writable core in `dir` (made if missing) with a random key pair, or the
-  // given one. Exists if the folder already holds a core.
+  // given one. Exists if the folder already holds a core. With store_secret_key false no
+  // secret_key file is written (corestore re-derives the key from the core's name file).
   static Result<std::unique_ptr<Core>> create(const std::string& dir,
-                                              std::optional<crypto::KeyPair> keys = {});
+                                              std::optional<crypto::KeyPair> keys = {},
+                                              bool store_secret_key = true);
   // Creates an empty replica of the core `key` (no secret key); opens it if it already exists
   // with that key. Corrupt if the folder holds a different key.
   static Result<std::unique_ptr<Core>> open_replica(const std::string& dir,
                                                     const crypto::PublicKey& key);
   // Opens an existing core. NotFound if there is none; Corrupt with the file named if a file
   // does not parse or the stored roots do not match the stored signature.
-  static Result<std::unique_ptr<Core>> open(const std::string& dir, store::OpenMode mode);
+  // With `secret_key` given (a corestore-derived key) it is used instead of the secret_key
+  // file; Corrupt if it does not belong to the stored public key.
+  static Result<std::unique_ptr<Core>> open(const std::string& dir, store::OpenMode mode,
+                                            std::optional<crypto::SecretKey> secret_key = {});
 
   const crypto::PublicKey& key() const { return key_; }
   const crypto::DiscoveryKey& discovery_key() const { return discovery_key_; }

@@ -118,6 +118,9 @@ Result<std::optional<crypto::PublicKey>> CoreStorage::read_key() const {
 Result<std::optional<crypto::SecretKey>> CoreStorage::read_secret_key() const {
   if (!secret_key_.exists()) return std::optional<crypto::SecretKey>();
   HM_TRY_ASSIGN(uint64_t size, secret_key_.size());
+  // JS corestore (derived-key-storage) leaves an empty secret_key file beside cores whose key
+  // is derived from a name; like the reference, an empty file means "no secret key here".
+  if (size == 0) return std::optional<crypto::SecretKey>();
   if (size != crypto::kSecretKeySize) {
     return Error::corrupt("{}: expected a 64-byte secret key, found {} bytes",
                           secret_key_.path(), size);

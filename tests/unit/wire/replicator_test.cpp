@@ -271,12 +271,21 @@ TEST_CASE("replicator: three peers, one goes away mid-download") {
   Link l0 = connect(&loop.loop, client, *s0);
   Link l1 = connect(&loop.loop, client, *s1);
   Link l2 = connect(&loop.loop, client, *s2);
-  CHECK(loop.run_until([&] { return client.peer_count() == 3 && client.stats().blocks_downloaded >= 30; }));
-  uint64_t s1_uploaded = s1->stats().blocks_uploaded;
+  // Peer 1 goes away (its replicator destroyed, connections closed) as soon as 30 blocks are
+  // here, with requests still in flight to it. The callback runs on the client's stack only.
+  uint64_t s1_uploaded = 0;
+  uint64_t downloaded_at_kill = 0;
+  client.set_on_change([&] {
+    if (s1 && client.stats().blocks_downloaded >= 30) {
+      s1_uploaded = s1->stats().blocks_uploaded;
+      downloaded_at_kill = client.stats().blocks_downloaded;
+      s1.reset();
+      l1.listener.reset();
+    }
+  });
+  CHECK(loop.run_until([&] { return !s1; }));
   CHECK(s1_uploaded > 0);
-  CHECK(client.stats().blocks_downloaded < 300);
-  s1.reset();  // peer 1 goes away with requests in flight
-  l1.listener.reset();
+  CHECK(downloaded_at_kill < 300);
   CHECK(loop.run_until([&] { return client.done(*replica); }, 20000));
   CHECK(replica->blocks_present() == 300);
   auto verified = replica->verify_all();
@@ -415,7 +424,7 @@ TEST_CASE("replicator: a silent peer times out and its requests go to another pe
   wire::Replicator server(&loop.loop);
   REQUIRE(server.add_core(*writer, {}).ok());
   wire::ReplicatorOptions options;
-  options.request_timeout_ms = 300;
+  options.request_timeout_ms = 1000;
   wire::Replicator client(&loop.loop, options);
   REQUIRE(client.add_core(*replica, {}).ok());
   dial(&loop.loop, client, silent.port());
@@ -428,6 +437,62 @@ TEST_CASE("replicator: a silent peer times out and its requests go to another pe
   CHECK(silent.closed());
   CHECK(client.stats().peers_dropped == 1);
   CHECK(replica->blocks_present() == 64);
+}
+
+TEST_CASE("replicator: keep-alives hold an idle live connection; a silent socket times out") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 3, 10);
+  auto replica = make_replica(dir / "r", writer->key());
+  wire::ReplicatorOptions options;
+  options.connection.keep_alive_ms = 50;
+  options.connection.idle_timeout_ms = 500;
+  wire::Replicator server(&loop.loop, options);
+  wire::Replicator client(&loop.loop, options);
+  REQUIRE(server.add_core(*writer, {.upload = true, .live = true}).ok());
+  REQUIRE(client.add_core(*replica, {.upload = true, .live = true}).ok());
+  REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+  Link link = connect(&loop.loop, client, server);
+  CHECK(loop.run_until([&] { return replica->blocks_present() == 3; }));
+  // Nothing to say for 4 idle timeouts: keep-alives keep both ends from dropping.
+  CHECK_FALSE(loop.run_until([&] { return client.peer_count() == 0 || server.peer_count() == 0; },
+                             2000));
+  CHECK(client.peer_count() == 1);
+  CHECK(server.peer_count() == 1);
+  CHECK(client.stats().peers_dropped == 0);
+
+  // A TCP peer that never even starts the handshake is dropped after the idle timeout.
+  std::optional<wire::StreamHandle> mute;
+  auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", link.listener->port()));
+  REQUIRE(target.ok());
+  REQUIRE(wire::dial_tcp(&loop.loop, *target, [&](Result<wire::StreamHandle> s) {
+            REQUIRE(s.ok());
+            mute = std::move(*s);
+          }).ok());
+  CHECK(loop.run_until([&] { return server.peer_count() == 2; }));
+  CHECK(loop.run_until([&] { return server.peer_count() == 1; }, 5000));
+  CHECK(client.peer_count() == 1);
+  mute.reset();
+}
+
+TEST_CASE("replicator: a tiny write queue (backpressure) still completes a clone") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 60, 20000);
+  auto replica = make_replica(dir / "r", writer->key());
+  wire::ReplicatorOptions small;
+  small.connection.max_queued_bytes = 1024;  // every Data fills it: serve, wait, resume
+  wire::Replicator server(&loop.loop, small);
+  wire::Replicator client(&loop.loop, small);
+  REQUIRE(server.add_core(*writer, {}).ok());
+  REQUIRE(client.add_core(*replica, {}).ok());
+  REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+  Link link = connect(&loop.loop, client, server);
+  CHECK(loop.run_until([&] { return client.done(*replica) && replica->length() == 60; }));
+  CHECK(replica->blocks_present() == 60);
+  CHECK(server.stats().blocks_uploaded == 60);
 }
 
 TEST_CASE("block ranges: add, merge, remove") {

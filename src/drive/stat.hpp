@@ -1,0 +1,109 @@
+// The hyperdrive Stat message (the value of every visible trie node): fields, defaults, entry
+// kinds, extended attributes and the byte-exact codec (shared/spec/hyperdrive.md §4). Any thread.
+#pragma once
+
+#include "crypto/keys.hpp"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hypermount::drive {
+
+// File type bits of Stat.mode (§4.1); test with (mode & kModeTypeMask) == type, never with the
+// reference's (mode & type) == type, which calls every symlink a file (§4.3).
+constexpr uint32_t kModeTypeMask = 0170000;
+constexpr uint32_t kModeSocket = 0140000;
+constexpr uint32_t kModeSymlink = 0120000;
+constexpr uint32_t kModeRegular = 0100000;
+constexpr uint32_t kModeBlockDevice = 0060000;
+constexpr uint32_t kModeDirectory = 0040000;
+constexpr uint32_t kModeCharDevice = 0020000;
+constexpr uint32_t kModeFifo = 0010000;
+// Permission defaults when none (or 0) is given: files and symlinks rw-r--r--, directories
+// rwxr-xr-x (hyperdrive-schemas lib/stat.js).
+constexpr uint32_t kDefaultFileMode = 0644;
+constexpr uint32_t kDefaultDirectoryMode = 0755;
+
+// Stat.mount: what is mounted at a mount point (§4, §9).
+struct StatMount {
+  crypto::PublicKey key{};          // mounted drive's metadata key, or the mounted hypercore's
+  std::optional<uint64_t> version;  // pinned version; written only when given
+  std::optional<Bytes> hash;        // never set by hyperdrive 10
+  bool hypercore = false;           // always written: 20 00 (drive) / 20 01 (hypercore)
+
+  bool operator==(const StatMount&) const = default;
+};
+
+// One extended attribute. A removed attribute stays as an entry without value (§4.2).
+struct Xattr {
+  std::string name;
+  std::optional<Bytes> value;
+
+  bool operator==(const Xattr&) const = default;
+};
+
+enum class EntryKind {
+  File,
+  Directory,
+  Symlink,
+  DriveMount,  // a directory Stat with a mount that is not a hypercore
+  CoreMount,   // a file Stat with mount.hypercore
+  Other,       // socket, device, fifo: never written by hyperdrive, reported as found
+};
+
+struct Stat {
+  uint32_t mode = 0;  // type bits | permissions
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;         // bytes
+  uint64_t blocks = 0;       // content-core blocks, not 512-byte units (§4.1)
+  uint64_t offset = 0;       // first content block index
+  uint64_t byte_offset = 0;  // byte position of that block in the content core
+  uint64_t mtime_ms = 0;     // milliseconds since the epoch
+  uint64_t ctime_ms = 0;
+  // The symlink target, verbatim. An empty linkname decodes as "no link", as in the reference.
+  std::optional<std::string> linkname;
+  std::optional<StatMount> mount;
+  // In encoding order; see xattr helpers below.
+  std::vector<Xattr> metadata;
+
+  bool operator==(const Stat&) const = default;
+
+  // Stat.file / Stat.directory / Stat.symlink of the reference: `permissions` 0 means the
+  // default; the type bits are OR-ed onto whatever is given. Times are both set to `now_ms`.
+  static Stat file(uint64_t now_ms, uint32_t permissions = 0);
+  static Stat directory(uint64_t now_ms, uint32_t permissions = 0);
+  static Stat symlink(std::string target, uint64_t now_ms, uint32_t permissions = 0);
+
+  uint32_t type() const { return mode & kModeTypeMask; }
+  bool is_file() const { return type() == kModeRegular; }
+  bool is_directory() const { return type() == kModeDirectory; }
+  bool is_symlink() const { return type() == kModeSymlink; }
+  EntryKind kind() const;
+
+  // The value of attribute `name`; nullopt if absent or removed.
+  std::optional<Bytes> xattr(std::string_view name) const;
+  // Names of the attributes that have a value, in stored order.
+  std::vector<std::string> xattr_names() const;
+  // Sets `name`, keeping an existing entry in place and appending a new one (setMetadata).
+  void set_xattr(std::string_view name, Bytes value);
+  // Leaves `name` as an entry without value, as removeMetadata does; false if it was absent.
+  bool remove_xattr(std::string_view name);
+};
+
+// The reference's bytes for `stat`: fields 1-9 always, linkname if set, mount if set, one
+// metadata entry per attribute (value omitted for removed ones) in JS object key order
+// (array-index names ascending first, then the rest in stored order).
+Bytes encode_stat(const Stat& stat);
+
+// Parses a Stat. Corrupt (never a crash) for anything the reference cannot decode: bad
+// protobuf, missing mode, a mount without a 32-byte key. Unknown fields are skipped; a
+// repeated attribute name keeps its first position and its last value, like the JS decoder.
+Result<Stat> decode_stat(ByteView bytes);
+
+}  // namespace hypermount::drive

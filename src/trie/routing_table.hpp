@@ -1,0 +1,56 @@
+// The routing table carried by every hypertrie node and its compressed `trieBuffer` form
+// (spec hypertrie.md §5). Plain value type; any thread.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+namespace hypermount::trie {
+
+// One bucket: slots[s] is a seq (0 = empty); slot s stands for digit s mod 5 (§5.1).
+struct Bucket {
+  uint64_t index = 0;
+  std::vector<uint64_t> slots;
+
+  uint64_t slot(uint64_t s) const { return s < slots.size() ? slots[s] : 0; }
+};
+
+// Buckets kept sorted by index; absent buckets are empty. Sparse because a peer's node may name
+// any bucket index.
+class RoutingTable {
+ public:
+  // The bucket at digit index i, or nullptr when it is empty.
+  const Bucket* bucket(uint64_t i) const;
+  // Slot s of bucket i, 0 when empty.
+  uint64_t slot(uint64_t i, uint64_t s) const;
+  const std::vector<Bucket>& buckets() const { return buckets_; }
+  bool empty() const { return buckets_.empty(); }
+  // The encoded trieLength: the JS array length (highest bucket index + 1, or the decoded
+  // length when that is larger).
+  uint64_t length() const { return length_; }
+
+  // "Add pointer (i, d, seq)" of §8: d is reduced modulo 5 and moved up by 5 past occupied
+  // slots; nothing happens when seq is already in the bucket. Slots that the reference cannot
+  // encode (>= 31, i.e. six collision siblings) are dropped.
+  void push(uint64_t i, uint64_t digit, uint64_t seq);
+
+  // The trieBuffer bytes, exactly as hypertrie 4 writes them (§5.2).
+  Bytes encode() const;
+  // Parses a trieBuffer. Corrupt on a truncated varint or a bucket that names no slot's seq.
+  static Result<RoutingTable> decode(ByteView bytes);
+
+  bool operator==(const RoutingTable&) const = default;
+
+ private:
+  Bucket& bucket_for_write(uint64_t i);
+
+  std::vector<Bucket> buckets_;
+  uint64_t length_ = 0;
+};
+
+bool operator==(const Bucket& a, const Bucket& b);
+
+}  // namespace hypermount::trie

@@ -1,0 +1,71 @@
+// Per-peer, per-channel and per-core state of the Replicator, shared by its source files
+// (replicator.cpp, replicator_transfer.cpp). Internal to src/wire; loop thread only.
+#pragma once
+
+#include "wire/replicator.hpp"
+
+#include <string>
+
+namespace hypermount::wire::detail {
+
+// wire.md §7.1: Want regions are 1 MiB (in blocks) aligned.
+constexpr uint64_t kWantRegion = 1048576;
+// wire.md §7.2: Wants whose start or length are not multiples of this are ignored.
+constexpr uint64_t kWantAlign = 8192;
+// Block indices from peers above this are rejected (the reference uses doubles, < 2^53).
+constexpr uint64_t kMaxBlockIndex = uint64_t{1} << 53;
+// Decoded Have bitfields are capped (16 Mi blocks per message).
+constexpr size_t kMaxHaveBitfieldBytes = size_t{2} << 20;
+// Requests a peer may queue with us before it is treated as abusive.
+constexpr size_t kMaxQueuedRequests = 4096;
+
+// Keys in logs: a short hex prefix of the discovery key (style.md §7).
+inline std::string short_key(const crypto::DiscoveryKey& key) {
+  return to_hex(ByteView(key.data(), 4));
+}
+
+}  // namespace hypermount::wire::detail
+
+namespace hypermount::wire {
+
+struct Replicator::TimerBox {
+  uv_timer_t timer;
+  Replicator* owner = nullptr;
+};
+
+struct Replicator::Channel {
+  CoreState* core = nullptr;
+  crypto::DiscoveryKey discovery_key{};
+  std::optional<uint32_t> local_id;
+  bool remote_opened = false;
+  bool started = false;
+  bool downloading = false;
+  bool remote_uploading = true;
+  bool remote_downloading = true;
+  bool remote_want = false;
+  BlockRanges remote;
+  std::set<uint64_t> remote_nodes;  // what the remote is known to have (hypercore.md §6.4)
+  std::set<uint64_t> want_regions;  // Want regions sent (index = start / kWantRegion)
+  size_t inflight = 0;
+  std::deque<Request> requests;  // waiting to be served (write queue full)
+};
+
+struct Replicator::Peer {
+  PeerId id = 0;
+  std::unique_ptr<Connection> connection;
+  std::map<crypto::DiscoveryKey, Channel> channels;
+  bool closed = false;
+  bool dropped = false;  // closed by drop_peer, which logged the reason
+};
+
+struct Replicator::CoreState {
+  core::Core* core = nullptr;
+  CoreOptions options;
+  bool default_downloading = false;  // replicas download by default, writers do not
+  bool heard_have = false;
+  std::vector<Selection> selections;
+  std::map<uint64_t, Inflight> inflight;
+  std::map<uint64_t, int> get_blocks;  // block -> number of pending gets
+};
+
+}  // namespace hypermount::wire

@@ -1,0 +1,441 @@
+// The replicator: channels, Want/Have and connection events (wire.md §5, §7.1-§7.2, §7.5);
+// requests and data are in replicator_transfer.cpp.
+#include "wire/replicator.hpp"
+
+#include "core/bitfield_rle.hpp"
+#include "util/log.hpp"
+#include "wire/detail/replicator_state.hpp"
+
+#include <algorithm>
+
+namespace hypermount::wire {
+
+using namespace detail;
+
+// ---- setup --------------------------------------------------------------------------------
+
+Replicator::Replicator(uv_loop_t* loop, ReplicatorOptions options)
+    : loop_(loop), options_(std::move(options)), static_key_(crypto::random_dh_key_pair()) {
+  post_timer_ = new TimerBox();
+  uv_timer_init(loop_, &post_timer_->timer);
+  post_timer_->timer.data = post_timer_;
+  post_timer_->owner = this;
+  tick_timer_ = new TimerBox();
+  uv_timer_init(loop_, &tick_timer_->timer);
+  tick_timer_->timer.data = tick_timer_;
+  tick_timer_->owner = this;
+  uint64_t interval = std::max<uint64_t>(10, options_.request_timeout_ms / 4);
+  uv_timer_start(&tick_timer_->timer, &Replicator::on_tick_timer, interval, interval);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&tick_timer_->timer));
+}
+
+Replicator::~Replicator() {
+  for (TimerBox* box : {post_timer_, tick_timer_}) {
+    box->owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&box->timer),
+             [](uv_handle_t* h) { delete static_cast<TimerBox*>(h->data); });
+  }
+  // Connection destructors close their handles without calling back.
+  peers_.clear();
+  retired_.clear();
+}
+
+Status Replicator::add_core(core::Core& core, CoreOptions options) {
+  if (find_core(core.discovery_key()) != nullptr) {
+    return Error::exists("core {} is already replicated", short_key(core.discovery_key()));
+  }
+  auto state = std::make_unique<CoreState>();
+  state->core = &core;
+  state->options = options;
+  state->default_downloading = !core.writable();
+  CoreState& added = *state;
+  cores_.push_back(std::move(state));
+  for (auto& [id, peer] : peers_) {
+    open_channel(*peer, added);
+    auto flushed = peer->connection->flush();
+    (void)flushed;
+  }
+  return {};
+}
+
+Result<Replicator::PeerId> Replicator::add_stream(StreamHandle stream, crypto::NoiseRole role,
+                                                  ProtocolVersion version) {
+  ConnectionOptions connection_options = options_.connection;
+  connection_options.session.role = role;
+  connection_options.session.version = version;
+  if (version != ProtocolVersion::Auto) connection_options.session.responder_version = version;
+  connection_options.session.static_key = static_key_;
+  auto peer = std::make_unique<Peer>();
+  peer->id = next_peer_id_++;
+  peer->connection =
+      std::make_unique<Connection>(loop_, std::move(stream), connection_options, *this);
+  Peer& added = *peer;
+  peers_.emplace(added.id, std::move(peer));
+  // Opens are queued by the session until the handshake is done.
+  for (auto& core : cores_) open_channel(added, *core);
+  auto started = added.connection->start();
+  if (!started) {
+    Error error = started.error();
+    peers_.erase(added.id);
+    return error;
+  }
+  log::debug("wire", "peer {} added ({}, {})", added.id,
+             role == crypto::NoiseRole::Initiator ? "initiator" : "responder",
+             protocol_version_name(version));
+  changed();
+  return added.id;
+}
+
+Replicator::CoreState* Replicator::find_core(const core::Core& core) const {
+  for (const auto& state : cores_) {
+    if (state->core == &core) return state.get();
+  }
+  return nullptr;
+}
+
+Replicator::CoreState* Replicator::find_core(const crypto::DiscoveryKey& discovery_key) const {
+  for (const auto& state : cores_) {
+    if (state->core->discovery_key() == discovery_key) return state.get();
+  }
+  return nullptr;
+}
+
+Replicator::Peer* Replicator::find_peer(const Connection& connection) const {
+  for (const auto& [id, peer] : peers_) {
+    if (peer->connection.get() == &connection) return peer.get();
+  }
+  return nullptr;
+}
+
+// ---- public download API ------------------------------------------------------------------
+
+Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback callback) {
+  CoreState* state = find_core(core);
+  if (state == nullptr) return Error::not_found("get: core is not replicated");
+  uint64_t id = next_get_id_++;
+  if (core.has(block)) {
+    post([&core, block, cb = std::move(callback)]() { cb(core.get(block)); });
+    return id;
+  }
+  gets_.emplace(id, PendingGet{state, block, std::move(callback)});
+  state->get_blocks[block]++;
+  want_regions(*state, block, block + 1);
+  post([this]() { pump_all(); });
+  return id;
+}
+
+void Replicator::cancel_get(uint64_t get_id) {
+  auto it = gets_.find(get_id);
+  if (it == gets_.end()) return;
+  PendingGet get = std::move(it->second);
+  gets_.erase(it);
+  auto count = get.core->get_blocks.find(get.block);
+  if (count != get.core->get_blocks.end() && --count->second <= 0) {
+    get.core->get_blocks.erase(count);
+  }
+  post([cb = std::move(get.callback)]() { cb(Error(Errc::Cancelled, "get cancelled")); });
+}
+
+Status Replicator::download(core::Core& core, uint64_t start, std::optional<uint64_t> end) {
+  CoreState* state = find_core(core);
+  if (state == nullptr) return Error::not_found("download: core is not replicated");
+  if (end && *end < start) return Error::invalid("download range {}-{} is empty", start, *end);
+  state->selections.push_back(Selection{start, end, start});
+  want_regions(*state, start, end.value_or(start + 1));
+  post([this]() { pump_all(); });
+  return {};
+}
+
+bool Replicator::done(const core::Core& core) const {
+  CoreState* state = find_core(core);
+  if (state == nullptr) return false;
+  if (!state->get_blocks.empty()) return false;
+  uint64_t length = known_length(*state);
+  for (Selection& selection : state->selections) {
+    if (!selection.end && !state->heard_have) return false;
+    uint64_t end = selection.end.value_or(length);
+    while (selection.next < end && core.has(selection.next)) ++selection.next;
+    if (selection.next < end) return false;
+  }
+  return true;
+}
+
+void Replicator::announce_appended(core::Core& core, uint64_t old_length) {
+  CoreState* state = find_core(core);
+  if (state == nullptr || core.length() <= old_length) return;
+  uint64_t added = core.length() - old_length;
+  for (auto& [id, peer] : peers_) {
+    auto it = peer->channels.find(core.discovery_key());
+    if (it == peer->channels.end() || !it->second.remote_want || !it->second.local_id) continue;
+    Have have{old_length, std::nullopt, std::nullopt, std::nullopt};
+    if (added > 1) have.length = added;
+    send(*peer, *it->second.local_id, have);
+  }
+}
+
+void Replicator::close_all() {
+  std::vector<Peer*> all;
+  for (auto& [id, peer] : peers_) all.push_back(peer.get());
+  for (Peer* peer : all) peer->connection->close(Error(Errc::Cancelled, "replicator closed"));
+}
+
+// ---- connection events --------------------------------------------------------------------
+
+void Replicator::on_session_events(Connection& connection) {
+  Peer* peer = find_peer(connection);
+  if (peer == nullptr) return;
+  for (SessionEvent& event : connection.session().take_events()) {
+    if (peer->closed) return;
+    if (auto* done_event = std::get_if<HandshakeCompleted>(&event)) {
+      log::debug("wire", "peer {}: handshake done ({})", peer->id,
+                 protocol_version_name(done_event->version));
+    } else if (auto* opened = std::get_if<RemoteOpened>(&event)) {
+      CoreState* state = find_core(opened->discovery_key);
+      if (state == nullptr) {
+        log::debug("wire", "peer {}: refusing unknown feed {}", peer->id,
+                   short_key(opened->discovery_key));
+        auto refused = connection.session().close_discovery_key(opened->discovery_key);
+        (void)refused;
+        continue;
+      }
+      Channel& channel = peer->channels[opened->discovery_key];
+      channel.core = state;
+      channel.discovery_key = opened->discovery_key;
+      channel.remote_opened = true;
+      if (!channel.local_id) {
+        open_channel(*peer, *state);
+      } else {
+        start_channel(*peer, channel);
+      }
+    } else if (auto* message = std::get_if<ChannelMessage>(&event)) {
+      if (!message->discovery_key) continue;  // stream-level Options/Extension: none used
+      auto it = peer->channels.find(*message->discovery_key);
+      if (it == peer->channels.end() || !it->second.started) continue;
+      handle_message(*peer, it->second, message->message);
+    } else if (auto* closed = std::get_if<ChannelClosed>(&event)) {
+      on_channel_closed(*peer, closed->discovery_key);
+    }
+  }
+  if (peer->closed) return;
+  auto flushed = connection.flush();
+  (void)flushed;
+  pump_all();
+  changed();
+}
+
+void Replicator::on_drained(Connection& connection) {
+  Peer* peer = find_peer(connection);
+  if (peer == nullptr) return;
+  serve_requests(*peer);
+  pump_all();
+}
+
+void Replicator::on_closed(Connection& connection, const Error& reason) {
+  Peer* peer = find_peer(connection);
+  if (peer == nullptr) return;
+  peer->closed = true;
+  if (peer->dropped || reason.code() == Errc::Unavailable || reason.code() == Errc::Cancelled) {
+    log::debug("wire", "peer {} closed: {}", peer->id, reason.to_string());
+  } else {
+    log::warn("wire", "peer {} closed: {}", peer->id, reason.to_string());
+  }
+  release_requests(*peer);
+  auto it = peers_.find(peer->id);
+  retired_.push_back(std::move(it->second));
+  peers_.erase(it);
+  post([this]() {
+    retired_.clear();
+    pump_all();
+    changed();
+  });
+}
+
+// ---- channels -----------------------------------------------------------------------------
+
+void Replicator::open_channel(Peer& peer, CoreState& state) {
+  const crypto::DiscoveryKey& dk = state.core->discovery_key();
+  auto id = peer.connection->session().open(state.core->key());
+  if (!id) {
+    log::warn("wire", "peer {}: cannot open {}: {}", peer.id, short_key(dk),
+              id.error().to_string());
+    peer.channels.erase(dk);
+    return;
+  }
+  Channel& channel = peer.channels[dk];
+  channel.core = &state;
+  channel.discovery_key = dk;
+  channel.local_id = *id;
+  if (channel.remote_opened) start_channel(peer, channel);
+}
+
+void Replicator::start_channel(Peer& peer, Channel& channel) {
+  if (channel.started || !channel.local_id) return;
+  channel.started = true;
+  CoreState& state = *channel.core;
+  channel.downloading = state.default_downloading;
+  // wire.md §7.1: Status only when one of the flags is false; Want only when downloading.
+  if (!state.options.upload || !channel.downloading) {
+    send(peer, *channel.local_id, StatusMessage{state.options.upload, channel.downloading});
+  }
+  if (channel.downloading) {
+    // Always region 0 (it also tells us the remote's length), then what is selected.
+    want_regions_on(peer, channel, 0, 1);
+    for (const Selection& selection : state.selections) {
+      want_regions_on(peer, channel, selection.start,
+                      selection.end.value_or(selection.start + 1));
+    }
+    for (const auto& [block, count] : state.get_blocks) want_regions_on(peer, channel, block, block + 1);
+  }
+  log::debug("wire", "peer {}: channel {} started", peer.id, short_key(channel.discovery_key));
+}
+
+void Replicator::handle_message(Peer& peer, Channel& channel, Message& message) {
+  CoreState& state = *channel.core;
+  if (auto* have = std::get_if<Have>(&message)) {
+    on_have(peer, channel, *have);
+  } else if (auto* unhave = std::get_if<Unhave>(&message)) {
+    uint64_t length = unhave->length_or_default();
+    if (unhave->start < kMaxBlockIndex && length < kMaxBlockIndex) {
+      channel.remote.remove(unhave->start, unhave->start + length);
+    }
+  } else if (auto* want = std::get_if<Want>(&message)) {
+    on_want(peer, channel, *want);
+  } else if (auto* request = std::get_if<Request>(&message)) {
+    if (!state.options.upload) return;
+    if (channel.requests.size() >= kMaxQueuedRequests) {
+      drop_peer(peer, Error::protocol("more than {} requests queued", kMaxQueuedRequests));
+      return;
+    }
+    channel.requests.push_back(*request);
+    serve_requests(peer);
+  } else if (auto* cancel = std::get_if<Cancel>(&message)) {
+    auto& queue = channel.requests;
+    queue.erase(std::remove_if(queue.begin(), queue.end(),
+                               [&](const Request& r) { return r.index == cancel->index; }),
+                queue.end());
+  } else if (auto* data = std::get_if<Data>(&message)) {
+    on_data(peer, channel, *data);
+  } else if (auto* status = std::get_if<StatusMessage>(&message)) {
+    on_remote_status(peer, channel, *status);
+  }
+  // Options, Unwant, Extension: nothing to do (no feed extensions, acks not requested).
+}
+
+void Replicator::on_want(Peer& peer, Channel& channel, const Want& want) {
+  CoreState& state = *channel.core;
+  if (!state.options.upload) return;
+  uint64_t length = want.length.value_or(0);
+  if (want.start % kWantAlign != 0 || length % kWantAlign != 0) return;
+  const core::Core& core = *state.core;
+  if (!channel.remote_want && core.length() > 0 && core.has(core.length() - 1)) {
+    send(peer, *channel.local_id, Have{core.length() - 1, std::nullopt, std::nullopt, std::nullopt});
+  }
+  channel.remote_want = true;
+  Bytes bits = core.bitfield().data_bits(want.start, length);
+  send(peer, *channel.local_id, Have{want.start, length, core::rle_encode(bits), std::nullopt});
+}
+
+void Replicator::on_have(Peer& peer, Channel& channel, const Have& have) {
+  if (have.start >= kMaxBlockIndex) {
+    drop_peer(peer, Error::protocol("Have for block {} is out of range", have.start));
+    return;
+  }
+  if (have.bitfield) {
+    auto bits = core::rle_decode(*have.bitfield, kMaxHaveBitfieldBytes);
+    if (!bits) {
+      drop_peer(peer, Error::protocol("bad Have bitfield: {}", bits.error().to_string()));
+      return;
+    }
+    uint64_t run_start = 0;
+    bool in_run = false;
+    uint64_t total = uint64_t{bits->size()} * 8;
+    for (uint64_t i = 0; i <= total; ++i) {
+      bool set = i < total && (((*bits)[i / 8] >> (7 - i % 8)) & 1) != 0;
+      if (set && !in_run) {
+        run_start = i;
+        in_run = true;
+      } else if (!set && in_run) {
+        channel.remote.add(have.start + run_start, have.start + i);
+        in_run = false;
+      }
+    }
+  } else {
+    uint64_t length = have.length_or_default();
+    if (length == 0) length = 1;
+    if (length >= kMaxBlockIndex) {
+      drop_peer(peer, Error::protocol("Have length {} is out of range", length));
+      return;
+    }
+    channel.remote.add(have.start, have.start + length);
+  }
+  channel.core->heard_have = true;
+  check_done(*channel.core);
+}
+
+void Replicator::on_remote_status(Peer& peer, Channel& channel, const StatusMessage& status) {
+  channel.remote_uploading = status.uploading.value_or(false);
+  channel.remote_downloading = status.downloading.value_or(false);
+  if (!channel.remote_uploading) release_requests(peer, channel.core);
+  maybe_end_channel(peer, channel);
+}
+
+void Replicator::on_channel_closed(Peer& peer, const crypto::DiscoveryKey& discovery_key) {
+  auto it = peer.channels.find(discovery_key);
+  if (it == peer.channels.end()) return;
+  // As hypercore-protocol 8 does, answer a Close for a channel still open here with Close{}.
+  if (it->second.local_id && it->second.started) send(peer, *it->second.local_id, Close{});
+  close_channel(peer, it->second);
+}
+
+void Replicator::maybe_end_channel(Peer& peer, Channel& channel) {
+  CoreState& state = *channel.core;
+  if (state.options.live || channel.downloading || channel.remote_downloading) return;
+  // wire.md §7.5: the writer (not downloading by default) says so, then both close.
+  if (!state.default_downloading) send(peer, *channel.local_id, StatusMessage{false, false});
+  send(peer, *channel.local_id, Close{});
+  close_channel(peer, channel);
+}
+
+void Replicator::close_channel(Peer& peer, Channel& channel) {
+  CoreState* state = channel.core;
+  crypto::DiscoveryKey key = channel.discovery_key;
+  release_requests(peer, state);
+  peer.channels.erase(key);
+  bool any_live = std::any_of(cores_.begin(), cores_.end(),
+                              [](const auto& c) { return c->options.live; });
+  if (peer.channels.empty() && !any_live && !peer.closed) {
+    auto flushed = peer.connection->flush();
+    (void)flushed;
+    peer.connection->end();
+  }
+}
+
+void Replicator::want_regions_on(Peer& peer, Channel& channel, uint64_t start, uint64_t end) {
+  if (!channel.started || !channel.downloading || end <= start) return;
+  for (uint64_t region = start / kWantRegion; region <= (end - 1) / kWantRegion; ++region) {
+    if (channel.want_regions.size() >= 16) return;  // at most 16 want regions per peer (§7.1)
+    if (!channel.want_regions.insert(region).second) continue;
+    send(peer, *channel.local_id, Want{region * kWantRegion, kWantRegion});
+  }
+}
+
+void Replicator::want_regions(CoreState& state, uint64_t start, uint64_t end) {
+  for (auto& [id, peer] : peers_) {
+    auto it = peer->channels.find(state.core->discovery_key());
+    if (it != peer->channels.end()) want_regions_on(*peer, it->second, start, end);
+  }
+}
+
+void Replicator::check_done(CoreState& state) {
+  if (state.options.live || state.selections.empty() || !done(*state.core)) return;
+  // wire.md §7.5: a non-live reader that has everything it selected stops downloading.
+  for (auto& [id, peer] : peers_) {
+    auto it = peer->channels.find(state.core->discovery_key());
+    if (it == peer->channels.end() || !it->second.started || !it->second.downloading) continue;
+    it->second.downloading = false;
+    send(*peer, *it->second.local_id, StatusMessage{state.options.upload, false});
+    maybe_end_channel(*peer, it->second);
+  }
+}
+
+}  // namespace hypermount::wire

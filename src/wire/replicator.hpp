@@ -1,0 +1,174 @@
+// Hypercore replication over many connections and cores (wire.md §5-§7): channels, Want/Have,
+// verified Request/Data, on-demand gets, ranges, live updates. Loop thread only.
+#pragma once
+
+#include "core/core.hpp"
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+#include "wire/block_ranges.hpp"
+#include "wire/stream_transport.hpp"
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+namespace hypermount::wire {
+
+struct ReplicatorOptions {
+  // Applied to every connection (keep-alive, idle timeout, write queue bound). The session's
+  // role and version are set per stream by add_stream; the static key is random per replicator.
+  ConnectionOptions connection;
+  // A request without its Data after this long drops the peer; its requests go to other
+  // peers (the reference destroys the stream after 20 s, wire.md §7.3).
+  uint64_t request_timeout_ms = 20000;
+  size_t max_requests_per_peer = 16;  // background downloads (wire.md §7.3)
+  size_t max_get_requests_per_peer = 32;  // explicit gets
+};
+
+struct CoreOptions {
+  bool upload = true;
+  // Keep channels open after everything selected is here, and follow the remote's appends for
+  // an open-ended selection; also announce our appends (hypercore.md §8, "replication live").
+  bool live = false;
+};
+
+// Counters for tests and benchmarks.
+struct ReplicatorStats {
+  uint64_t blocks_downloaded = 0;
+  uint64_t bytes_downloaded = 0;
+  uint64_t blocks_uploaded = 0;
+  uint64_t data_rejected = 0;  // Data that failed verification (the peer was dropped)
+  uint64_t peers_dropped = 0;  // closed for a protocol error, bad data or a timeout
+};
+
+class Replicator : public ConnectionHandler {
+ public:
+  using GetCallback = std::function<void(Result<Bytes>)>;
+  using PeerId = uint64_t;
+
+  explicit Replicator(uv_loop_t* loop, ReplicatorOptions options = {});
+  // Closes every connection; pending gets are not called back.
+  ~Replicator() override;
+  Replicator(const Replicator&) = delete;
+  Replicator& operator=(const Replicator&) = delete;
+
+  // Replicates `core` with every current and future peer. Borrowed: it must outlive the
+  // replicator. Error::exists if a core with that discovery key is already added.
+  Status add_core(core::Core& core, CoreOptions options);
+
+  // Runs a session over a connected stream (this side's Noise role and protocol version);
+  // opens a channel for every added core.
+  Result<PeerId> add_stream(StreamHandle stream, crypto::NoiseRole role, ProtocolVersion version);
+
+  // On demand: calls back with the verified block once it is here (posted through the loop if
+  // it already is), or with Error Cancelled after cancel_get. Never times out on its own.
+  Result<uint64_t> get(core::Core& core, uint64_t block, GetCallback callback);
+  void cancel_get(uint64_t get_id);
+
+  // Selects blocks [start, end) for download; no end means the whole log, and with a live core
+  // everything appended later as well.
+  Status download(core::Core& core, uint64_t start, std::optional<uint64_t> end);
+  // True when every selected block is here (an open-ended selection needs a peer's length
+  // first) and no get is waiting.
+  bool done(const core::Core& core) const;
+
+  // Tells peers about blocks appended locally since `old_length` (Have to every peer that sent
+  // a Want, wire.md §7.2).
+  void announce_appended(core::Core& core, uint64_t old_length);
+
+  // Runs after any change worth re-checking (a block stored, a peer added or gone). It may
+  // stop the loop or call into the replicator, but not destroy it.
+  void set_on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
+
+  size_t peer_count() const { return peers_.size(); }
+  const ReplicatorStats& stats() const { return stats_; }
+  // Closes every connection now.
+  void close_all();
+
+  // ConnectionHandler.
+  void on_session_events(Connection& connection) override;
+  void on_drained(Connection& connection) override;
+  void on_closed(Connection& connection, const Error& reason) override;
+
+ private:
+  struct Peer;
+  struct Channel;
+  struct CoreState;
+  struct Selection {
+    uint64_t start = 0;
+    std::optional<uint64_t> end;
+    uint64_t next = 0;  // every block in [start, next) is present
+  };
+  struct Inflight {
+    Peer* peer = nullptr;
+    uint64_t sent_ms = 0;
+  };
+  struct PendingGet {
+    CoreState* core = nullptr;
+    uint64_t block = 0;
+    GetCallback callback;
+  };
+
+  CoreState* find_core(const core::Core& core) const;
+  CoreState* find_core(const crypto::DiscoveryKey& discovery_key) const;
+  Peer* find_peer(const Connection& connection) const;
+
+  void open_channel(Peer& peer, CoreState& core);
+  void start_channel(Peer& peer, Channel& channel);
+  void handle_message(Peer& peer, Channel& channel, Message& message);
+  void on_have(Peer& peer, Channel& channel, const Have& have);
+  void on_want(Peer& peer, Channel& channel, const Want& want);
+  void on_data(Peer& peer, Channel& channel, Data& data);
+  void serve_requests(Peer& peer);
+  void on_remote_status(Peer& peer, Channel& channel, const StatusMessage& status);
+  void on_channel_closed(Peer& peer, const crypto::DiscoveryKey& discovery_key);
+  void maybe_end_channel(Peer& peer, Channel& channel);
+  void close_channel(Peer& peer, Channel& channel);
+  void check_done(CoreState& core);
+  // Sends Want for the 1 MiB regions of [start, end) not yet wanted on the core's channels.
+  void want_regions(CoreState& core, uint64_t start, uint64_t end);
+  void want_regions_on(Peer& peer, Channel& channel, uint64_t start, uint64_t end);
+
+  void send(Peer& peer, uint32_t local_id, const Message& message);
+  void drop_peer(Peer& peer, Error reason);
+  void release_requests(Peer& peer, CoreState* only = nullptr);
+  void pump(CoreState& core);
+  void pump_all();
+  enum class RequestOutcome { Sent, NobodyHasIt, AllBusy };
+  RequestOutcome request_block(CoreState& core, uint64_t block, bool for_get);
+  uint64_t known_length(const CoreState& core) const;
+  void resolve_gets(CoreState& core, uint64_t block);
+  void post(std::function<void()> task);
+  void run_posted();
+  void check_timeouts();
+  void changed();
+
+  static void on_post_timer(uv_timer_t* timer);
+  static void on_tick_timer(uv_timer_t* timer);
+
+  uv_loop_t* loop_;
+  ReplicatorOptions options_;
+  crypto::DhKeyPair static_key_;
+  std::vector<std::unique_ptr<CoreState>> cores_;
+  std::map<PeerId, std::unique_ptr<Peer>> peers_;
+  std::vector<std::unique_ptr<Peer>> retired_;
+  std::map<uint64_t, PendingGet> gets_;
+  std::deque<std::function<void()>> posted_;
+  struct TimerBox;
+  TimerBox* post_timer_ = nullptr;
+  TimerBox* tick_timer_ = nullptr;
+  std::function<void()> on_change_;
+  ReplicatorStats stats_;
+  PeerId next_peer_id_ = 1;
+  uint64_t next_get_id_ = 1;
+  bool in_pump_ = false;
+};
+
+}  // namespace hypermount::wire

@@ -1,0 +1,282 @@
+// The replicator's transfers: serving Requests with proofs, requesting blocks, verifying every
+// Data through Core::put_remote, request timeouts (wire.md §7.3, hypercore.md §6.4, §7).
+#include "wire/replicator.hpp"
+
+#include "core/bitfield_rle.hpp"
+#include "util/log.hpp"
+#include "wire/detail/replicator_state.hpp"
+
+#include <algorithm>
+
+namespace hypermount::wire {
+
+using namespace detail;
+
+// ---- serving ------------------------------------------------------------------------------
+
+void Replicator::serve_requests(Peer& peer) {
+  bool progress = true;
+  while (progress && !peer.closed && !peer.connection->queue_full()) {
+    progress = false;
+    for (auto& [key, channel] : peer.channels) {
+      if (channel.requests.empty() || peer.connection->queue_full()) continue;
+      Request request = channel.requests.front();
+      channel.requests.pop_front();
+      progress = true;
+      const core::Core& core = *channel.core->core;
+      uint64_t index = request.index;
+      uint64_t digest = request.nodes.value_or(0);
+      if (request.bytes.value_or(0) > 0) {
+        auto seek = core.seek(*request.bytes);
+        if (seek) {
+          index = seek->block;
+          digest = 0;
+        }
+      }
+      bool hash_only = request.hash.value_or(false);
+      if (index >= kMaxBlockIndex || (!hash_only && !core.has(index))) continue;
+      auto proof = core.proof(index, digest, hash_only, channel.remote_nodes);
+      if (!proof) {
+        log::debug("wire", "peer {}: no proof for block {}: {}", peer.id, index,
+                   proof.error().to_string());
+        continue;
+      }
+      Data data;
+      data.index = index;
+      if (!hash_only) {
+        auto value = core.get(index);
+        if (!value) {
+          log::warn("wire", "cannot serve block {}: {}", index, value.error().to_string());
+          continue;
+        }
+        data.value = std::move(*value);
+      }
+      for (const core::Node& node : proof->nodes) {
+        data.nodes.push_back(DataNode{node.index, Bytes(node.hash.begin(), node.hash.end()),
+                                      node.size});
+      }
+      if (proof->signature) data.signature = Bytes(proof->signature->begin(), proof->signature->end());
+      send(peer, *channel.local_id, data);
+      ++stats_.blocks_uploaded;
+      if (peer.closed) return;
+    }
+  }
+}
+
+// ---- downloading --------------------------------------------------------------------------
+
+void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
+  CoreState& state = *channel.core;
+  core::Core& core = *state.core;
+  auto it = state.inflight.find(data.index);
+  if (it == state.inflight.end() || it->second.peer != &peer) {
+    // Not requested from this peer: dropped (wire.md §7.3).
+    if (!core.has(data.index) && channel.remote_want && data.index < kMaxBlockIndex) {
+      send(peer, *channel.local_id, Unhave{data.index, std::nullopt});
+    }
+    return;
+  }
+  state.inflight.erase(it);
+  if (channel.inflight > 0) --channel.inflight;
+  if (!data.value) {
+    drop_peer(peer, Error::protocol("hash-only reply to a request for block {}", data.index));
+    return;
+  }
+  std::vector<core::Node> nodes;
+  for (const DataNode& node : data.nodes) {
+    if (node.hash.size() != crypto::kHashSize) {
+      drop_peer(peer, Error::protocol("proof node {} has a {}-byte hash", node.index,
+                                      node.hash.size()));
+      return;
+    }
+    core::Node converted;
+    converted.index = node.index;
+    std::copy(node.hash.begin(), node.hash.end(), converted.hash.begin());
+    converted.size = node.size;
+    nodes.push_back(converted);
+  }
+  std::optional<crypto::Signature> signature;
+  if (data.signature) {
+    if (data.signature->size() != crypto::kSignatureSize) {
+      drop_peer(peer, Error::protocol("signature of {} bytes", data.signature->size()));
+      return;
+    }
+    signature.emplace();
+    std::copy(data.signature->begin(), data.signature->end(), signature->begin());
+  }
+  auto stored = core.put_remote(data.index, ByteView(*data.value), nodes, signature);
+  if (!stored) {
+    ++stats_.data_rejected;
+    drop_peer(peer, Error(stored.error().code(),
+                          fmt::format("block {} of {} failed verification: {}", data.index,
+                                      short_key(channel.discovery_key),
+                                      stored.error().message())));
+    return;
+  }
+  ++stats_.blocks_downloaded;
+  stats_.bytes_downloaded += data.value->size();
+  log::trace("wire", "peer {}: block {} stored", peer.id, data.index);
+  // Tell the other peers that asked for updates (wire.md §7.2).
+  for (auto& [id, other] : peers_) {
+    if (other.get() == &peer) continue;
+    auto ch = other->channels.find(channel.discovery_key);
+    if (ch == other->channels.end() || !ch->second.remote_want || !ch->second.local_id) continue;
+    send(*other, *ch->second.local_id, Have{data.index, std::nullopt, std::nullopt, std::nullopt});
+  }
+  resolve_gets(state, data.index);
+  check_done(state);
+}
+
+void Replicator::resolve_gets(CoreState& state, uint64_t block) {
+  if (state.get_blocks.erase(block) == 0) return;
+  std::vector<GetCallback> ready;
+  for (auto it = gets_.begin(); it != gets_.end();) {
+    if (it->second.core == &state && it->second.block == block) {
+      ready.push_back(std::move(it->second.callback));
+      it = gets_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (GetCallback& callback : ready) callback(state.core->get(block));
+}
+
+uint64_t Replicator::known_length(const CoreState& state) const {
+  uint64_t length = state.core->length();
+  for (const auto& [id, peer] : peers_) {
+    auto it = peer->channels.find(state.core->discovery_key());
+    if (it != peer->channels.end()) length = std::max(length, it->second.remote.end());
+  }
+  return length;
+}
+
+Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t block,
+                                                     bool for_get) {
+  size_t limit = for_get ? options_.max_get_requests_per_peer : options_.max_requests_per_peer;
+  Peer* best = nullptr;
+  Channel* best_channel = nullptr;
+  bool busy = false;
+  for (auto& [id, peer] : peers_) {
+    if (peer->closed) continue;
+    auto it = peer->channels.find(state.core->discovery_key());
+    if (it == peer->channels.end()) continue;
+    Channel& channel = it->second;
+    if (!channel.started || !channel.remote_uploading || !channel.remote.contains(block)) continue;
+    if (channel.inflight >= limit || peer->connection->queue_full()) {
+      busy = true;
+      continue;
+    }
+    if (best_channel == nullptr || channel.inflight < best_channel->inflight) {
+      best = peer.get();
+      best_channel = &channel;
+    }
+  }
+  if (best == nullptr) return busy ? RequestOutcome::AllBusy : RequestOutcome::NobodyHasIt;
+  Request request{block, uint64_t{0}, false, state.core->digest_for(block)};
+  state.inflight[block] = Inflight{best, uv_now(loop_)};
+  ++best_channel->inflight;
+  send(*best, *best_channel->local_id, request);
+  return RequestOutcome::Sent;
+}
+
+void Replicator::pump(CoreState& state) {
+  core::Core& core = *state.core;
+  for (const auto& [block, count] : state.get_blocks) {
+    if (!core.has(block) && state.inflight.count(block) == 0) request_block(state, block, true);
+  }
+  uint64_t length = known_length(state);
+  for (Selection& selection : state.selections) {
+    uint64_t end = std::min(selection.end.value_or(length), length);
+    while (selection.next < end && core.has(selection.next)) ++selection.next;
+    size_t misses = 0;
+    for (uint64_t block = selection.next; block < end; ++block) {
+      if (core.has(block) || state.inflight.count(block) != 0) continue;
+      RequestOutcome outcome = request_block(state, block, false);
+      // Every peer that has it is at its limit: the next Data or drain pumps again.
+      if (outcome == RequestOutcome::AllBusy) break;
+      // Nobody has it (a sparse peer): look further, within a bound.
+      if (outcome == RequestOutcome::NobodyHasIt && ++misses > 1024) break;
+    }
+  }
+}
+
+void Replicator::pump_all() {
+  if (in_pump_) return;
+  in_pump_ = true;
+  for (auto& state : cores_) pump(*state);
+  in_pump_ = false;
+}
+
+void Replicator::release_requests(Peer& peer, CoreState* only) {
+  for (auto& state : cores_) {
+    if (only != nullptr && state.get() != only) continue;
+    for (auto it = state->inflight.begin(); it != state->inflight.end();) {
+      it = it->second.peer == &peer ? state->inflight.erase(it) : std::next(it);
+    }
+    auto ch = peer.channels.find(state->core->discovery_key());
+    if (ch != peer.channels.end()) ch->second.inflight = 0;
+  }
+}
+
+void Replicator::send(Peer& peer, uint32_t local_id, const Message& message) {
+  if (peer.closed) return;
+  auto sent = peer.connection->session().send(local_id, message);
+  if (!sent) {
+    drop_peer(peer, sent.error());
+    return;
+  }
+  auto flushed = peer.connection->flush();
+  (void)flushed;  // callers check queue_full() before sending more
+}
+
+void Replicator::drop_peer(Peer& peer, Error reason) {
+  if (peer.closed) return;
+  ++stats_.peers_dropped;
+  peer.dropped = true;
+  log::warn("wire", "dropping peer {}: {}", peer.id, reason.to_string());
+  peer.connection->close(std::move(reason));
+}
+
+// ---- loop plumbing ------------------------------------------------------------------------
+
+void Replicator::post(std::function<void()> task) {
+  posted_.push_back(std::move(task));
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(&post_timer_->timer)) == 0) {
+    uv_timer_start(&post_timer_->timer, &Replicator::on_post_timer, 0, 0);
+  }
+}
+
+void Replicator::on_post_timer(uv_timer_t* timer) {
+  auto* box = static_cast<TimerBox*>(timer->data);
+  if (box->owner != nullptr) box->owner->run_posted();
+}
+
+void Replicator::run_posted() {
+  std::deque<std::function<void()>> tasks;
+  tasks.swap(posted_);
+  for (auto& task : tasks) task();
+}
+
+void Replicator::on_tick_timer(uv_timer_t* timer) {
+  auto* box = static_cast<TimerBox*>(timer->data);
+  if (box->owner != nullptr) box->owner->check_timeouts();
+}
+
+void Replicator::check_timeouts() {
+  uint64_t now = uv_now(loop_);
+  std::vector<std::pair<Peer*, uint64_t>> late;
+  for (auto& state : cores_) {
+    for (const auto& [block, inflight] : state->inflight) {
+      if (now - inflight.sent_ms >= options_.request_timeout_ms) late.emplace_back(inflight.peer, block);
+    }
+  }
+  for (auto [peer, block] : late) {
+    drop_peer(*peer, Error(Errc::Timeout, fmt::format("request timeout (block {})", block)));
+  }
+}
+
+void Replicator::changed() {
+  if (on_change_) on_change_();
+}
+
+}  // namespace hypermount::wire

@@ -1,0 +1,370 @@
+// Session over a libuv stream: handle boxes freed in close callbacks, bounded write queue,
+// keep-alive and idle timers, TCP listen/dial.
+#include "wire/stream_transport.hpp"
+
+#include "util/log.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <string>
+
+namespace hypermount::wire {
+
+namespace detail {
+
+// The memory of a stream handle; `owner` is the Connection or TcpListener using it, cleared
+// when that owner goes away so late libuv callbacks do nothing. Freed in the close callback.
+struct StreamBox {
+  union {
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  };
+  void* owner = nullptr;
+  std::array<char, 64 * 1024> read_buffer;
+  StreamBox() {}
+  uv_handle_t* handle() { return reinterpret_cast<uv_handle_t*>(&tcp); }
+};
+
+struct TimerBox {
+  uv_timer_t timer;
+  Connection* owner = nullptr;
+};
+
+}  // namespace detail
+
+namespace {
+
+using detail::StreamBox;
+
+void free_stream_box(uv_handle_t* handle) { delete static_cast<StreamBox*>(handle->data); }
+void free_timer_box(uv_handle_t* handle) { delete static_cast<detail::TimerBox*>(handle->data); }
+
+struct WriteReq {
+  uv_write_t req;
+  Bytes bytes;
+};
+
+struct ConnectReq {
+  uv_connect_t req;
+  StreamHandle handle;
+  std::function<void(Result<StreamHandle>)> callback;
+};
+
+Error uv_error(int code, std::string_view what) {
+  return Error::io(-code, "{}: {}", what, uv_strerror(code));
+}
+
+}  // namespace
+
+// ---- StreamHandle -------------------------------------------------------------------------
+
+StreamHandle::~StreamHandle() { reset(); }
+
+StreamHandle& StreamHandle::operator=(StreamHandle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    box_ = other.box_;
+    other.box_ = nullptr;
+  }
+  return *this;
+}
+
+Result<StreamHandle> StreamHandle::tcp(uv_loop_t* loop) {
+  auto* box = new StreamBox();
+  int rc = uv_tcp_init(loop, &box->tcp);
+  if (rc != 0) {
+    delete box;
+    return uv_error(rc, "creating a TCP handle");
+  }
+  box->tcp.data = box;
+  return StreamHandle(box);
+}
+
+Result<StreamHandle> StreamHandle::pipe_from_fd(uv_loop_t* loop, int fd) {
+  auto* box = new StreamBox();
+  int rc = uv_pipe_init(loop, &box->pipe, 0);
+  if (rc != 0) {
+    delete box;
+    return uv_error(rc, "creating a pipe handle");
+  }
+  box->pipe.data = box;
+  StreamHandle handle(box);
+  rc = uv_pipe_open(&box->pipe, fd);
+  if (rc != 0) return uv_error(rc, fmt::format("opening fd {} as a pipe", fd));
+  return handle;
+}
+
+uv_stream_t* StreamHandle::stream() const {
+  return box_ == nullptr ? nullptr : reinterpret_cast<uv_stream_t*>(&box_->tcp);
+}
+
+void StreamHandle::reset() {
+  if (box_ == nullptr) return;
+  box_->owner = nullptr;
+  uv_handle_t* handle = box_->handle();
+  if (uv_is_closing(handle) == 0) uv_close(handle, free_stream_box);
+  box_ = nullptr;
+}
+
+// ---- addresses, listen, dial --------------------------------------------------------------
+
+Result<sockaddr_in> parse_host_port(std::string_view text) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return Error::invalid("'{}' is not HOST:PORT", text);
+  std::string host(text.substr(0, colon));
+  if (host == "localhost" || host.empty()) host = "127.0.0.1";
+  std::string_view port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return Error::invalid("bad port in '{}'", text);
+  }
+  sockaddr_in address{};
+  if (uv_ip4_addr(host.c_str(), static_cast<int>(port), &address) != 0) {
+    return Error::invalid("bad IPv4 address in '{}'", text);
+  }
+  return address;
+}
+
+Result<std::unique_ptr<TcpListener>> TcpListener::listen(uv_loop_t* loop,
+                                                         const sockaddr_in& address,
+                                                         OnConnection on_connection) {
+  HM_TRY_ASSIGN(StreamHandle handle, StreamHandle::tcp(loop));
+  std::unique_ptr<TcpListener> listener(new TcpListener());
+  listener->handle_ = std::move(handle);
+  listener->on_connection_ = std::move(on_connection);
+  listener->handle_.box_->owner = listener.get();
+  uv_tcp_t* tcp = &listener->handle_.box_->tcp;
+  int rc = uv_tcp_bind(tcp, reinterpret_cast<const sockaddr*>(&address), 0);
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(tcp), 64, &TcpListener::on_accept);
+  if (rc != 0) return uv_error(rc, "listening");
+  sockaddr_in bound{};
+  int len = sizeof(bound);
+  rc = uv_tcp_getsockname(tcp, reinterpret_cast<sockaddr*>(&bound), &len);
+  if (rc != 0) return uv_error(rc, "reading the listening address");
+  listener->port_ = ntohs(bound.sin_port);
+  return listener;
+}
+
+TcpListener::~TcpListener() = default;
+
+void TcpListener::on_accept(uv_stream_t* server, int status) {
+  auto* box = static_cast<StreamBox*>(server->data);
+  auto* self = static_cast<TcpListener*>(box->owner);
+  if (self == nullptr) return;
+  if (status < 0) {
+    log::warn("wire", "accept failed: {}", uv_strerror(status));
+    return;
+  }
+  auto handle = StreamHandle::tcp(server->loop);
+  if (!handle) {
+    log::warn("wire", "accept: {}", handle.error().to_string());
+    return;
+  }
+  int rc = uv_accept(server, handle->stream());
+  if (rc != 0) {
+    log::warn("wire", "accept failed: {}", uv_strerror(rc));
+    return;
+  }
+  uv_tcp_nodelay(&handle->box_->tcp, 1);
+  self->on_connection_(std::move(*handle));
+}
+
+Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
+                std::function<void(Result<StreamHandle>)> callback) {
+  HM_TRY_ASSIGN(StreamHandle handle, StreamHandle::tcp(loop));
+  auto* req = new ConnectReq();
+  req->handle = std::move(handle);
+  req->callback = std::move(callback);
+  req->req.data = req;
+  auto* tcp = reinterpret_cast<uv_tcp_t*>(req->handle.stream());
+  int rc = uv_tcp_connect(&req->req, tcp, reinterpret_cast<const sockaddr*>(&address),
+                          [](uv_connect_t* connect, int status) {
+                            std::unique_ptr<ConnectReq> owned(static_cast<ConnectReq*>(connect->data));
+                            if (status < 0) {
+                              owned->callback(uv_error(status, "connecting"));
+                              return;
+                            }
+                            uv_tcp_nodelay(reinterpret_cast<uv_tcp_t*>(owned->handle.stream()), 1);
+                            owned->callback(std::move(owned->handle));
+                          });
+  if (rc != 0) {
+    delete req;
+    return uv_error(rc, "connecting");
+  }
+  return {};
+}
+
+// ---- Connection ---------------------------------------------------------------------------
+
+Connection::Connection(uv_loop_t* loop, StreamHandle stream, ConnectionOptions options,
+                       ConnectionHandler& handler)
+    : loop_(loop),
+      stream_(std::move(stream)),
+      options_(std::move(options)),
+      handler_(handler),
+      session_(options_.session) {
+  if (stream_.valid()) stream_.box_->owner = this;
+}
+
+Connection::~Connection() {
+  if (timer_ != nullptr) {
+    timer_->owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_->timer), free_timer_box);
+    timer_ = nullptr;
+  }
+  stream_.reset();
+}
+
+Status Connection::start() {
+  if (!stream_.valid()) return Error::invalid("connection has no stream");
+  last_received_ms_ = last_sent_ms_ = uv_now(loop_);
+  timer_ = new detail::TimerBox();
+  uv_timer_init(loop_, &timer_->timer);
+  timer_->timer.data = timer_;
+  timer_->owner = this;
+  uint64_t interval = std::max<uint64_t>(
+      20, std::min(options_.keep_alive_ms, options_.idle_timeout_ms) / 4);
+  uv_timer_start(&timer_->timer, &Connection::on_timer, interval, interval);
+  int rc = uv_read_start(
+      stream_.stream(),
+      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+        auto* box = static_cast<StreamBox*>(handle->data);
+        *buf = uv_buf_init(box->read_buffer.data(), static_cast<unsigned>(box->read_buffer.size()));
+      },
+      &Connection::on_read);
+  if (rc != 0) return uv_error(rc, "starting to read");
+  auto status = flush();
+  (void)status;  // a full queue right at the start cannot happen (one handshake message)
+  return {};
+}
+
+Status Connection::flush() {
+  if (closed_) return Error::unavailable("connection is closed");
+  Bytes out = session_.take_output();
+  if (!out.empty()) write_bytes(std::move(out));
+  if (queue_full()) {
+    was_full_ = true;
+    return Error::unavailable("queue full: {} bytes waiting", queued_bytes_);
+  }
+  return {};
+}
+
+void Connection::write_bytes(Bytes bytes) {
+  if (closed_) return;
+  auto* req = new WriteReq();
+  req->bytes = std::move(bytes);
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(req->bytes.data()),
+                             static_cast<unsigned>(req->bytes.size()));
+  queued_bytes_ += req->bytes.size();
+  last_sent_ms_ = uv_now(loop_);
+  int rc = uv_write(&req->req, stream_.stream(), &buf, 1, &Connection::on_write);
+  if (rc != 0) {
+    queued_bytes_ -= req->bytes.size();
+    delete req;
+    close(uv_error(rc, "writing"));
+  }
+}
+
+void Connection::on_write(uv_write_t* uv_req, int status) {
+  std::unique_ptr<WriteReq> req(reinterpret_cast<WriteReq*>(uv_req));
+  auto* box = static_cast<StreamBox*>(uv_req->handle->data);
+  auto* self = static_cast<Connection*>(box->owner);
+  if (self == nullptr || self->closed_) return;
+  self->queued_bytes_ -= req->bytes.size();
+  self->bytes_sent_ += req->bytes.size();
+  if (status < 0) {
+    self->close(uv_error(status, "writing"));
+    return;
+  }
+  if (self->ending_ && self->queued_bytes_ == 0) {
+    self->end();
+    return;
+  }
+  if (self->was_full_ && self->queued_bytes_ <= self->options_.max_queued_bytes / 2) {
+    self->was_full_ = false;
+    self->handler_.on_drained(*self);
+  }
+}
+
+void Connection::end() {
+  if (closed_) return;
+  if (!ending_) {
+    ending_ = true;
+    // After a graceful end the peer only has to answer with its own end.
+    options_.idle_timeout_ms = std::min<uint64_t>(options_.idle_timeout_ms, 3000);
+    last_received_ms_ = uv_now(loop_);
+  }
+  if (queued_bytes_ > 0) return;  // on_write calls back once the queue is empty
+  auto* req = new uv_shutdown_t();
+  int rc = uv_shutdown(req, stream_.stream(), &Connection::on_shutdown);
+  if (rc != 0) {
+    delete req;
+    close(Error::unavailable("stream ended"));
+  }
+}
+
+void Connection::on_shutdown(uv_shutdown_t* req, int) { delete req; }
+
+void Connection::close(Error reason) {
+  if (closed_) return;
+  closed_ = true;
+  if (timer_ != nullptr) uv_timer_stop(&timer_->timer);
+  if (stream_.valid()) uv_read_stop(stream_.stream());
+  stream_.reset();
+  handler_.on_closed(*this, reason);
+}
+
+void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* box = static_cast<StreamBox*>(stream->data);
+  auto* self = static_cast<Connection*>(box->owner);
+  if (self == nullptr || self->closed_) return;
+  if (nread == UV_EOF) {
+    self->close(Error::unavailable("peer ended the stream"));
+    return;
+  }
+  if (nread < 0) {
+    self->close(uv_error(static_cast<int>(nread), "reading"));
+    return;
+  }
+  if (nread == 0) return;
+  self->handle_read(ByteView(reinterpret_cast<const uint8_t*>(buf->base),
+                             static_cast<size_t>(nread)));
+}
+
+void Connection::handle_read(ByteView bytes) {
+  last_received_ms_ = uv_now(loop_);
+  bytes_received_ += bytes.size();
+  auto status = session_.receive(bytes);
+  if (!status) {
+    auto flushed = flush();
+    (void)flushed;
+    close(status.error());
+    return;
+  }
+  auto flushed = flush();
+  (void)flushed;  // the handler checks queue_full() itself
+  if (!closed_) handler_.on_session_events(*this);
+}
+
+void Connection::on_timer(uv_timer_t* timer) {
+  auto* box = static_cast<detail::TimerBox*>(timer->data);
+  Connection* self = box->owner;
+  if (self == nullptr || self->closed_) return;
+  uint64_t now = uv_now(self->loop_);
+  if (now - self->last_received_ms_ >= self->options_.idle_timeout_ms) {
+    self->close(Error(Errc::Timeout, fmt::format("nothing received for {} ms",
+                                                 self->options_.idle_timeout_ms)));
+    return;
+  }
+  if (!self->ending_ && self->session_.handshake_finished() &&
+      now - self->last_sent_ms_ >= self->options_.keep_alive_ms) {
+    if (self->session_.send_keep_alive()) {
+      auto flushed = self->flush();
+      (void)flushed;
+    }
+  }
+}
+
+}  // namespace hypermount::wire

@@ -1,0 +1,154 @@
+// Runs a wire::Session over a libuv stream (TCP or pipe): reads, bounded write queue, keep-alive
+// and idle timeout (wire.md §7.7), plus TCP listen/dial helpers. Loop thread only.
+#pragma once
+
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+#include "wire/session.hpp"
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace hypermount::wire {
+
+namespace detail {
+struct StreamBox;
+struct TimerBox;
+}  // namespace detail
+
+// Owns one libuv stream handle (uv_tcp_t or uv_pipe_t). Destroying it closes the handle; the
+// handle's memory is freed in the close callback, so it may be destroyed from any callback.
+class StreamHandle {
+ public:
+  StreamHandle() = default;
+  ~StreamHandle();
+  StreamHandle(StreamHandle&& other) noexcept : box_(other.box_) { other.box_ = nullptr; }
+  StreamHandle& operator=(StreamHandle&& other) noexcept;
+  StreamHandle(const StreamHandle&) = delete;
+  StreamHandle& operator=(const StreamHandle&) = delete;
+
+  // A new, unconnected TCP handle on `loop`.
+  static Result<StreamHandle> tcp(uv_loop_t* loop);
+  // Wraps an open file descriptor (a pipe, socket or tty such as stdin/stdout) as a uv_pipe_t.
+  static Result<StreamHandle> pipe_from_fd(uv_loop_t* loop, int fd);
+
+  bool valid() const { return box_ != nullptr; }
+  uv_stream_t* stream() const;
+  // Closes the handle now (idempotent).
+  void reset();
+
+ private:
+  friend class Connection;
+  friend class TcpListener;
+  explicit StreamHandle(detail::StreamBox* box) : box_(box) {}
+  detail::StreamBox* box_ = nullptr;
+};
+
+// Parses "HOST:PORT" (IPv4 dotted quad or "localhost").
+Result<sockaddr_in> parse_host_port(std::string_view text);
+
+// Listens on an IPv4 address; every accepted connection is handed to `on_connection`.
+class TcpListener {
+ public:
+  using OnConnection = std::function<void(StreamHandle stream)>;
+  // Binds and listens; port 0 picks a free port (see port()).
+  static Result<std::unique_ptr<TcpListener>> listen(uv_loop_t* loop, const sockaddr_in& address,
+                                                     OnConnection on_connection);
+  ~TcpListener();
+  TcpListener(const TcpListener&) = delete;
+  TcpListener& operator=(const TcpListener&) = delete;
+  uint16_t port() const { return port_; }
+
+ private:
+  TcpListener() = default;
+  static void on_accept(uv_stream_t* server, int status);
+  StreamHandle handle_;
+  OnConnection on_connection_;
+  uint16_t port_ = 0;
+};
+
+// Connects to an IPv4 address. The callback runs exactly once on the loop thread with the
+// connected stream or Error::io; never before dial_tcp returned. Returns an error (and never
+// calls back) if the connect cannot be started.
+Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
+                std::function<void(Result<StreamHandle>)> callback);
+
+struct ConnectionOptions {
+  SessionOptions session;
+  // Bound of the write queue: flush() reports "queue full" above it (the bytes are still sent)
+  // and on_drained runs once the queue is back under half of it.
+  size_t max_queued_bytes = 8u << 20;
+  uint64_t keep_alive_ms = 10000;    // wire.md §7.7: send 00 after 10 s of silence
+  uint64_t idle_timeout_ms = 20000;  // wire.md §7.7: drop after 20 s without receiving
+};
+
+class Connection;
+
+// What a Connection tells its owner. Each call runs on the loop thread from a libuv callback;
+// the owner must not destroy the Connection inside them (retire it through the loop instead).
+class ConnectionHandler {
+ public:
+  virtual ~ConnectionHandler() = default;
+  // New session events are waiting in connection.session().take_events().
+  virtual void on_session_events(Connection& connection) = 0;
+  // The write queue went from full to below half its bound.
+  virtual void on_drained(Connection& connection) = 0;
+  // The connection is closed (peer ended, I/O error, timeout, protocol error, or close()).
+  // Called exactly once.
+  virtual void on_closed(Connection& connection, const Error& reason) = 0;
+};
+
+// One replication connection: a Session driven over a stream.
+class Connection {
+ public:
+  Connection(uv_loop_t* loop, StreamHandle stream, ConnectionOptions options,
+             ConnectionHandler& handler);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Starts reading and the timers, and sends the initiator's first handshake message.
+  Status start();
+  Session& session() { return session_; }
+  // Writes everything the session has produced. Error::unavailable("queue full") when the
+  // queue is above its bound afterwards: the caller pauses until on_drained.
+  Status flush();
+  bool queue_full() const { return queued_bytes_ > options_.max_queued_bytes; }
+  size_t queued_bytes() const { return queued_bytes_; }
+  bool closed() const { return closed_; }
+  // Closes the stream after the queued bytes are written (a graceful end). Idempotent.
+  void end();
+  // Closes the stream now, reporting `reason` to on_closed. Idempotent.
+  void close(Error reason);
+  uint64_t bytes_received() const { return bytes_received_; }
+  uint64_t bytes_sent() const { return bytes_sent_; }
+
+ private:
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t* timer);
+  static void on_shutdown(uv_shutdown_t* req, int status);
+  void write_bytes(Bytes bytes);
+  void handle_read(ByteView bytes);
+
+  uv_loop_t* loop_;
+  StreamHandle stream_;
+  detail::TimerBox* timer_ = nullptr;
+  ConnectionOptions options_;
+  ConnectionHandler& handler_;
+  Session session_;
+  size_t queued_bytes_ = 0;
+  bool was_full_ = false;
+  bool closed_ = false;
+  bool ending_ = false;
+  uint64_t last_sent_ms_ = 0;
+  uint64_t last_received_ms_ = 0;
+  uint64_t bytes_received_ = 0;
+  uint64_t bytes_sent_ = 0;
+};
+
+}  // namespace hypermount::wire
