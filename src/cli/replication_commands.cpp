@@ -2,6 +2,7 @@
 // wire protocol v7/v8 (one libuv loop on the main thread).
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/peer_node.hpp"
 #include "core/core.hpp"
 #include "util/log.hpp"
 #include "wire/replicator.hpp"
@@ -30,14 +31,6 @@ std::optional<uint64_t> parse_number(std::string_view text) {
   return value;
 }
 
-// "7", "8" or "auto".
-std::optional<wire::ProtocolVersion> parse_protocol(std::string_view text) {
-  if (text == "7") return wire::ProtocolVersion::V7;
-  if (text == "8") return wire::ProtocolVersion::V8;
-  if (text == "auto") return wire::ProtocolVersion::Auto;
-  return std::nullopt;
-}
-
 // "1,5,7-9" -> [1,2) [5,6) [7,10).
 std::optional<std::vector<std::pair<uint64_t, uint64_t>>> parse_blocks(std::string_view text) {
   std::vector<std::pair<uint64_t, uint64_t>> out;
@@ -53,141 +46,6 @@ std::optional<std::vector<std::pair<uint64_t, uint64_t>>> parse_blocks(std::stri
   }
   if (out.empty()) return std::nullopt;
   return out;
-}
-
-// Flags shared by serve and clone; positional arguments are left in `positional`.
-struct Flags {
-  std::vector<std::string_view> positional;
-  std::optional<std::string_view> listen;
-  std::optional<std::string_view> peer;
-  std::optional<std::string_view> blocks;
-  std::optional<std::string_view> protocol;
-  bool live = false;
-  bool append_stdin = false;
-};
-
-std::optional<Flags> parse_flags(Args args) {
-  Flags flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    auto value = [&](std::optional<std::string_view>& out) {
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
-    bool ok = true;
-    if (a == "--listen") {
-      ok = value(flags.listen);
-    } else if (a == "--peer" || a == "--connect") {
-      ok = value(flags.peer);
-    } else if (a == "--blocks") {
-      ok = value(flags.blocks);
-    } else if (a == "--protocol") {
-      ok = value(flags.protocol);
-    } else if (a == "--live") {
-      flags.live = true;
-    } else if (a == "--append-stdin") {
-      flags.append_stdin = true;
-    } else if (a.starts_with("--")) {
-      ok = false;
-    } else {
-      flags.positional.push_back(a);
-    }
-    if (!ok) return std::nullopt;
-  }
-  return flags;
-}
-
-// The loop, the replicator and the handles of one serve/clone run. Everything is closed and
-// the loop drained before it is destroyed.
-struct Node {
-  uv_loop_t loop{};
-  std::unique_ptr<wire::Replicator> replicator;
-  std::unique_ptr<wire::TcpListener> listener;
-  uv_signal_t sigint{};
-  uv_signal_t sigterm{};
-  uv_timer_t linger{};
-  wire::StreamHandle input;
-  std::string input_buffer;
-  core::Core* append_core = nullptr;  // serve --append-stdin
-  bool interrupted = false;
-  std::optional<Error> failure;
-
-  Node() {
-    uv_loop_init(&loop);
-    loop.data = this;  // how the stdin callbacks find the node
-    uv_signal_init(&loop, &sigint);
-    uv_signal_init(&loop, &sigterm);
-    uv_timer_init(&loop, &linger);
-    sigint.data = sigterm.data = linger.data = this;
-    auto on_signal = [](uv_signal_t* s, int) {
-      auto* self = static_cast<Node*>(s->data);
-      self->interrupted = true;
-      self->stop();
-    };
-    uv_signal_start(&sigint, on_signal, SIGINT);
-    uv_signal_start(&sigterm, on_signal, SIGTERM);
-  }
-  ~Node() {
-    replicator.reset();
-    listener.reset();
-    input.reset();
-    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint),
-                           reinterpret_cast<uv_handle_t*>(&sigterm),
-                           reinterpret_cast<uv_handle_t*>(&linger)}) {
-      if (uv_is_closing(h) == 0) uv_close(h, nullptr);
-    }
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-  }
-  void stop() {
-    if (replicator) replicator->close_all();
-    uv_stop(&loop);
-  }
-};
-
-void print_line(const std::string& line) {
-  fmt::print("{}\n", line);
-  std::fflush(stdout);
-}
-
-std::string address_text(const sockaddr_in& address, uint16_t port) {
-  char host[64] = {};
-  uv_ip4_name(&address, host, sizeof(host));
-  return fmt::format("{}:{}", host, port);
-}
-
-// Accepts connections as responder, or dials as initiator, adding each stream to the node's
-// replicator.
-Status connect_node(Node& node, const Flags& flags, wire::ProtocolVersion version,
-                    wire::ProtocolVersion responder_default) {
-  if (flags.listen) {
-    HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(*flags.listen));
-    wire::ProtocolVersion v = version == wire::ProtocolVersion::Auto ? responder_default : version;
-    HM_TRY_ASSIGN(node.listener,
-                  wire::TcpListener::listen(&node.loop, address, [&node, v](wire::StreamHandle s) {
-                    auto added = node.replicator->add_stream(std::move(s),
-                                                             crypto::NoiseRole::Responder, v);
-                    if (!added) log::warn("cli", "peer refused: {}", added.error().to_string());
-                  }));
-    print_line(fmt::format("listening on {}", address_text(address, node.listener->port())));
-  }
-  if (flags.peer) {
-    HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(*flags.peer));
-    HM_TRY(wire::dial_tcp(&node.loop, address, [&node, version](Result<wire::StreamHandle> s) {
-      if (!s) {
-        node.failure = s.error();
-        node.stop();
-        return;
-      }
-      auto added = node.replicator->add_stream(std::move(*s), crypto::NoiseRole::Initiator, version);
-      if (!added) {
-        node.failure = added.error();
-        node.stop();
-      }
-    }));
-  }
-  return {};
 }
 
 // Appends each line read from standard input as one block and announces it (serve
