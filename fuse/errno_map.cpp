@@ -15,7 +15,9 @@ int errno_for(const Error& error) {
     case Errc::InvalidArgument: return EINVAL;
     case Errc::Corrupt: return EIO;
     case Errc::Io: return error.sys_errno() != 0 ? error.sys_errno() : EIO;
-    case Errc::Timeout: return ETIMEDOUT;
+    // fetch_timeout ran out: a read error, as mount_options.hpp documents (not ETIMEDOUT,
+    // which tools report as a network error).
+    case Errc::Timeout: return EIO;
     case Errc::Unavailable: return EIO;
     case Errc::Cancelled: return EINTR;
     case Errc::Unsupported: return ENOTSUP;

@@ -51,7 +51,13 @@ Result<std::unique_ptr<FuseMount>> FuseMount::start(uv_loop_t* loop, FsBackend& 
 void FuseMount::on_readable(uv_poll_t* poll, int status, int /*events*/) {
   auto* self = static_cast<FuseMount*>(poll->data);
   if (status < 0) {
-    log::error("fuse", "polling the FUSE session failed: {}", uv_strerror(status));
+    // libuv reports POLLERR as UV_EBADF: that is how the session ends when the file system is
+    // unmounted from outside (fusermount3 -u, umount), so it is no error then.
+    if (status == UV_EBADF) {
+      log::info("fuse", "the kernel closed the FUSE session of {}", self->options_.mountpoint);
+    } else {
+      log::error("fuse", "polling the FUSE session failed: {}", uv_strerror(status));
+    }
     self->stop();
     return;
   }

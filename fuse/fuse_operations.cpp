@@ -141,10 +141,20 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   });
 }
 
+// The d_ino of an entry the kernel has no inode for yet (libfuse's FUSE_UNKNOWN_INO). Never 0:
+// glibc's readdir skips entries whose d_ino is 0.
+constexpr uint64_t kUnknownIno = 0xffffffff;
+
 // Shared by readdir and readdirplus: entries "." and ".." first, then the listing.
-void fill_dir(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi, bool plus) {
+void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi, bool plus) {
   auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
   FuseMount& m = mount_of(req);
+  auto dot_ino = [&](size_t i) -> uint64_t {
+    if (i == 0) return ino;
+    size_t slash = handle->path.rfind('/');
+    std::string parent = slash == 0 || slash == std::string::npos ? "/" : handle->path.substr(0, slash);
+    return m.inodes().find(parent).value_or(kUnknownIno);
+  };
   std::vector<char> buf(size);
   size_t used = 0;
   size_t total = handle->entries.size() + 2;
@@ -166,6 +176,7 @@ void fill_dir(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi, boo
         e = entry_for(m, InodeTable::join(handle->path, name), attr);
       } else {
         e.attr.st_mode = attr.mode;
+        e.attr.st_ino = dot_ino(i);
       }
       n = fuse_add_direntry_plus(req, buf.data() + used, size - used, name.c_str(), &e,
                                  static_cast<off_t>(i + 1));
@@ -176,6 +187,8 @@ void fill_dir(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi, boo
     } else {
       struct stat st {};
       st.st_mode = attr.mode;
+      st.st_ino = is_dot ? dot_ino(i)
+                         : m.inodes().find(InodeTable::join(handle->path, name)).value_or(kUnknownIno);
       n = fuse_add_direntry(req, buf.data() + used, size - used, name.c_str(), &st,
                             static_cast<off_t>(i + 1));
       if (n > size - used) break;
@@ -185,12 +198,12 @@ void fill_dir(fuse_req_t req, size_t size, off_t offset, fuse_file_info* fi, boo
   fuse_reply_buf(req, buf.data(), used);
 }
 
-void op_readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
-  fill_dir(req, size, offset, fi, false);
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+  fill_dir(req, ino, size, offset, fi, false);
 }
 
-void op_readdirplus(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
-  fill_dir(req, size, offset, fi, true);
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {
+  fill_dir(req, ino, size, offset, fi, true);
 }
 
 void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {

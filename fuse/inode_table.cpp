@@ -25,6 +25,12 @@ uint64_t InodeTable::lookup(const std::string& path) {
   return ino;
 }
 
+std::optional<uint64_t> InodeTable::find(const std::string& path) const {
+  auto it = by_path_.find(path);
+  if (it == by_path_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<std::string> InodeTable::path_of(uint64_t ino) const {
   auto it = by_ino_.find(ino);
   if (it == by_ino_.end()) return std::nullopt;

@@ -17,6 +17,8 @@ class InodeTable {
 
   // The inode of `path`, made if new; counts one kernel lookup.
   uint64_t lookup(const std::string& path);
+  // The inode of `path` if the kernel knows it, without counting a lookup.
+  std::optional<uint64_t> find(const std::string& path) const;
   // The path of an inode the kernel knows, or nullopt for a stale number.
   std::optional<std::string> path_of(uint64_t ino) const;
   // Drops `count` kernel lookups; the inode is freed at zero (the root never is).

@@ -18,7 +18,8 @@ namespace {
 // The store and drive a command works on, from --store and the KEY argument.
 struct Opened {
   std::unique_ptr<corestore::Corestore> store;
-  std::unique_ptr<drive::Drive> drive;
+  std::unique_ptr<drive::Drive> base;   // the drive a checkout reads from; outlives it
+  std::unique_ptr<drive::Drive> drive;  // what the command works on: base or a checkout of it
 };
 
 Result<Opened> open_drive(std::vector<std::string_view>& args) {
@@ -33,7 +34,10 @@ Result<Opened> open_drive(std::vector<std::string_view>& args) {
     return Error::not_found("drive {} has no local data in {} (fetch it from a peer first)",
                             to_hex(source.key), store_dir);
   }
-  if (source.version) opened.drive = opened.drive->checkout(*source.version);
+  if (source.version) {
+    opened.base = std::move(opened.drive);
+    opened.drive = opened.base->checkout(*source.version);
+  }
   return opened;
 }
 

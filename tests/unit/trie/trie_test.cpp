@@ -103,6 +103,27 @@ TEST_CASE("checkouts see older versions; version() counts blocks") {
   CHECK(w.error().code() == Errc::ReadOnly);
 }
 
+TEST_CASE("open writes the header once, with metadata; readers see it") {
+  crypto::init();
+  MemoryLog log;
+  OpenOptions opts;
+  opts.metadata = Bytes(32, 0x11);
+  auto t = Trie::open(log, opts);
+  REQUIRE(t);
+  CHECK(log.length() == 1);
+  CHECK((*t)->version() == 1);
+  CHECK(to_hex(*log.block(0)).starts_with("0a09687970657274726965" "1220"));
+  // Re-opening a non-empty log appends nothing.
+  auto again = Trie::open(log);
+  REQUIRE(again);
+  CHECK(log.length() == 1);
+  Trie reader(log);
+  auto h = reader.header();
+  REQUIRE(h);
+  CHECK(h->metadata == opts.metadata);
+  CHECK_FALSE(h->subtype);
+}
+
 TEST_CASE("conditional put and delete") {
   crypto::init();
   MemoryLog log;

@@ -1,0 +1,166 @@
+# Shared setup for the fs tests: real FUSE mounts of hypermount drives (sourced by fs_*.sh; not a
+# test itself). Environment: HYPERMOUNT = our binary; HM_KEEP=1 keeps the work folder.
+# Exit codes of a test: 0 pass, 1 fail, 77 skip.
+set -uo pipefail
+export LC_ALL=C.UTF-8
+
+skip() { echo "SKIP: $*"; exit 77; }
+if [ -z "${HYPERMOUNT:-}" ] || [ ! -x "$HYPERMOUNT" ]; then
+  echo "FAIL: HYPERMOUNT='${HYPERMOUNT:-}' is not an executable"; exit 1
+fi
+[ -c /dev/fuse ] || skip "/dev/fuse is missing"
+command -v fusermount3 >/dev/null || skip "fusermount3 is not installed"
+command -v mountpoint >/dev/null || skip "mountpoint (util-linux) is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed (used to read errno values)"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-fs.XXXXXX")
+MOUNTS=()  # mount points to unmount at exit
+PIDS=()    # background processes (servers, foreground mounts) to stop at exit, by PID
+
+is_mounted() { grep -q " $1 fuse" /proc/mounts; }
+
+# unmount_quietly DIR : fusermount3 -u, then a lazy unmount if the first one fails
+unmount_quietly() {
+  is_mounted "$1" || return 0
+  timeout 20 fusermount3 -u "$1" 2>/dev/null || timeout 20 fusermount3 -uz "$1" 2>/dev/null || true
+}
+
+# stop_pid PID : SIGTERM, up to 5 s to exit, then SIGKILL
+stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local m p left=0
+  for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  for m in "${MOUNTS[@]}"; do is_mounted "$m" && left=1; done
+  if [ -n "${HM_KEEP:-}" ]; then
+    echo "work folder (kept): $WORK"
+  elif [ "$left" -eq 0 ]; then
+    rm -rf "$WORK"
+  else
+    echo "a mount is still up under $WORK; not removing it"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+FAILS=0
+pass() { echo "ok   - $*"; }
+fail() { echo "FAIL - $*"; FAILS=$((FAILS + 1)); }
+check() { # check DESCRIPTION COMMAND... : pass if COMMAND succeeds
+  local what=$1; shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+check_eq() { # check_eq DESCRIPTION EXPECTED ACTUAL
+  if [ "$2" == "$3" ]; then pass "$1"; else fail "$1: expected [$2], got [$3]"; fi
+}
+check_files() { # check_files DESCRIPTION EXPECTED_FILE ACTUAL_FILE : identical, else show a diff
+  # (copied first: the arguments are often <(...) pipes, readable once)
+  cat "$2" >"$WORK/expected.cmp"; cat "$3" >"$WORK/actual.cmp"
+  if cmp -s "$WORK/expected.cmp" "$WORK/actual.cmp"; then pass "$1"; else
+    fail "$1 (diff expected actual):"
+    diff "$WORK/expected.cmp" "$WORK/actual.cmp" | head -n 20 | sed 's/^/       /'
+  fi
+}
+finish() {
+  if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
+  echo "all checks passed"; exit 0
+}
+
+# hm ARGS... : runs our binary (60 s limit); sets RC, stdout in $WORK/out, stderr in $WORK/err.
+hm() {
+  RC=0
+  timeout 60 "$HYPERMOUNT" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || RC=$?
+  if [ "$RC" -ge 124 ]; then
+    fail "hypermount $* crashed or hung (exit $RC): $(head -c 300 "$WORK/err")"
+  fi
+}
+# hm_ok ARGS... : hm, and a failure if the exit status is not 0
+hm_ok() {
+  hm "$@"
+  [ "$RC" -eq 0 ] || fail "hypermount $* exited $RC: $(head -c 300 "$WORK/err")"
+}
+msg() { cat "$WORK/out" "$WORK/err" | head -c 400 | tr '\n' ' '; }
+
+# mount_drive SOURCE DIR OPTIONS : daemonised mount; sets RC; registers DIR for the cleanup.
+mount_drive() {
+  mkdir -p "$2"
+  MOUNTS+=("$2")
+  hm mount "$1" "$2" -o "$3"
+}
+
+# wait_until SECONDS COMMAND... : polls COMMAND every 0.1 s; false if it never succeeds in time
+wait_until() {
+  local limit=$(( $1 * 10 )) i; shift
+  for ((i = 0; i < limit; i++)); do "$@" && return 0; sleep 0.1; done
+  return 1
+}
+
+# pid_gone PID : true once the process (not necessarily our child) has exited
+pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# errno_of OP PATH [ARG] : the errno name an os call on PATH fails with ("OK" if it succeeds).
+# OP: stat lstat open_r open_w open_creat read mkdir rmdir unlink rename chmod truncate symlink
+#     setxattr removexattr getxattr listxattr readlink
+errno_of() {
+  timeout 60 python3 - "$@" <<'EOF'
+import errno, os, sys
+op, path = sys.argv[1], sys.argv[2]
+arg = sys.argv[3] if len(sys.argv) > 3 else None
+def run():
+    if op == "stat": os.stat(path)
+    elif op == "lstat": os.lstat(path)
+    elif op == "open_r": os.close(os.open(path, os.O_RDONLY))
+    elif op == "open_w": os.close(os.open(path, os.O_WRONLY))
+    elif op == "open_creat": os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+    elif op == "read":
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.lseek(fd, int(arg or 0), os.SEEK_SET)
+            os.read(fd, 65536)
+        finally:
+            os.close(fd)
+    elif op == "mkdir": os.mkdir(path)
+    elif op == "rmdir": os.rmdir(path)
+    elif op == "unlink": os.unlink(path)
+    elif op == "rename": os.rename(path, arg)
+    elif op == "chmod": os.chmod(path, 0o600)
+    elif op == "truncate": os.truncate(path, 0)
+    elif op == "symlink": os.symlink("target", path)
+    elif op == "setxattr": os.setxattr(path, arg, b"v")
+    elif op == "removexattr": os.removexattr(path, arg)
+    elif op == "getxattr": os.getxattr(path, arg)
+    elif op == "listxattr": os.listxattr(path)
+    elif op == "readlink": os.readlink(path)
+    else: raise SystemExit("errno_of: unknown op " + op)
+try:
+    run()
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+EOF
+}
+
+# snapshot DIR : sha256 of every regular file in DIR, by relative path
+snapshot() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
+# tree_list DIR : every path under DIR with its type letter (f, d, l), sorted
+tree_list() { (cd "$1" && find . -printf '%y %p\n' | LC_ALL=C sort); }
+
+# serve_drive KEY STORE : starts `drive serve` on 127.0.0.1:0 in the background; sets SERVER_PID
+# and PORT (a failure and return 1 if it does not report its port within 10 s).
+serve_drive() {
+  "$HYPERMOUNT" drive serve "$1" --listen 127.0.0.1:0 --store "$2" >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  if ! wait_until 10 grep -q '^listening on 127.0.0.1:[0-9]*$' "$WORK/serve.out"; then
+    fail "drive serve did not report a port: $(head -c 300 "$WORK/serve.err")"
+    return 1
+  fi
+  PORT=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/serve.out")
+}

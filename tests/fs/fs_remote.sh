@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# A drive served from store S1 by `drive serve`, mounted by key in an empty store S2 with peer=:
+# listing and contents fetched on demand (a read in the middle of a big file fetches only part of
+# it); with the server gone, a not-yet-fetched file fails with EIO within the fetch timeout and the
+# mount stays up, still serving what was fetched.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/common.sh"
+
+S1=$WORK/S1
+S2=$WORK/S2
+SRC=$WORK/src
+MNT=$WORK/mnt
+FETCH_TIMEOUT=3
+mkdir -p "$SRC/docs"
+
+hm_ok drive create --store "$S1"
+K=$(head -n1 "$WORK/out")
+[[ $K =~ ^[0-9a-f]{64}$ ]] || { fail "drive create printed no key: $(msg)"; finish; }
+put() { hm_ok drive put "$K" "/$1" "$SRC/$1" --store "$S1"; }
+printf 'small file\n' >"$SRC/small.txt"
+printf 'in a folder\n' >"$SRC/docs/a.txt"
+: >"$SRC/docs/empty"
+head -c $((6 * 1024 * 1024 + 777)) /dev/urandom >"$SRC/big.bin"
+head -c $((2 * 1024 * 1024)) /dev/urandom >"$SRC/unfetched.bin"
+printf 'never read before the server stops\n' >"$SRC/docs/later.txt"
+for f in small.txt docs/a.txt docs/empty big.bin unfetched.bin docs/later.txt; do put "$f"; done
+ln -s small.txt "$SRC/link"
+hm_ok drive symlink "$K" small.txt /link --store "$S1"
+[ "$FAILS" -eq 0 ] || { echo "building the drive failed"; finish; }
+
+serve_drive "$K" "$S1" || finish
+check "drive serve is running" kill -0 "$SERVER_PID"
+
+mount_drive "hyper://$K" "$MNT" "store=$S2,peer=127.0.0.1:$PORT,fetch_timeout=$FETCH_TIMEOUT"
+check_eq "mount from the peer exits 0 ($(msg))" 0 "$RC"
+is_mounted "$MNT" || { fail "$MNT is not in /proc/mounts"; finish; }
+T="timeout 60"
+
+check_eq "ls / from the peer" "big.bin docs link small.txt unfetched.bin" "$($T ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "ls /docs from the peer" "a.txt empty later.txt" "$($T ls "$MNT/docs" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "stat of the big file" "regular file $(stat -c %s "$SRC/big.bin")" "$($T stat -c '%F %s' "$MNT/big.bin")"
+check_eq "readlink from the peer" "small.txt" "$($T readlink "$MNT/link")"
+
+# the middle of the big file first: only part of the content is fetched
+check "dd skip into the middle of the big file" cmp -s \
+  <(dd if="$SRC/big.bin" bs=65536 skip=50 count=3 status=none) \
+  <($T dd if="$MNT/big.bin" bs=65536 skip=50 count=3 status=none)
+# the content core is the core in S2 whose key is not the drive's
+content_info=""
+while IFS= read -r keyfile; do
+  dir=$(dirname "$keyfile")
+  info=$(timeout 60 "$HYPERMOUNT" core info "$dir" 2>&1) || continue
+  [ "$(sed -n 's/^key: *//p' <<<"$info")" == "$K" ] || content_info=$info
+done < <(find "$S2" -name key -type f)
+if [ -n "$content_info" ]; then
+  length=$(sed -n 's/^length: *//p' <<<"$content_info")
+  present=$(sed -n 's/^blocks-present: *//p' <<<"$content_info")
+  check "after a read in the middle, some but not all content blocks are here ($present of $length)" \
+    test "${present:-0}" -gt 0 -a "${present:-0}" -lt "${length:-0}"
+else
+  fail "no content core found in $S2"
+fi
+
+for f in small.txt docs/a.txt docs/empty big.bin link; do
+  check_eq "sha256 of /$f from the peer" "$(sha256sum <"$SRC/$f" | cut -d' ' -f1)" \
+    "$($T sha256sum <"$MNT/$f" | cut -d' ' -f1)"
+done
+
+# the server goes away
+kill -TERM "$SERVER_PID"
+wait_until 10 pid_gone "$SERVER_PID" || fail "drive serve did not exit on SIGTERM"
+wait "$SERVER_PID"; check_eq "drive serve exits 0 on SIGTERM" 0 "$?"
+
+for f in unfetched.bin docs/later.txt; do
+  start=$(date +%s.%N)
+  got=$(errno_of read "$MNT/$f" 0)
+  took=$(python3 -c "print(round($(date +%s.%N) - $start, 2))")
+  check_eq "reading not-yet-fetched /$f without a peer fails with EIO" "EIO" "$got"
+  # The kernel retries a failed readahead once with a plain read: up to two fetch timeouts.
+  check "... within the fetch timeout (took ${took}s, limit $((2 * FETCH_TIMEOUT + 3))s)" \
+    python3 -c "import sys; sys.exit(0 if $took < $((2 * FETCH_TIMEOUT + 3)) else 1)"
+done
+check "cat of a not-yet-fetched file says Input/output error" \
+  bash -c "$T cat '$MNT/unfetched.bin' 2>&1 >/dev/null | grep -q 'Input/output error'"
+
+check "the mount is still up" is_mounted "$MNT"
+check_eq "ls / still works" "big.bin docs link small.txt unfetched.bin" "$($T ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
+# what was fetched stays readable (each open drops the page cache: the bytes come from S2)
+for f in small.txt big.bin; do
+  check_eq "sha256 of /$f after the server stopped" "$(sha256sum <"$SRC/$f" | cut -d' ' -f1)" \
+    "$($T sha256sum <"$MNT/$f" | cut -d' ' -f1)"
+done
+
+check "fusermount3 -u" timeout 20 fusermount3 -u "$MNT"
+check "no mount left in /proc/mounts" bash -c "! grep -q ' $MNT ' /proc/mounts"
+
+# a peer that is not there: the mount fails, in bounded time, and leaves nothing mounted
+MNT2=$WORK/mnt2
+start=$(date +%s)
+mount_drive "$K" "$MNT2" "store=$WORK/S3,peer=127.0.0.1:$PORT,fetch_timeout=2"
+check "mount with an absent peer fails (exit $RC: $(msg))" test "$RC" -ne 0
+check "... within the fetch timeout (took $(( $(date +%s) - start ))s)" test $(( $(date +%s) - start )) -le 6
+check "... and leaves no mount" bash -c "! grep -q ' $MNT2 ' /proc/mounts"
+finish
