@@ -1,6 +1,7 @@
 // hypermount: the command-line entry point; dispatches to the command tables.
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/store_args.hpp"
 #include "crypto/keys.hpp"
 #include "util/log.hpp"
 
@@ -61,6 +62,10 @@ int run(std::vector<std::string_view> args) {
   if (args.empty()) {
     print_help(stderr);
     return kExitUsage;
+  }
+  // The mount.fuse3 / fstab calling form: `hypermount SOURCE DIR -o OPTIONS`.
+  if (parse_drive_source(args[0])) {
+    return mount_commands()[0].run(args);
   }
   for (auto table : all_tables()) {
     for (const Command& c : table) {
