@@ -210,7 +210,7 @@ int daemonise_or_exit() {
     ::close(fds[1]);
     uint8_t status = kExitError;
     ssize_t n = ::read(fds[0], &status, 1);
-    std::_Exit(n == 1 ? status : kExitError);
+    std::_Exit(n == 1 ? static_cast<int>(status) : static_cast<int>(kExitError));
   }
   ::close(fds[0]);
   ::setsid();
