@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// drive-serve.js DIR [--create] [--listen PORT]
+// Serves the drive of the corestore folder DIR (its default drive) over TCP, one replication
+// stream per connection (drive.replicate(false, { live: true }), i.e. corestore.replicate),
+// until SIGTERM. --create: writes the rich drive of drive-lib.js first (DIR must be new).
+// Prints one JSON line { key, version, lines } (the manifest, drive-lib.js), then
+// "listening on 127.0.0.1:PORT", then a line per connection event.
+// Works with hyperdrive 10.8.16 (js-p7) and 10.21.0 (js-p8).
+'use strict'
+const net = require('net')
+const hyperdrive = require('hyperdrive')
+const { call, arg, manifest, writeRich } = require('./drive-lib')
+
+async function main () {
+  const dir = process.argv[2]
+  if (!dir) { console.error('usage: drive-serve.js DIR [--create] [--listen PORT]'); process.exit(2) }
+  const drive = hyperdrive(dir)
+  drive.on('error', (err) => console.log('drive error ' + err.message))
+  await call(drive, 'ready')
+  let versions = null
+  if (process.argv.includes('--create')) versions = await writeRich(drive)
+  console.log(JSON.stringify({ key: drive.key.toString('hex'), version: drive.version, versions, lines: await manifest(drive) }))
+  const server = net.createServer((socket) => {
+    console.log('connection')
+    const stream = drive.replicate(false, { live: true })
+    stream.on('error', (err) => console.log('stream error ' + err.message))
+    socket.on('error', () => {})
+    socket.on('close', () => console.log('closed'))
+    socket.pipe(stream).pipe(socket)
+  })
+  server.listen(Number(arg('--listen', '0')), '127.0.0.1', () => {
+    console.log('listening on 127.0.0.1:' + server.address().port)
+  })
+  process.on('SIGTERM', () => process.exit(0))
+}
+
+main().catch((err) => { console.error('drive-serve.js:', err.stack || err.message); process.exit(1) })
