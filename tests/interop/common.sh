@@ -29,6 +29,8 @@ finish() {
 }
 
 js() { node "$HM_JS_P7/$1" "${@:2}"; }
+# Scripts shared by both JS stacks; run with NODE_PATH pointing at one stack's node_modules.
+JS_SHARED=$(cd "$(dirname "${BASH_SOURCE[0]}")/js" && pwd)
 
 # hm ARGS... : runs our binary (2 min limit); sets RC, leaves stdout in $WORK/out, stderr in $WORK/err.
 hm() {

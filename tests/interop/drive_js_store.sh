@@ -9,7 +9,7 @@ for V in 7 8; do
   JSD=$(jsdir $V)
   S=$WORK/js$V
   echo "# p$V: JS ($(node -p 'require(process.argv[1]).version' "$JSD/node_modules/hyperdrive/package.json")) writes the rich drive in $S"
-  RC=0; timeout 120 node "$JSD/drive-write.js" "$S" >"$WORK/w$V.json" 2>"$WORK/w$V.err" || RC=$?
+  RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-write.js" "$S" >"$WORK/w$V.json" 2>"$WORK/w$V.err" || RC=$?
   if [ "$RC" -ne 0 ]; then fail "p$V: drive-write.js failed ($RC): $(head -c 400 "$WORK/w$V.err")"; continue; fi
   KEY=$(jget "$WORK/w$V.json" m.key)
   VB=$(jget "$WORK/w$V.json" m.versions.beforeDelete)
@@ -27,7 +27,7 @@ for V in 7 8; do
   # Spot checks that do not depend on the manifest code.
   hm drive cat "$KEY" /big.bin --store "$S"
   check "p$V: cat /big.bin: $(wc -c <"$WORK/out") bytes, the deterministic 3 MiB + 123" \
-    cmp -s "$WORK/out" <(node -e 'process.stdout.write(require(process.argv[1]).fileBytes("big", require(process.argv[1]).BIG))' "$JSD/drive-lib.js")
+    cmp -s "$WORK/out" <(node -e 'process.stdout.write(require(process.argv[1]).fileBytes("big", require(process.argv[1]).BIG))' "$JS_SHARED/drive-lib.js")
   hm drive cat "$KEY" /overwrite.txt --store "$S"
   check "p$V: latest /overwrite.txt is the second version (got '$(head -c 60 "$WORK/out")')" [ "$(cat "$WORK/out")" = "second, longer version" ]
   hm drive cat "hyper://$KEY+$VB" /overwrite.txt --store "$S"
@@ -58,7 +58,7 @@ for V in 7 8; do
   check "p$V: reading left every file of the JS store unchanged" [ "$(snapshot "$S")" = "$before" ]
 
   echo "# p$V: JS reopens the store after us and still reads the same drive"
-  RC=0; timeout 120 node "$JSD/drive-read.js" "$S" "$KEY" >"$WORK/r$V.json" 2>"$WORK/r$V.err" || RC=$?
+  RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$S" "$KEY" >"$WORK/r$V.json" 2>"$WORK/r$V.err" || RC=$?
   check "p$V: drive-read.js exits 0 ($RC: $(head -c 300 "$WORK/r$V.err"))" [ "$RC" -eq 0 ]
   [ "$RC" -eq 0 ] && check "p$V: JS re-read manifest unchanged" cmp -s <(js_lines "$WORK/r$V.json") "$WORK/js$V.lines"
 done

@@ -21,9 +21,9 @@ metadata_length() {
   echo "no-core-folder"
 }
 
-node -e 'process.stdout.write(require(process.argv[1]).fileBytes("big", 3 * 1048576 + 123))' "$HM_JS_P7/drive-lib.js" >"$WORK/big.bin"
-node -e 'process.stdout.write(require(process.argv[1]).fileBytes("jp", 4097))' "$HM_JS_P7/drive-lib.js" >"$WORK/jp.bin"
-node -e 'process.stdout.write(require(process.argv[1]).fileBytes("gone", 70000))' "$HM_JS_P7/drive-lib.js" >"$WORK/gone.bin"
+node -e 'process.stdout.write(require(process.argv[1]).fileBytes("big", 3 * 1048576 + 123))' "$JS_SHARED/drive-lib.js" >"$WORK/big.bin"
+node -e 'process.stdout.write(require(process.argv[1]).fileBytes("jp", 4097))' "$JS_SHARED/drive-lib.js" >"$WORK/jp.bin"
+node -e 'process.stdout.write(require(process.argv[1]).fileBytes("gone", 70000))' "$JS_SHARED/drive-lib.js" >"$WORK/gone.bin"
 : >"$WORK/empty"
 
 for LINE in v10.8 v10.21; do
@@ -74,14 +74,14 @@ for LINE in v10.8 v10.21; do
     C=$WORK/copy-$LINE-p$V
     cp -a "$S" "$C"   # each stack gets its own untouched copy of our store
     echo "# p$V: JS opens our $LINE store by key and reads the drive"
-    RC=0; timeout 120 node "$JSD/drive-read.js" "$C" "$KEY" >"$WORK/js.json" 2>"$WORK/js.err" || RC=$?
+    RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$C" "$KEY" >"$WORK/js.json" 2>"$WORK/js.err" || RC=$?
     if [ "$RC" -ne 0 ]; then fail "p$V $LINE: drive-read.js failed ($RC): $(head -c 500 "$WORK/js.err")"; continue; fi
     check "p$V $LINE: JS sees version $VF (got $(jget "$WORK/js.json" m.metadataLength))" [ "$(jget "$WORK/js.json" m.metadataLength)" = "$VF" ]
     check "p$V $LINE: JS opens our metadata core writable (name file re-derived)" [ "$(jget "$WORK/js.json" m.writable)" = true ]
     js_lines "$WORK/js.json" >"$WORK/js-$LINE-$V.lines"
     same_manifest "p$V $LINE: JS manifest of our drive equals ours" "$WORK/js-$LINE-$V.lines" "$WORK/hm-$LINE.lines"
 
-    RC=0; timeout 120 node "$JSD/drive-read.js" "$C" "$KEY" --version "$VB" >"$WORK/jsb.json" 2>"$WORK/jsb.err" || RC=$?
+    RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$C" "$KEY" --version "$VB" >"$WORK/jsb.json" 2>"$WORK/jsb.err" || RC=$?
     if [ "$RC" -ne 0 ]; then fail "p$V $LINE: drive-read.js --version $VB failed ($RC): $(head -c 500 "$WORK/jsb.err")"
     else
       js_lines "$WORK/jsb.json" >"$WORK/js-$LINE-$V.before"
@@ -89,7 +89,7 @@ for LINE in v10.8 v10.21; do
     fi
 
     echo "# p$V: JS writes /from-js-p$V.txt into our $LINE drive; we read it"
-    RC=0; timeout 120 node "$JSD/drive-read.js" "$C" "$KEY" --write "/from-js-p$V.txt" "written by JS p$V" >"$WORK/jsw.json" 2>"$WORK/jsw.err" || RC=$?
+    RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$C" "$KEY" --write "/from-js-p$V.txt" "written by JS p$V" >"$WORK/jsw.json" 2>"$WORK/jsw.err" || RC=$?
     if [ "$RC" -ne 0 ]; then fail "p$V $LINE: JS writeFile into our drive failed ($RC): $(head -c 500 "$WORK/jsw.err")"; continue; fi
     check "p$V $LINE: JS content core writable (got $(jget "$WORK/jsw.json" m.written.contentWritable))" [ "$(jget "$WORK/jsw.json" m.written.contentWritable)" = true ]
     hm drive cat "$KEY" "/from-js-p$V.txt" --store "$C"
@@ -97,7 +97,7 @@ for LINE in v10.8 v10.21; do
     hm drive cat "$KEY" /big.bin --store "$C"
     check "p$V $LINE: our big.bin still reads back after JS appended" cmp -s "$WORK/out" "$WORK/big.bin"
     printf 'ours after JS\n' | run drive put "$KEY" /after-js.txt --store "$C"
-    RC=0; timeout 120 node "$JSD/drive-read.js" "$C" "$KEY" >"$WORK/js2.json" 2>"$WORK/js2.err" || RC=$?
+    RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$C" "$KEY" >"$WORK/js2.json" 2>"$WORK/js2.err" || RC=$?
     check "p$V $LINE: JS reads our file written after its own ($(head -c 200 "$WORK/js2.err"))" \
       grep -q "^/after-js.txt	-	.*	$(printf 'ours after JS\n' | sha256sum | cut -d' ' -f1)	" <(js_lines "$WORK/js2.json" 2>/dev/null)
   done

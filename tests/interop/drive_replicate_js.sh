@@ -13,7 +13,7 @@ run() { local rc=0; timeout 120 "$H" "$@" >"$WORK/run.out" 2>&1 || rc=$?; [ "$rc
 # (a) our drive, written with our commands
 S=$WORK/ours
 KEY=$("$H" drive create --store "$S")
-node -e 'process.stdout.write(require(process.argv[1]).fileBytes("big", 5 * 1048576 + 7))' "$HM_JS_P7/drive-lib.js" >"$WORK/big.bin"
+node -e 'process.stdout.write(require(process.argv[1]).fileBytes("big", 5 * 1048576 + 7))' "$JS_SHARED/drive-lib.js" >"$WORK/big.bin"
 : >"$WORK/empty"
 printf 'hello drive\n' | run drive put "$KEY" /readme.txt --store "$S"
 run drive put "$KEY" /big.bin "$WORK/big.bin" --store "$S"
@@ -44,7 +44,7 @@ for V in 7 8; do
     fail "p$V: our drive serve did not start: $(head -c 300 "$WORK/serve$V.err")"; continue
   fi
   PORT=$(port_of "$WORK/serve$V.out")
-  RC=0; timeout 45 node "$JSD/drive-read.js" "$WORK/jsrep$V" "$KEY" --peer "127.0.0.1:$PORT" --min-length "$VF" \
+  RC=0; timeout 45 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$WORK/jsrep$V" "$KEY" --peer "127.0.0.1:$PORT" --min-length "$VF" \
     >"$WORK/jsrep$V.json" 2>"$WORK/jsrep$V.err" || RC=$?
   if [ "$RC" -ne 0 ]; then
     fail "p$V: JS replica failed ($RC): $(head -c 400 "$WORK/jsrep$V.err") / serve: $(head -c 300 "$WORK/serve$V.err")"
@@ -64,7 +64,7 @@ if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then FUSE_OK=0; ec
 for V in 7 8; do
   [ "$FUSE_OK" = 1 ] || break
   JSD=$(jsdir $V)
-  timeout 180 node "$JSD/drive-serve.js" "$WORK/jsserve$V" --create --listen 0 >"$WORK/jsserve$V.out" 2>&1 &
+  timeout 180 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-serve.js" "$WORK/jsserve$V" --create --listen 0 >"$WORK/jsserve$V.out" 2>&1 &
   JPID=$!; PIDS+=($JPID)
   if ! wait_for "$WORK/jsserve$V.out" '^listening on' 60; then fail "p$V: drive-serve.js did not start"; continue; fi
   head -n1 "$WORK/jsserve$V.out" >"$WORK/jsserve$V.json"

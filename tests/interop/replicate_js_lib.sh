@@ -57,7 +57,7 @@ js_block_shas $((N + 2)) $SIZE >"$WORK/js-shas"
 start_js_serve() {
   local name=$1; shift
   mkfifo "$WORK/$name.in"
-  timeout 120 node "$JSDIR/serve-core.js" "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
+  timeout 120 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/serve-core.js" "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
   PIDS+=($!)
   eval "exec {FD_$name}>\"\$WORK/\$name.in\""
 }
@@ -118,19 +118,19 @@ exec {FD_ours}>"$WORK/ourserve.in"
 wait_for "$WORK/ourserve.out" '^listening on' || fail "our serve did not start"
 OPORT=$(port_of "$WORK/ourserve.out")
 
-RC=0; timeout 60 node "$JSDIR/clone-core.js" "$OKEY" "$WORK/js-full" --peer "127.0.0.1:$OPORT" >"$WORK/js-full.json" 2>"$WORK/js-full.err" || RC=$?
+RC=0; timeout 60 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/clone-core.js" "$OKEY" "$WORK/js-full" --peer "127.0.0.1:$OPORT" >"$WORK/js-full.json" 2>"$WORK/js-full.err" || RC=$?
 check "JS full clone exits 0 (got $RC: $(head -c 300 "$WORK/js-full.err"))" [ "$RC" -eq 0 ]
 check "JS full clone: 200 present" [ "$(jget "$WORK/js-full.json" m.present)" = "200" ]
 check "JS full clone: blocks match ours" cmp -s <(json_shas "$WORK/js-full.json" | sort -n) "$WORK/ours-shas"
 
-RC=0; timeout 60 node "$JSDIR/clone-core.js" "$OKEY" "$WORK/js-sparse" --peer "127.0.0.1:$OPORT" --blocks 7,50-52 >"$WORK/js-sparse.json" 2>"$WORK/js-sparse.err" || RC=$?
+RC=0; timeout 60 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/clone-core.js" "$OKEY" "$WORK/js-sparse" --peer "127.0.0.1:$OPORT" --blocks 7,50-52 >"$WORK/js-sparse.json" 2>"$WORK/js-sparse.err" || RC=$?
 check "JS sparse clone exits 0 (got $RC: $(head -c 300 "$WORK/js-sparse.err"))" [ "$RC" -eq 0 ]
 check "JS sparse clone: 4 present" [ "$(jget "$WORK/js-sparse.json" m.present)" = "4" ]
 check "JS sparse clone: 4 downloaded" [ "$(jget "$WORK/js-sparse.json" m.downloaded)" = "4" ]
 check "JS sparse clone: blocks match ours" cmp -s <(json_shas "$WORK/js-sparse.json" | sort -n) <(grep -E '^(7|50|51|52) ' "$WORK/ours-shas")
 
 echo "# v$V: live: our appends reach a live JS clone"
-timeout 120 node "$JSDIR/clone-core.js" "$OKEY" "$WORK/js-live" --peer "127.0.0.1:$OPORT" --live >"$WORK/js-live.out" 2>&1 &
+timeout 120 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/clone-core.js" "$OKEY" "$WORK/js-live" --peer "127.0.0.1:$OPORT" --live >"$WORK/js-live.out" 2>&1 &
 PIDS+=($!)
 check "JS live clone catches up" wait_for "$WORK/js-live.out" '^length 200 present 200$'
 echo "first live line" >&$FD_ours
@@ -149,7 +149,7 @@ for p in "${PIDS[@]}"; do [ "$p" = "$SERVE_PID" ] || kill "$p" 2>/dev/null || tr
 sleep 0.5
 
 echo "# v$V: roles swapped: our serve dials (initiator, auto) a JS clone that listens"
-timeout 60 node "$JSDIR/clone-core.js" "$OKEY" "$WORK/js-resp" --listen 0 >"$WORK/js-resp.out" 2>"$WORK/js-resp.err" &
+timeout 60 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/clone-core.js" "$OKEY" "$WORK/js-resp" --listen 0 >"$WORK/js-resp.out" 2>"$WORK/js-resp.err" &
 PIDS+=($!)
 wait_for "$WORK/js-resp.out" '^listening on' || fail "JS clone --listen did not start"
 timeout 60 "$HYPERMOUNT" core serve "$OURS" --connect "127.0.0.1:$(port_of "$WORK/js-resp.out")" >"$WORK/dial.out" 2>"$WORK/dial.err" &
@@ -161,7 +161,7 @@ echo "# v$V: roles swapped: our clone listens (responder, --protocol $V), JS ser
 timeout 120 "$HYPERMOUNT" core clone "$KEY" "$WORK/resp" --listen 127.0.0.1:0 --protocol "$V" >"$WORK/resp.out" 2>"$WORK/resp.err" &
 RESP_PID=$!; PIDS+=($RESP_PID)
 wait_for "$WORK/resp.out" '^listening on' || fail "our clone --listen did not start"
-timeout 60 node "$JSDIR/serve-core.js" "$WORK/js-core" --connect "127.0.0.1:$(port_of "$WORK/resp.out")" </dev/null >"$WORK/jsdial.out" 2>&1 &
+timeout 60 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/serve-core.js" "$WORK/js-core" --connect "127.0.0.1:$(port_of "$WORK/resp.out")" </dev/null >"$WORK/jsdial.out" 2>&1 &
 PIDS+=($!)
 RC=0; wait $RESP_PID || RC=$?
 check "our responder clone exits 0 (got $RC: $(head -c 300 "$WORK/resp.err"))" [ "$RC" -eq 0 ]
