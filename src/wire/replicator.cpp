@@ -382,8 +382,13 @@ void Replicator::on_remote_status(Peer& peer, Channel& channel, const StatusMess
 void Replicator::on_channel_closed(Peer& peer, const crypto::DiscoveryKey& discovery_key) {
   auto it = peer.channels.find(discovery_key);
   if (it == peer.channels.end()) return;
-  // As hypercore-protocol 8 does, answer a Close for a channel still open here with Close{}.
-  if (it->second.local_id && it->second.started) send(peer, *it->second.local_id, Close{});
+  // As hypercore-protocol 8 does, answer a Close for a channel still open here with Close{}:
+  // also when the remote never opened it and refused it with Close{discoveryKey}. Until that
+  // reply, a hypercore-protocol 8 peer keeps our Open on record, so when it opens the feed later
+  // (hyperdrive's content core, once its key is known) it treats the channel as open both ways
+  // at once and sends its Want before our new Open: we drop that Want (§5.2) and it never hears
+  // a Have from us.
+  if (it->second.local_id) send(peer, *it->second.local_id, Close{});
   close_channel(peer, it->second);
 }
 

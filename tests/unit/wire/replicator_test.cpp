@@ -12,7 +12,10 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
+#include <vector>
 
 using namespace hypermount;
 using hypermount::test::TempDir;
@@ -493,6 +496,144 @@ TEST_CASE("replicator: a tiny write queue (backpressure) still completes a clone
   CHECK(loop.run_until([&] { return client.done(*replica) && replica->length() == 60; }));
   CHECK(replica->blocks_present() == 60);
   CHECK(server.stats().blocks_uploaded == 60);
+}
+
+namespace {
+
+// A hyperdrive 10.21 reader (hypercore-protocol 8.0.7 under corestore 5) on a bare Connection,
+// for a drive's two cores. It opens `first` (metadata) at once. It refuses the server's Open
+// for `late` (content: its key is not known yet) with Close{discoveryKey}, but like the
+// reference channelizer it keeps that Open on record until the server's Close{} for the channel
+// arrives. open_late() opens `late`; a feed whose Open is on record counts as open both ways
+// at once, so its Want{0, 1 MiB} goes out right away (without waiting for a new Open).
+class LateOpener : public wire::ConnectionHandler {
+ public:
+  struct Feed {
+    crypto::PublicKey key{};
+    crypto::DiscoveryKey discovery_key{};
+    std::optional<uint32_t> local_id;
+    bool remote_on_record = false;  // the server's Open, not yet closed by its Close
+    bool want_sent = false;
+    int haves = 0;
+  };
+
+  LateOpener(uv_loop_t* loop, uint16_t port, const core::Core& first, const core::Core& late) {
+    for (const core::Core* c : {&first, &late}) {
+      Feed f;
+      f.key = c->key();
+      f.discovery_key = c->discovery_key();
+      feeds_.push_back(f);
+    }
+    auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", port));
+    REQUIRE(target.ok());
+    REQUIRE(wire::dial_tcp(loop, *target, [this, loop](Result<wire::StreamHandle> s) {
+              REQUIRE(s.ok());
+              wire::ConnectionOptions options;
+              options.session.role = crypto::NoiseRole::Initiator;
+              options.session.version = wire::ProtocolVersion::V8;
+              options.session.static_key = crypto::random_dh_key_pair();
+              connection_ = std::make_unique<wire::Connection>(loop, std::move(*s), options, *this);
+              open(feeds_[0]);
+              REQUIRE(connection_->start().ok());
+            }).ok());
+  }
+
+  const Feed& feed(size_t i) const { return feeds_[i]; }
+  int refusals() const { return refusals_; }
+  bool closed() const { return closed_; }
+
+  void open_late() {
+    open(feeds_[1]);
+    want_where_open();
+    (void)connection_->flush();
+  }
+
+  void on_session_events(wire::Connection& c) override {
+    for (auto& event : c.session().take_events()) {
+      if (auto* opened = std::get_if<wire::RemoteOpened>(&event)) {
+        Feed* f = find(opened->discovery_key);
+        REQUIRE(f != nullptr);
+        f->remote_on_record = true;
+        if (!opened->local_id) {
+          REQUIRE(c.session().close_discovery_key(opened->discovery_key).ok());
+          ++refusals_;
+        }
+      } else if (auto* closed = std::get_if<wire::ChannelClosed>(&event)) {
+        if (Feed* f = find(closed->discovery_key)) f->remote_on_record = false;
+      } else if (auto* m = std::get_if<wire::ChannelMessage>(&event)) {
+        if (!m->discovery_key) continue;
+        if (Feed* f = find(*m->discovery_key); f && std::holds_alternative<wire::Have>(m->message)) {
+          ++f->haves;
+        }
+      }
+    }
+    want_where_open();
+    (void)c.flush();
+  }
+  void on_drained(wire::Connection&) override {}
+  void on_closed(wire::Connection&, const Error&) override { closed_ = true; }
+
+ private:
+  Feed* find(const crypto::DiscoveryKey& dk) {
+    for (Feed& f : feeds_) {
+      if (f.discovery_key == dk) return &f;
+    }
+    return nullptr;
+  }
+  void open(Feed& f) {
+    auto id = connection_->session().open(f.key);
+    REQUIRE(id.ok());
+    f.local_id = *id;
+  }
+  void want_where_open() {
+    for (Feed& f : feeds_) {
+      if (!f.local_id || !f.remote_on_record || f.want_sent) continue;
+      REQUIRE(connection_->session().send(*f.local_id, wire::Want{0, 1048576}).ok());
+      f.want_sent = true;
+    }
+  }
+
+  std::vector<Feed> feeds_;
+  std::unique_ptr<wire::Connection> connection_;
+  int refusals_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+// A drive served to hyperdrive 10.21: the reader refuses the content core at first and opens it
+// only after reading metadata. The server must answer the refusal with Close{} (wire.md §5.4,
+// v8), or the reader keeps the server's first Open on record and sends its Want for the content
+// core before the server's new Open, which drops it (§5.2): no Have ever comes.
+TEST_CASE("replicator: a core the remote refused, then opens later, replicates (v8)") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto metadata = make_writer(dir / "m", 5, 100);
+  auto content = make_writer(dir / "c", 9, 300);
+  wire::Replicator server(&loop.loop);
+  REQUIRE(server.add_core(*metadata, {.upload = true, .live = true}).ok());
+  REQUIRE(server.add_core(*content, {.upload = true, .live = true}).ok());
+  auto address = wire::parse_host_port("127.0.0.1:0");
+  REQUIRE(address.ok());
+  auto listener = wire::TcpListener::listen(&loop.loop, *address, [&server](wire::StreamHandle s) {
+    CHECK(server.add_stream(std::move(s), crypto::NoiseRole::Responder,
+                            wire::ProtocolVersion::V8).ok());
+  });
+  REQUIRE(listener.ok());
+  auto reader = std::make_unique<LateOpener>(&loop.loop, (*listener)->port(), *metadata, *content);
+  // The refusal goes out before the metadata Want, so the server's answer to it comes before
+  // the metadata Haves.
+  CHECK(loop.run_until([&] { return reader->refusals() == 1 && reader->feed(0).haves > 0; }));
+  CHECK_FALSE(reader->feed(1).remote_on_record);  // the server closed its side on the refusal
+  reader->open_late();
+  CHECK(loop.run_until([&] { return reader->feed(1).haves > 0; }, 3000));
+  CHECK(reader->refusals() == 1);
+  CHECK_FALSE(reader->closed());
+  CHECK(server.stats().peers_dropped == 0);
+  CHECK(server.peer_count() == 1);
+  reader.reset();
+  CHECK(loop.run_until([&] { return server.peer_count() == 0; }));
 }
 
 TEST_CASE("block ranges: add, merge, remove") {
