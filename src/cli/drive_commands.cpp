@@ -1,6 +1,8 @@
 // `hypermount drive ...`: plumbing commands over the drives of a store (no FUSE).
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
+#include "cli/peer_node.hpp"
+#include "cli/remote_drive.hpp"
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
 
@@ -15,30 +17,48 @@ namespace hypermount::cli {
 
 namespace {
 
-// The store and drive a command works on, from --store and the KEY argument.
-struct Opened {
-  std::unique_ptr<corestore::Corestore> store;
-  std::unique_ptr<drive::Drive> base;   // the drive a checkout reads from; outlives it
-  std::unique_ptr<drive::Drive> drive;  // what the command works on: base or a checkout of it
-};
+// The store and drive a command works on, from --store and the KEY argument; for the read
+// commands also from --peer HOST:PORT (repeatable) and --protocol 7|8|auto: then the blocks an
+// operation lacks are fetched from the peers on demand (sparse) into the store.
+using Opened = std::unique_ptr<RemoteDrive>;
 
-Result<Opened> open_drive(std::vector<std::string_view>& args) {
-  std::string store_dir = take_option(args, "--store").value_or(default_store());
+Result<Opened> open_drive(std::vector<std::string_view>& args, bool allow_peers = false) {
+  RemoteOptions options;
+  options.store = take_option(args, "--store").value_or(default_store());
+  options.no_data_hint = allow_peers ? " (give --peer HOST:PORT, or fetch it first)"
+                                     : " (fetch it from a peer first)";
+  if (allow_peers) {
+    while (auto peer = take_option(args, "--peer")) options.peers.push_back(*peer);
+    if (auto text = take_option(args, "--protocol")) {
+      auto version = parse_protocol(*text);
+      if (!version) return Error::invalid("--protocol: '{}' is not 7, 8 or auto", *text);
+      options.protocol = *version;
+    }
+  }
   if (args.empty()) return Error::invalid("a drive key is needed");
   HM_TRY_ASSIGN(DriveSource source, parse_drive_source(args.front()));
   args.erase(args.begin());
-  Opened opened;
-  HM_TRY_ASSIGN(opened.store, corestore::Corestore::open(store_dir));
-  HM_TRY_ASSIGN(opened.drive, drive::Drive::open(*opened.store, source.key));
-  if (opened.drive->version() == 0) {
-    return Error::not_found("drive {} has no local data in {} (fetch it from a peer first)",
-                            to_hex(source.key), store_dir);
-  }
-  if (source.version) {
-    opened.base = std::move(opened.drive);
-    opened.drive = opened.base->checkout(*source.version);
-  }
+  auto opened = std::make_unique<RemoteDrive>();
+  HM_TRY(opened->open(source.key, options));
+  if (source.version) opened->checkout(*source.version);
   return opened;
+}
+
+// Fetches the content blocks of the file `stat` that are not local yet, a batch at a time
+// (one round trip per batch instead of one per block). Only with peers.
+Status prefetch_file(RemoteDrive& d, const drive::Stat& stat) {
+  core::Core* content = d.drive().content();
+  if (!d.networked() || content == nullptr || !stat.is_file()) return {};
+  constexpr size_t kBatch = 32;
+  drive::MissingBlocks missing;
+  for (uint64_t block = stat.offset; block < stat.offset + stat.blocks; ++block) {
+    if (!content->has(block)) missing.content.push_back(block);
+    if (missing.content.size() == kBatch || (block + 1 == stat.offset + stat.blocks && !missing.content.empty())) {
+      HM_TRY(d.fetch(missing));
+      missing.content.clear();
+    }
+  }
+  return {};
 }
 
 std::string type_letter(const drive::Stat& st) {
@@ -67,10 +87,12 @@ int cmd_create(Args in) {
 
 int cmd_ls(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
-  auto opened = open_drive(args);
+  auto opened = open_drive(args, true);
   if (!opened) return report(opened.error());
+  if (args.size() > 1) return usage_error(drive_commands()[1]);
+  RemoteDrive& d = **opened;
   std::string path = args.empty() ? "/" : std::string(args[0]);
-  auto entries = opened->drive->readdir(path);
+  auto entries = d.run([&] { return d.active().readdir(path); });
   if (!entries) return report(entries.error());
   for (const auto& e : *entries) {
     fmt::print("{} {:>10} {}{}\n", type_letter(e.stat), e.stat.size, e.name,
@@ -81,9 +103,10 @@ int cmd_ls(Args in) {
 
 int cmd_stat(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
-  auto opened = open_drive(args);
+  auto opened = open_drive(args, true);
   if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[2]) : report(opened.error());
-  auto st = opened->drive->lstat(args[0]);
+  RemoteDrive& d = **opened;
+  auto st = d.run([&] { return d.active().lstat(args[0]); });
   if (!st) return report(st.error());
   fmt::print("mode: {:o}\nsize: {}\nblocks: {}\noffset: {}\nbyte-offset: {}\nmtime-ms: {}\n"
              "ctime-ms: {}\nuid: {}\ngid: {}\n",
@@ -97,11 +120,22 @@ int cmd_stat(Args in) {
 
 int cmd_cat(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
-  auto opened = open_drive(args);
+  auto opened = open_drive(args, true);
   if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[3]) : report(opened.error());
-  auto bytes = opened->drive->read_file(args[0]);
-  if (!bytes) return report(bytes.error());
-  std::cout.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+  RemoteDrive& d = **opened;
+  auto st = d.run([&] { return d.active().lstat(args[0]); });
+  if (!st) return report(st.error());
+  if (auto fetched = prefetch_file(d, *st); !fetched) return report(fetched.error());
+  // A piece at a time, so that each read lacks few blocks (and large files stream out).
+  constexpr size_t kPiece = 4 * drive::Drive::kMaxBlockSize;
+  uint64_t offset = 0;
+  do {
+    auto bytes = d.run([&] { return d.active().read(*st, offset, kPiece); });
+    if (!bytes) return report(bytes.error());
+    std::cout.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+    if (bytes->empty()) break;
+    offset += bytes->size();
+  } while (offset < st->size);
   return std::cout.flush() ? kExitOk : kExitError;
 }
 
@@ -120,38 +154,42 @@ int cmd_put(Args in) {
     std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     data.assign(text.begin(), text.end());
   }
-  return finish(opened->drive->write_file(args[0], data, drive::Stat{}));
+  return finish((*opened)->active().write_file(args[0], data, drive::Stat{}));
 }
 
 int cmd_mkdir(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args);
   if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[5]) : report(opened.error());
-  return finish(opened->drive->mkdir(args[0]));
+  return finish((*opened)->active().mkdir(args[0]));
 }
 
 int cmd_rm(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args);
   if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[6]) : report(opened.error());
-  auto st = opened->drive->lstat(args[0]);
+  auto st = (*opened)->active().lstat(args[0]);
   if (!st) return report(st.error());
-  if (st->is_directory() && !st->mount) return finish(opened->drive->rmdir(args[0]));
-  return finish(opened->drive->unlink(args[0]));
+  if (st->is_directory() && !st->mount) return finish((*opened)->active().rmdir(args[0]));
+  return finish((*opened)->active().unlink(args[0]));
 }
 
 int cmd_symlink(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args);
   if (!opened || args.size() != 2) return opened ? usage_error(drive_commands()[7]) : report(opened.error());
-  return finish(opened->drive->symlink(args[0], args[1]));
+  return finish((*opened)->active().symlink(args[0], args[1]));
 }
 
 int cmd_xattr(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
-  auto opened = open_drive(args);
+  auto opened = open_drive(args, true);
   if (!opened || args.empty() || args.size() > 3) return opened ? usage_error(drive_commands()[8]) : report(opened.error());
-  auto st = opened->drive->lstat(args[0]);
+  RemoteDrive& d = **opened;
+  if (args.size() == 3 && d.networked()) {
+    return report(Error::invalid("setting an attribute needs the drive's keys; --peer is for reading"));
+  }
+  auto st = d.run([&] { return d.active().lstat(args[0]); });
   if (!st) return report(st.error());
   if (args.size() == 1) {
     for (const auto& name : st->xattr_names()) fmt::print("{}\n", name);
@@ -165,22 +203,22 @@ int cmd_xattr(Args in) {
   }
   drive::Stat updated = *st;
   updated.set_xattr(args[1], Bytes(args[2].begin(), args[2].end()));
-  return finish(opened->drive->put_stat(args[0], updated));
+  return finish(d.active().put_stat(args[0], updated));
 }
 
 constexpr Command kDriveCommands[] = {
     {"drive", "create", "[--store DIR] [--name NAME] [--v10.8]",
-     "create a writable drive in the store and print its key", cmd_create},
-    {"drive", "ls", "KEY [PATH] [--store DIR]", "list a directory of a drive", cmd_ls},
-    {"drive", "stat", "KEY PATH [--store DIR]", "print the Stat of an entry", cmd_stat},
-    {"drive", "cat", "KEY PATH [--store DIR]", "write a file's bytes to standard output", cmd_cat},
+     "create a writable drive in the store and print its key (--v10.8: the 10.8.16 line)", cmd_create},
+    {"drive", "ls", "KEY [PATH] [--store DIR] [--peer HOST:PORT]... [--protocol 7|8|auto]", "list a directory of a drive", cmd_ls},
+    {"drive", "stat", "KEY PATH [--store DIR] [--peer HOST:PORT]... [--protocol 7|8|auto]", "print the Stat of an entry", cmd_stat},
+    {"drive", "cat", "KEY PATH [--store DIR] [--peer HOST:PORT]... [--protocol 7|8|auto]", "write a file's bytes to standard output", cmd_cat},
     {"drive", "put", "KEY PATH [FILE] [--store DIR]",
      "write FILE (or standard input) to PATH of a writable drive", cmd_put},
     {"drive", "mkdir", "KEY PATH [--store DIR]", "create a directory", cmd_mkdir},
     {"drive", "rm", "KEY PATH [--store DIR]", "remove a file, symlink or empty directory", cmd_rm},
     {"drive", "symlink", "KEY TARGET PATH [--store DIR]", "create a symlink to TARGET",
      cmd_symlink},
-    {"drive", "xattr", "KEY PATH [NAME [VALUE]] [--store DIR]",
+    {"drive", "xattr", "KEY PATH [NAME [VALUE]] [--store DIR] [--peer HOST:PORT]... [--protocol 7|8|auto]",
      "list, print or set extended attributes", cmd_xattr},
 };
 

@@ -15,8 +15,8 @@ int cmd_drive_serve(Args in) {
   std::string store_dir = take_option(args, "--store").value_or(default_store());
   const Command& self = drive_serve_commands()[0];
   auto flags = parse_flags(args);
-  if (!flags || flags->positional.size() != 1 || (!flags->listen && !flags->peer) ||
-      flags->blocks || flags->append_stdin) {
+  if (!flags || flags->positional.size() != 1 || !has_transport(*flags) || flags->blocks ||
+      flags->append_stdin) {
     return usage_error(self);
   }
   auto version = parse_protocol(flags->protocol.value_or(flags->listen ? "8" : "auto"));
@@ -37,7 +37,9 @@ int cmd_drive_serve(Args in) {
       return report(s.error());
     }
   }
-  if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8); !s) {
+  if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8,
+                            crypto::NoiseRole::Responder);
+      !s) {
     return report(s.error());
   }
   uv_run(&node.loop, UV_RUN_DEFAULT);
@@ -46,8 +48,10 @@ int cmd_drive_serve(Args in) {
 }
 
 constexpr Command kDriveServeCommands[] = {
-    {"drive", "serve", "KEY (--listen HOST:PORT | --connect HOST:PORT) [--protocol 7|8|auto] [--store DIR]",
-     "serve a drive's metadata and content cores to peers, live, until SIGINT/SIGTERM",
+    {"drive", "serve", "KEY (--listen HOST:PORT | --connect HOST:PORT | --stdio [--initiator]) [--protocol 7|8|auto] "
+     "[--store DIR]",
+     "serve a drive's metadata and content cores to peers, live, until SIGINT/SIGTERM (--stdio: "
+     "one peer on standard input/output, as Noise responder unless --initiator)",
      cmd_drive_serve},
 };
 

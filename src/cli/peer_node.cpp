@@ -38,6 +38,14 @@ std::optional<Flags> parse_flags(std::span<const std::string_view> args) {
       flags.live = true;
     } else if (a == "--append-stdin") {
       flags.append_stdin = true;
+    } else if (a == "--stdio") {
+      flags.stdio = true;
+    } else if (a == "--initiator") {
+      ok = !flags.role;
+      flags.role = crypto::NoiseRole::Initiator;
+    } else if (a == "--responder") {
+      ok = !flags.role;
+      flags.role = crypto::NoiseRole::Responder;
     } else if (a.starts_with("--")) {
       ok = false;
     } else {
@@ -46,6 +54,11 @@ std::optional<Flags> parse_flags(std::span<const std::string_view> args) {
     if (!ok) return std::nullopt;
   }
   return flags;
+}
+
+bool has_transport(const Flags& flags) {
+  if (flags.stdio) return !flags.listen && !flags.peer && !flags.append_stdin;
+  return (flags.listen || flags.peer) && !flags.role;
 }
 
 Node::Node() {
@@ -91,10 +104,31 @@ std::string address_text(const sockaddr_in& address, uint16_t port) {
   return fmt::format("{}:{}", host, port);
 }
 
-// Accepts connections as responder, or dials as initiator, adding each stream to the node's
-// replicator.
+// Accepts connections as responder, dials as initiator, or runs one connection over standard
+// input/output, adding each stream to the node's replicator.
 Status connect_node(Node& node, const Flags& flags, wire::ProtocolVersion version,
-                    wire::ProtocolVersion responder_default) {
+                    wire::ProtocolVersion responder_default, crypto::NoiseRole stdio_role) {
+  if (flags.stdio) {
+    crypto::NoiseRole role = flags.role.value_or(stdio_role);
+    wire::ProtocolVersion v =
+        role == crypto::NoiseRole::Responder && version == wire::ProtocolVersion::Auto
+            ? responder_default
+            : version;
+    // A peer that exits mid-write must surface as a write error, not kill us.
+    std::signal(SIGPIPE, SIG_IGN);
+    HM_TRY_ASSIGN(wire::StdioStreams streams, wire::take_stdio(&node.loop));
+    node.stdio = true;
+    // One peer only: once it is gone there is nothing left to do.
+    wire::Replicator& rep = *node.replicator;
+    rep.set_on_change([&node, &rep, previous = rep.on_change()]() {
+      if (previous) previous();
+      if (node.stdio && rep.peer_count() == 0) node.stop();
+    });
+    HM_TRY(rep.add_stream(std::move(streams.input), std::move(streams.output), role, v));
+    log::info("cli", "replicating over standard input/output as {}",
+              role == crypto::NoiseRole::Initiator ? "initiator" : "responder");
+    return {};
+  }
   if (flags.listen) {
     HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(*flags.listen));
     wire::ProtocolVersion v = version == wire::ProtocolVersion::Auto ? responder_default : version;

@@ -1,5 +1,6 @@
 // The network side shared by the replicating commands: one libuv loop with a replicator, a
-// TCP listener or a dialled peer, and SIGINT/SIGTERM handling. Main thread only.
+// TCP listener, a dialled peer or standard input/output, and SIGINT/SIGTERM handling. Main
+// thread only.
 #pragma once
 
 #include "util/result.hpp"
@@ -28,10 +29,15 @@ struct Flags {
   std::optional<std::string_view> protocol;
   bool live = false;
   bool append_stdin = false;
+  bool stdio = false;                     // --stdio: the peer is on standard input/output
+  std::optional<crypto::NoiseRole> role;  // --initiator / --responder (only with --stdio)
 };
 
 // Parses the flags of Args; nullopt on an unknown flag or a missing value.
 std::optional<Flags> parse_flags(std::span<const std::string_view> args);
+// True when the flags name a transport: --listen and/or --peer, or --stdio alone (with
+// --initiator/--responder only alongside --stdio).
+bool has_transport(const Flags& flags);
 
 // The loop, the replicator and the handles of one serve/clone run. Everything is closed and
 // the loop drained before it is destroyed.
@@ -44,6 +50,7 @@ struct Node {
   uv_timer_t linger{};
   wire::StreamHandle input;
   std::string input_buffer;
+  bool stdio = false;  // replicating over standard input/output: stop when that peer is gone
   core::Core* append_core = nullptr;  // serve --append-stdin
   bool interrupted = false;
   std::optional<Error> failure;
@@ -57,12 +64,15 @@ struct Node {
 };
 
 
-// Prints a line to stdout and flushes it (tests wait for "listening on ...").
+// Prints a line to stdout and flushes it (tests wait for "listening on ..."). With --stdio,
+// fd 1 is pointed at standard error first, so these lines never reach the wire.
 void print_line(const std::string& line);
 std::string address_text(const sockaddr_in& address, uint16_t port);
-// Accepts connections as responder (--listen), or dials as initiator (--peer), adding each
-// stream to the node's replicator.
+// Accepts connections as responder (--listen), dials as initiator (--peer), or runs one
+// connection over standard input/output (--stdio, as `stdio_role` unless --initiator or
+// --responder says otherwise), adding each stream to the node's replicator. Over stdio the node
+// stops once that connection is closed; call after set_on_change (it chains the callback).
 Status connect_node(Node& node, const Flags& flags, wire::ProtocolVersion version,
-                    wire::ProtocolVersion responder_default);
+                    wire::ProtocolVersion responder_default, crypto::NoiseRole stdio_role);
 
 }  // namespace hypermount::cli

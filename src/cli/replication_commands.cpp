@@ -1,5 +1,5 @@
-// `hypermount core serve` and `hypermount core clone`: replicate one core over TCP with the
-// wire protocol v7/v8 (one libuv loop on the main thread).
+// `hypermount core serve` and `hypermount core clone`: replicate one core over TCP or standard
+// input/output with the wire protocol v7/v8 (one libuv loop on the main thread).
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
@@ -91,8 +91,7 @@ void start_stdin_appends(Node& node, core::Core& core) {
 int cmd_serve(Args args) {
   const Command& self = replication_commands()[0];
   auto flags = parse_flags(args);
-  if (!flags || flags->positional.size() != 1 || (!flags->listen && !flags->peer) ||
-      flags->blocks) {
+  if (!flags || flags->positional.size() != 1 || !has_transport(*flags) || flags->blocks) {
     return usage_error(self);
   }
   auto version = parse_protocol(flags->protocol.value_or(flags->listen ? "8" : "auto"));
@@ -104,7 +103,9 @@ int cmd_serve(Args args) {
   if (auto s = node.replicator->add_core(**core, {.upload = true, .live = true}); !s) {
     return report(s.error());
   }
-  if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8); !s) {
+  if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8,
+                            crypto::NoiseRole::Responder);
+      !s) {
     return report(s.error());
   }
   if (flags->append_stdin) start_stdin_appends(node, **core);
@@ -118,11 +119,12 @@ int cmd_serve(Args args) {
 int cmd_clone(Args args) {
   const Command& self = replication_commands()[1];
   auto flags = parse_flags(args);
-  if (!flags || flags->positional.size() != 2 || (!flags->listen && !flags->peer) ||
+  if (!flags || flags->positional.size() != 2 || !has_transport(*flags) ||
       flags->append_stdin) {
     return usage_error(self);
   }
-  auto version = parse_protocol(flags->protocol.value_or(flags->peer ? "auto" : "8"));
+  auto version =
+      parse_protocol(flags->protocol.value_or(flags->peer || flags->stdio ? "auto" : "8"));
   if (!version) return usage_error(self);
   auto key = array_from_hex<crypto::kPublicKeySize>(flags->positional[0]);
   if (!key) return report(Error::invalid("'{}' is not a 64-digit hex key", flags->positional[0]));
@@ -195,7 +197,9 @@ int cmd_clone(Args args) {
       node.stop();
     }
   });
-  if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8); !s) {
+  if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8,
+                            crypto::NoiseRole::Initiator);
+      !s) {
     return report(s.error());
   }
   uv_run(&node.loop, UV_RUN_DEFAULT);
@@ -210,12 +214,17 @@ int cmd_clone(Args args) {
 }
 
 constexpr Command kReplicationCommands[] = {
-    {"core", "serve", "DIR (--listen HOST:PORT | --connect HOST:PORT) [--protocol 7|8|auto] [--append-stdin]",
+    {"core", "serve", "DIR (--listen HOST:PORT | --connect HOST:PORT | --stdio [--initiator]) [--protocol 7|8|auto] "
+     "[--append-stdin]",
      "serve the core in DIR to peers, live, until SIGINT/SIGTERM (--append-stdin: append each "
-     "line read from standard input)",
+     "line read from standard input; --stdio: one peer on standard input/output, as Noise "
+     "responder unless --initiator, until it goes away)",
      cmd_serve},
-    {"core", "clone", "KEY DIR (--peer HOST:PORT | --listen HOST:PORT) [--blocks A-B,...] [--live] [--protocol 7|8|auto]",
-     "download the core KEY into DIR from a peer (only --blocks if given); exits when done unless --live",
+    {"core", "clone", "KEY DIR (--peer HOST:PORT | --listen HOST:PORT | --stdio [--responder]) [--blocks A-B,...] "
+     "[--live] [--protocol 7|8|auto]",
+     "download the core KEY into DIR from a peer (only --blocks if given); exits when done unless "
+     "--live (--stdio: the peer is on standard input/output, Noise initiator unless --responder; "
+     "progress lines go to standard error)",
      cmd_clone},
 };
 

@@ -32,12 +32,14 @@ Stat implicit_directory(const Stat* child) {
 }  // namespace
 
 Drive::Drive(std::shared_ptr<core::Core> metadata, std::shared_ptr<core::Core> content,
-             std::unique_ptr<trie::CoreLog> log, std::unique_ptr<trie::Trie> trie, bool checkout)
+             std::unique_ptr<trie::CoreLog> log, std::unique_ptr<trie::Trie> trie, bool checkout,
+             corestore::DriveLine line)
     : metadata_(std::move(metadata)),
       content_(std::move(content)),
       log_(std::move(log)),
       trie_(std::move(trie)),
-      checkout_(checkout) {}
+      checkout_(checkout),
+      line_(line) {}
 
 Result<std::unique_ptr<Drive>> Drive::assemble(std::shared_ptr<core::Core> metadata,
                                                const corestore::Namespace& ns,
@@ -45,7 +47,10 @@ Result<std::unique_ptr<Drive>> Drive::assemble(std::shared_ptr<core::Core> metad
   auto log = std::make_unique<trie::CoreLog>(*metadata);
   std::shared_ptr<core::Core> content;
   std::unique_ptr<trie::Trie> trie;
+  // The line: given at creation; on reopening, read from the header subtype (see line()).
+  corestore::DriveLine line = corestore::DriveLine::V10_21;
   if (metadata->length() == 0 && create_line && metadata->writable()) {
+    line = *create_line;
     HM_TRY_ASSIGN(content, corestore::create_drive_content_core(ns, metadata->key(), *create_line));
     trie::OpenOptions options;
     options.metadata = Bytes(content->key().begin(), content->key().end());
@@ -67,6 +72,8 @@ Result<std::unique_ptr<Drive>> Drive::assemble(std::shared_ptr<core::Core> metad
         crypto::PublicKey content_key;
         std::copy(header->metadata->begin(), header->metadata->end(), content_key.begin());
         HM_TRY_ASSIGN(content, corestore::open_drive_content_core(ns, content_key));
+        line = header->subtype == kDriveSubtype ? corestore::DriveLine::V10_21
+                                                : corestore::DriveLine::V10_8;
       } else if (header.error().code() != Errc::NotFound &&
                  header.error().code() != Errc::Unavailable) {
         return header.error();
@@ -74,7 +81,8 @@ Result<std::unique_ptr<Drive>> Drive::assemble(std::shared_ptr<core::Core> metad
     }
   }
   return std::unique_ptr<Drive>(
-      new Drive(std::move(metadata), std::move(content), std::move(log), std::move(trie), false));
+      new Drive(std::move(metadata), std::move(content), std::move(log), std::move(trie), false,
+                line));
 }
 
 Result<std::unique_ptr<Drive>> Drive::open_own(const corestore::Namespace& ns,
@@ -91,7 +99,7 @@ Result<std::unique_ptr<Drive>> Drive::open(corestore::Corestore& store,
 
 std::unique_ptr<Drive> Drive::checkout(uint64_t version) {
   return std::unique_ptr<Drive>(
-      new Drive(metadata_, content_, nullptr, trie_->checkout(version), true));
+      new Drive(metadata_, content_, nullptr, trie_->checkout(version), true, line_));
 }
 
 MissingBlocks Drive::missing() const { return {trie_->missing_seqs(), missing_content_}; }
@@ -220,9 +228,11 @@ Status Drive::write_file(std::string_view path, ByteView data, Stat stat) {
   HM_TRY(require_writable());
   uint64_t first_block = content_->length();
   uint64_t first_byte = content_->byte_length();
+  // 10.8.16 hands the whole buffer to the content stream as one chunk: one block, unsplit.
+  size_t max_block = line_ == corestore::DriveLine::V10_8 ? data.size() : kMaxBlockSize;
   std::vector<ByteView> blocks;
-  for (size_t at = 0; at < data.size(); at += kMaxBlockSize) {
-    blocks.push_back(data.subspan(at, std::min(kMaxBlockSize, data.size() - at)));
+  for (size_t at = 0; at < data.size(); at += max_block) {
+    blocks.push_back(data.subspan(at, std::min(max_block, data.size() - at)));
   }
   if (blocks.empty()) blocks.push_back(data);  // an empty file owns one empty block
   HM_TRY(content_->append(blocks));

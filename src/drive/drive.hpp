@@ -42,6 +42,11 @@ class Drive {
   uint64_t version() const { return metadata_->length(); }
   core::Core& metadata() { return *metadata_; }
   core::Core* content() { return content_.get(); }
+  // The reference line the drive writes like (chunking of write_file). Chosen at creation;
+  // a reopened drive knows it from its metadata header: the 10.21 line writes the subtype
+  // "hyperdrive" into block 0, the 10.8.16 line writes none (hyperdrive.md §15). A replica whose
+  // block 0 is not local yet says V10_21 (it cannot write anyway).
+  corestore::DriveLine line() const { return line_; }
   // A read-only view of the drive at `version` (a checkout); the drive must outlive it.
   std::unique_ptr<Drive> checkout(uint64_t version);
 
@@ -54,8 +59,9 @@ class Drive {
   Result<Bytes> read(const Stat& stat, uint64_t offset, size_t size);
   Result<Bytes> read_file(std::string_view path);
 
-  // Writes a whole file (a new run of content blocks, split into kMaxBlockSize pieces, then its
-  // Stat). `stat` carries mode, owner and xattrs; its content fields are filled in here.
+  // Writes a whole file (a new run of content blocks, then its Stat): the 10.21 line splits it
+  // into kMaxBlockSize pieces, the 10.8.16 line appends it as one block (hyperdrive.md §7.1).
+  // `stat` carries mode, owner and xattrs; its content fields are filled in here.
   Status write_file(std::string_view path, ByteView data, Stat stat);
   Status mkdir(std::string_view path, uint32_t mode = kDefaultDirectoryMode);
   Status symlink(std::string_view target, std::string_view path);
@@ -69,12 +75,13 @@ class Drive {
   // Blocks the last failed operation needed and did not have (Errc::Unavailable).
   MissingBlocks missing() const;
 
-  // Files are split into blocks of at most this many bytes (hyperdrive 10.21).
+  // The 10.21 line splits files into blocks of at most this many bytes.
   static constexpr size_t kMaxBlockSize = 524288;
 
  private:
   Drive(std::shared_ptr<core::Core> metadata, std::shared_ptr<core::Core> content,
-        std::unique_ptr<trie::CoreLog> log, std::unique_ptr<trie::Trie> trie, bool checkout);
+        std::unique_ptr<trie::CoreLog> log, std::unique_ptr<trie::Trie> trie, bool checkout,
+        corestore::DriveLine line);
   static Result<std::unique_ptr<Drive>> assemble(std::shared_ptr<core::Core> metadata,
                                                  const corestore::Namespace& ns,
                                                  std::optional<corestore::DriveLine> create_line);
@@ -87,6 +94,7 @@ class Drive {
   std::unique_ptr<trie::Trie> trie_;
   std::vector<uint64_t> missing_content_;
   bool checkout_ = false;
+  corestore::DriveLine line_ = corestore::DriveLine::V10_21;
 };
 
 }  // namespace hypermount::drive

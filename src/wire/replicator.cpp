@@ -58,17 +58,39 @@ Status Replicator::add_core(core::Core& core, CoreOptions options) {
   return {};
 }
 
-Result<Replicator::PeerId> Replicator::add_stream(StreamHandle stream, crypto::NoiseRole role,
-                                                  ProtocolVersion version) {
+ConnectionOptions Replicator::connection_options(crypto::NoiseRole role,
+                                                 ProtocolVersion version) const {
   ConnectionOptions connection_options = options_.connection;
   connection_options.session.role = role;
   connection_options.session.version = version;
   if (version != ProtocolVersion::Auto) connection_options.session.responder_version = version;
   connection_options.session.static_key = static_key_;
+  return connection_options;
+}
+
+Result<Replicator::PeerId> Replicator::add_stream(StreamHandle stream, crypto::NoiseRole role,
+                                                  ProtocolVersion version) {
+  return add_connection(std::make_unique<Connection>(loop_, std::move(stream),
+                                                     connection_options(role, version), *this),
+                        role, version);
+}
+
+Result<Replicator::PeerId> Replicator::add_stream(StreamHandle read_stream,
+                                                  StreamHandle write_stream,
+                                                  crypto::NoiseRole role,
+                                                  ProtocolVersion version) {
+  return add_connection(
+      std::make_unique<Connection>(loop_, std::move(read_stream), std::move(write_stream),
+                                   connection_options(role, version), *this),
+      role, version);
+}
+
+Result<Replicator::PeerId> Replicator::add_connection(std::unique_ptr<Connection> connection,
+                                                      crypto::NoiseRole role,
+                                                      ProtocolVersion version) {
   auto peer = std::make_unique<Peer>();
   peer->id = next_peer_id_++;
-  peer->connection =
-      std::make_unique<Connection>(loop_, std::move(stream), connection_options, *this);
+  peer->connection = std::move(connection);
   Peer& added = *peer;
   peers_.emplace(added.id, std::move(peer));
   // Opens are queued by the session until the handshake is done.

@@ -66,6 +66,10 @@ class Replicator : public ConnectionHandler {
   // Runs a session over a connected stream (this side's Noise role and protocol version);
   // opens a channel for every added core.
   Result<PeerId> add_stream(StreamHandle stream, crypto::NoiseRole role, ProtocolVersion version);
+  // The same over a read stream and a separate write stream (standard input and output, or two
+  // one-way pipes).
+  Result<PeerId> add_stream(StreamHandle read_stream, StreamHandle write_stream,
+                            crypto::NoiseRole role, ProtocolVersion version);
 
   // On demand: calls back with the verified block once it is here (posted through the loop if
   // it already is), or with Error Cancelled after cancel_get. Never times out on its own.
@@ -86,6 +90,7 @@ class Replicator : public ConnectionHandler {
   // Runs after any change worth re-checking (a block stored, a peer added or gone). It may
   // stop the loop or call into the replicator, but not destroy it.
   void set_on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
+  const std::function<void()>& on_change() const { return on_change_; }
 
   size_t peer_count() const { return peers_.size(); }
   const ReplicatorStats& stats() const { return stats_; }
@@ -119,6 +124,9 @@ class Replicator : public ConnectionHandler {
   CoreState* find_core(const core::Core& core) const;
   CoreState* find_core(const crypto::DiscoveryKey& discovery_key) const;
   Peer* find_peer(const Connection& connection) const;
+  ConnectionOptions connection_options(crypto::NoiseRole role, ProtocolVersion version) const;
+  Result<PeerId> add_connection(std::unique_ptr<Connection> connection, crypto::NoiseRole role,
+                                ProtocolVersion version);
 
   void open_channel(Peer& peer, CoreState& core);
   void start_channel(Peer& peer, Channel& channel);

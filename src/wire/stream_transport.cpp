@@ -1,12 +1,18 @@
-// Session over a libuv stream: handle boxes freed in close callbacks, bounded write queue,
-// keep-alive and idle timers, TCP listen/dial.
+// Session over a libuv stream (or a read stream plus a write stream): handle boxes freed in close
+// callbacks, bounded write queue, keep-alive and idle timers, TCP listen/dial, standard I/O.
 #include "wire/stream_transport.hpp"
 
 #include "util/log.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <charconv>
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 namespace hypermount::wire {
@@ -105,6 +111,70 @@ void StreamHandle::reset() {
   uv_handle_t* handle = box_->handle();
   if (uv_is_closing(handle) == 0) uv_close(handle, free_stream_box);
   box_ = nullptr;
+}
+
+// ---- standard input/output ----------------------------------------------------------------
+
+namespace {
+
+// Why `fd` cannot carry the wire, or "" if it can (pipe, FIFO or socket).
+std::string unusable_fd_reason(int fd, std::string_view name) {
+  switch (uv_guess_handle(fd)) {
+    case UV_NAMED_PIPE:
+    case UV_TCP:
+      return {};
+    case UV_FILE:
+      return fmt::format("{} is a file or device; --stdio needs a pipe, FIFO or socket", name);
+    case UV_TTY:
+      return fmt::format("{} is a terminal; --stdio needs a pipe, FIFO or socket", name);
+    default:
+      return fmt::format("{} is not open or not a pipe, FIFO or socket", name);
+  }
+}
+
+Result<int> duplicate_fd(int fd, std::string_view name) {
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (copy < 0) return Error::io(errno, "duplicating {}: {}", name, std::strerror(errno));
+  return copy;
+}
+
+}  // namespace
+
+Result<StdioStreams> take_stdio(uv_loop_t* loop) {
+  for (auto [fd, name] : {std::pair{0, "standard input"}, std::pair{1, "standard output"}}) {
+    std::string reason = unusable_fd_reason(fd, name);
+    if (!reason.empty()) return Error::invalid("{}", reason);
+  }
+  // libuv never closes fds 0-2, so the streams own duplicates: closing the output duplicate
+  // (after fd 1 is pointed elsewhere) is what lets the peer read end of stream.
+  HM_TRY_ASSIGN(int in_fd, duplicate_fd(0, "standard input"));
+  auto out_fd = duplicate_fd(1, "standard output");
+  if (!out_fd) {
+    ::close(in_fd);
+    return out_fd.error();
+  }
+  std::fflush(stdout);
+  if (dup2(2, 1) < 0) {
+    int err = errno;
+    ::close(in_fd);
+    ::close(*out_fd);
+    return Error::io(err, "redirecting standard output: {}", std::strerror(err));
+  }
+  StdioStreams streams;
+  auto input = StreamHandle::pipe_from_fd(loop, in_fd);
+  if (!input) {
+    ::close(in_fd);
+    ::close(*out_fd);
+    return input.error();
+  }
+  streams.input = std::move(*input);  // owns in_fd from here on
+  auto output = StreamHandle::pipe_from_fd(loop, *out_fd);
+  if (!output) {
+    ::close(*out_fd);
+    return output.error();
+  }
+  streams.output = std::move(*output);
+  return streams;
 }
 
 // ---- addresses, listen, dial --------------------------------------------------------------
@@ -208,6 +278,18 @@ Connection::Connection(uv_loop_t* loop, StreamHandle stream, ConnectionOptions o
   if (stream_.valid()) stream_.box_->owner = this;
 }
 
+Connection::Connection(uv_loop_t* loop, StreamHandle read_stream, StreamHandle write_stream,
+                       ConnectionOptions options, ConnectionHandler& handler)
+    : Connection(loop, std::move(read_stream), std::move(options), handler) {
+  write_stream_ = std::move(write_stream);
+  split_ = true;
+  if (write_stream_.valid()) write_stream_.box_->owner = this;
+}
+
+uv_stream_t* Connection::writer() const {
+  return split_ ? write_stream_.stream() : stream_.stream();
+}
+
 Connection::~Connection() {
   if (timer_ != nullptr) {
     timer_->owner = nullptr;
@@ -215,10 +297,12 @@ Connection::~Connection() {
     timer_ = nullptr;
   }
   stream_.reset();
+  write_stream_.reset();
 }
 
 Status Connection::start() {
   if (!stream_.valid()) return Error::invalid("connection has no stream");
+  if (split_ && !write_stream_.valid()) return Error::invalid("connection has no write stream");
   last_received_ms_ = last_sent_ms_ = uv_now(loop_);
   timer_ = new detail::TimerBox();
   uv_timer_init(loop_, &timer_->timer);
@@ -253,13 +337,15 @@ Status Connection::flush() {
 
 void Connection::write_bytes(Bytes bytes) {
   if (closed_) return;
+  // A separate write stream closed by end(): like a shut-down socket, nothing more goes out.
+  if (writer() == nullptr) return;
   auto* req = new WriteReq();
   req->bytes = std::move(bytes);
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(req->bytes.data()),
                              static_cast<unsigned>(req->bytes.size()));
   queued_bytes_ += req->bytes.size();
   last_sent_ms_ = uv_now(loop_);
-  int rc = uv_write(&req->req, stream_.stream(), &buf, 1, &Connection::on_write);
+  int rc = uv_write(&req->req, writer(), &buf, 1, &Connection::on_write);
   if (rc != 0) {
     queued_bytes_ -= req->bytes.size();
     delete req;
@@ -297,8 +383,14 @@ void Connection::end() {
     last_received_ms_ = uv_now(loop_);
   }
   if (queued_bytes_ > 0) return;  // on_write calls back once the queue is empty
+  if (split_) {
+    // A pipe has no half-close: closing the write stream is the end of stream the peer reads.
+    // Reading goes on until the peer's own end (or the idle timeout).
+    write_stream_.reset();
+    return;
+  }
   auto* req = new uv_shutdown_t();
-  int rc = uv_shutdown(req, stream_.stream(), &Connection::on_shutdown);
+  int rc = uv_shutdown(req, writer(), &Connection::on_shutdown);
   if (rc != 0) {
     delete req;
     close(Error::unavailable("stream ended"));
@@ -313,6 +405,7 @@ void Connection::close(Error reason) {
   if (timer_ != nullptr) uv_timer_stop(&timer_->timer);
   if (stream_.valid()) uv_read_stop(stream_.stream());
   stream_.reset();
+  write_stream_.reset();
   handler_.on_closed(*this, reason);
 }
 

@@ -1,5 +1,6 @@
-// Runs a wire::Session over a libuv stream (TCP or pipe): reads, bounded write queue, keep-alive
-// and idle timeout (wire.md §7.7), plus TCP listen/dial helpers. Loop thread only.
+// Runs a wire::Session over a libuv stream (TCP or pipe) or a pair of one-way streams (standard
+// input/output): reads, bounded write queue, keep-alive and idle timeout (wire.md §7.7), plus
+// TCP listen/dial helpers. Loop thread only.
 #pragma once
 
 #include "util/bytes.hpp"
@@ -47,6 +48,18 @@ class StreamHandle {
   explicit StreamHandle(detail::StreamBox* box) : box_(box) {}
   detail::StreamBox* box_ = nullptr;
 };
+
+// The two halves of a connection over standard input and output.
+struct StdioStreams {
+  StreamHandle input;   // read side (a duplicate of fd 0)
+  StreamHandle output;  // write side (a duplicate of fd 1)
+};
+
+// Takes over standard input and output for the wire: both must be pipes, FIFOs or sockets
+// (Error::invalid for a regular file or a terminal). The streams work on duplicates of fd 0 and
+// fd 1, and fd 1 is then pointed at standard error, so closing `output` is an end of stream the
+// peer sees and stray prints cannot corrupt the wire. Process-wide; call at most once.
+Result<StdioStreams> take_stdio(uv_loop_t* loop);
 
 // Parses "HOST:PORT" (IPv4 dotted quad or "localhost").
 Result<sockaddr_in> parse_host_port(std::string_view text);
@@ -102,11 +115,15 @@ class ConnectionHandler {
   virtual void on_closed(Connection& connection, const Error& reason) = 0;
 };
 
-// One replication connection: a Session driven over a stream.
+// One replication connection: a Session driven over a duplex stream, or over a read stream and
+// a separate write stream (e.g. standard input and output). With two streams, end() closes the
+// write stream (the peer reads end of stream) and end of the read stream closes the connection.
 class Connection {
  public:
   Connection(uv_loop_t* loop, StreamHandle stream, ConnectionOptions options,
              ConnectionHandler& handler);
+  Connection(uv_loop_t* loop, StreamHandle read_stream, StreamHandle write_stream,
+             ConnectionOptions options, ConnectionHandler& handler);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -134,9 +151,14 @@ class Connection {
   static void on_shutdown(uv_shutdown_t* req, int status);
   void write_bytes(Bytes bytes);
   void handle_read(ByteView bytes);
+  // Where writes go: the separate write stream if there is one, else the duplex stream; null
+  // once a separate write stream was closed by end().
+  uv_stream_t* writer() const;
 
   uv_loop_t* loop_;
-  StreamHandle stream_;
+  StreamHandle stream_;        // read side (and write side without a separate write stream)
+  StreamHandle write_stream_;  // separate write side, or invalid
+  bool split_ = false;         // constructed with a separate write stream
   detail::TimerBox* timer_ = nullptr;
   ConnectionOptions options_;
   ConnectionHandler& handler_;

@@ -500,6 +500,95 @@ TEST_CASE("replicator: a tiny write queue (backpressure) still completes a clone
 
 namespace {
 
+// Joins `client` (initiator) and `server` (responder) by two one-way pipes, the way standard
+// input/output join two processes: client -> server on one, server -> client on the other.
+void connect_by_pipes(uv_loop_t* loop, wire::Replicator& client, wire::Replicator& server) {
+  uv_file up[2];    // client writes up[1], server reads up[0]
+  uv_file down[2];  // server writes down[1], client reads down[0]
+  REQUIRE(uv_pipe(up, 0, 0) == 0);
+  REQUIRE(uv_pipe(down, 0, 0) == 0);
+  auto open = [loop](uv_file fd) {
+    auto handle = wire::StreamHandle::pipe_from_fd(loop, fd);
+    REQUIRE(handle.ok());
+    return std::move(*handle);
+  };
+  CHECK(server.add_stream(open(up[0]), open(down[1]), crypto::NoiseRole::Responder,
+                          wire::ProtocolVersion::V8)
+            .ok());
+  CHECK(client.add_stream(open(down[0]), open(up[1]), crypto::NoiseRole::Initiator,
+                          wire::ProtocolVersion::Auto)
+            .ok());
+}
+
+}  // namespace
+
+TEST_CASE("replicator: a full clone over two one-way pipes (standard input/output style)") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 40, 3000);
+  auto replica = make_replica(dir / "r", writer->key());
+  for (size_t max_queued : {size_t{8} << 20, size_t{1024}}) {  // default and tight backpressure
+    CAPTURE(max_queued);
+    std::filesystem::remove_all(dir / "r");
+    replica = make_replica(dir / "r", writer->key());
+    wire::ReplicatorOptions options;
+    options.connection.max_queued_bytes = max_queued;
+    {
+      wire::Replicator server(&loop.loop, options);
+      wire::Replicator client(&loop.loop, options);
+      REQUIRE(server.add_core(*writer, {}).ok());
+      REQUIRE(client.add_core(*replica, {}).ok());
+      REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+      connect_by_pipes(&loop.loop, client, server);
+      CHECK(loop.run_until([&] { return client.done(*replica) && replica->length() == 40; }));
+      // Each side's end closes its write pipe; the other reads end of stream and closes.
+      CHECK(loop.run_until([&] { return client.peer_count() == 0 && server.peer_count() == 0; }));
+      CHECK(client.stats().blocks_downloaded == 40);
+      CHECK(server.stats().blocks_uploaded == 40);
+      CHECK(client.stats().peers_dropped == 0);
+      CHECK(server.stats().peers_dropped == 0);
+    }
+    auto verified = replica->verify_all();
+    REQUIRE(verified.ok());
+    CHECK(*verified == 40);
+    for (uint64_t i = 0; i < 40; ++i) {
+      auto got = replica->get(i);
+      REQUIRE(got.ok());
+      CHECK(*got == block_bytes(i, 3000 + i % 5));
+    }
+  }
+}
+
+TEST_CASE("replicator: end of the read pipe closes a split connection") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 3, 100);
+  wire::Replicator server(&loop.loop);
+  REQUIRE(server.add_core(*writer, {.upload = true, .live = true}).ok());
+  uv_file up[2];
+  uv_file down[2];
+  REQUIRE(uv_pipe(up, 0, 0) == 0);
+  REQUIRE(uv_pipe(down, 0, 0) == 0);
+  auto in = wire::StreamHandle::pipe_from_fd(&loop.loop, up[0]);
+  auto out = wire::StreamHandle::pipe_from_fd(&loop.loop, down[1]);
+  REQUIRE(in.ok());
+  REQUIRE(out.ok());
+  REQUIRE(server.add_stream(std::move(*in), std::move(*out), crypto::NoiseRole::Responder,
+                            wire::ProtocolVersion::V8)
+              .ok());
+  CHECK(server.peer_count() == 1);
+  uv_fs_t req;
+  CHECK(uv_fs_close(nullptr, &req, up[1], nullptr) == 0);  // the "peer" goes away
+  uv_fs_req_cleanup(&req);
+  CHECK(loop.run_until([&] { return server.peer_count() == 0; }, 5000));
+  CHECK(uv_fs_close(nullptr, &req, down[0], nullptr) == 0);
+  uv_fs_req_cleanup(&req);
+}
+
+namespace {
+
 // A hyperdrive 10.21 reader (hypercore-protocol 8.0.7 under corestore 5) on a bare Connection,
 // for a drive's two cores. It opens `first` (metadata) at once. It refuses the server's Open
 // for `late` (content: its key is not known yet) with Close{discoveryKey}, but like the

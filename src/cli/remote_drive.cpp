@@ -1,0 +1,124 @@
+#include "cli/remote_drive.hpp"
+
+#include "util/log.hpp"
+
+namespace hypermount::cli {
+
+RemoteDrive::RemoteDrive() { uv_loop_init(&loop_); }
+
+RemoteDrive::~RemoteDrive() { shutdown(); }
+
+void RemoteDrive::shutdown() {
+  if (!replicator_) return;
+  replicator_.reset();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+void RemoteDrive::close_peers() {
+  if (replicator_) replicator_->close_all();
+}
+
+Status RemoteDrive::open(const crypto::PublicKey& key, const RemoteOptions& options) {
+  fetch_timeout_ = options.fetch_timeout;
+  HM_TRY_ASSIGN(store_, corestore::Corestore::open(options.store));
+  HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, key));
+  if (!options.peers.empty()) {
+    HM_TRY(connect_peers(options));
+    return fetch_drive_header();
+  }
+  if (drive_->version() == 0) {
+    return Error::not_found("drive {} has no local data in {}{}", to_hex(key), options.store,
+                            options.no_data_hint);
+  }
+  return {};
+}
+
+RemoteDrive::Fetcher RemoteDrive::fetcher() {
+  if (!replicator_) return {};
+  return [this](const drive::MissingBlocks& missing, std::function<void(Status)> done) {
+    struct Wait {
+      size_t pending = 0;
+      std::function<void(Status)> done;
+      uv_timer_t* timer = nullptr;
+      void finish(Status s) {
+        if (!done) return;
+        auto d = std::move(done);
+        done = nullptr;
+        if (timer) {
+          uv_timer_stop(timer);
+          uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+          timer = nullptr;
+        }
+        d(std::move(s));
+      }
+    };
+    auto wait = std::make_shared<Wait>();
+    wait->done = std::move(done);
+    auto request = [&](core::Core* core, uint64_t block) {
+      if (core == nullptr) return;
+      ++wait->pending;
+      auto id = replicator_->get(*core, block, [wait](Result<Bytes> got) {
+        if (!got) {
+          wait->finish(got.error());
+          return;
+        }
+        if (--wait->pending == 0) wait->finish({});
+      });
+      if (!id) wait->finish(id.error());
+    };
+    for (uint64_t seq : missing.metadata) request(&drive_->metadata(), seq);
+    for (uint64_t block : missing.content) request(drive_->content(), block);
+    if (wait->pending == 0) {
+      wait->finish(Error::unavailable("nothing to fetch: the drive is not reachable"));
+      return;
+    }
+    wait->timer = new uv_timer_t;
+    uv_timer_init(&loop_, wait->timer);
+    wait->timer->data = wait.get();
+    uv_timer_start(wait->timer, [](uv_timer_t* t) {
+      static_cast<Wait*>(t->data)->finish(Error{Errc::Timeout, "no peer delivered the block in time"});
+    }, static_cast<uint64_t>(fetch_timeout_ * 1000), 0);
+  };
+}
+
+Status RemoteDrive::fetch(const drive::MissingBlocks& missing) {
+  if (!replicator_) return Error::unavailable("the blocks are not local and no peer is given");
+  std::optional<Status> outcome;
+  fetcher()(missing, [&outcome](Status s) { outcome = std::move(s); });
+  while (!outcome && uv_run(&loop_, UV_RUN_ONCE) != 0) {
+  }
+  if (!outcome) return Error::unavailable("no peer answered");
+  return *outcome;
+}
+
+Status RemoteDrive::connect_peers(const RemoteOptions& options) {
+  wire::ReplicatorOptions replicator_options;
+  replicator_ = std::make_unique<wire::Replicator>(&loop_, replicator_options);
+  HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true}));
+  for (const std::string& peer : options.peers) {
+    HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(peer));
+    HM_TRY(wire::dial_tcp(&loop_, address, [this, version = options.protocol, peer](Result<wire::StreamHandle> s) {
+      if (!s) {
+        log::warn("cli", "peer {}: {}", peer, s.error().to_string());
+        return;
+      }
+      if (!replicator_) return;  // shut down while dialling
+      auto added = replicator_->add_stream(std::move(*s), crypto::NoiseRole::Initiator, version);
+      if (!added) log::warn("cli", "peer {}: {}", peer, added.error().to_string());
+    }));
+  }
+  return {};
+}
+
+// Fetches block 0 of the metadata core (naming the content core), then reopens the drive.
+// (A store that has block 0 already knows the content core; it is replicated all the same.)
+Status RemoteDrive::fetch_drive_header() {
+  if (drive_->content() == nullptr) {
+    HM_TRY(fetch(drive::MissingBlocks{{0}, {}}));
+    HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, drive_->key()));
+    if (drive_->content() == nullptr) return Error::corrupt("drive header names no content core");
+  }
+  return replicator_->add_core(*drive_->content(), {.upload = true, .live = true});
+}
+
+}  // namespace hypermount::cli

@@ -1,0 +1,89 @@
+// Drive: write_file chunking follows the drive's line (hyperdrive.md §7.1: a 600000-byte file is
+// one block in 10.8.16, blocks of 524288 and 75712 in 10.21), and a reopened drive knows its
+// line from the metadata header subtype (§15).
+#include "drive/drive.hpp"
+
+#include <doctest/doctest.h>
+
+#include "temp_dir.hpp"
+
+using namespace hypermount;
+using hypermount::test::TempDir;
+
+namespace {
+
+Bytes pattern(size_t size) {
+  Bytes data(size);
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<uint8_t>(i * 31 + 7);
+  return data;
+}
+
+// Writes a 600000-byte file to a new drive of `line` and checks its blocks; then reopens the
+// drive (by key, from a fresh store object) and checks the line and a second file's blocks.
+void check_line(corestore::DriveLine line, const std::vector<size_t>& expected_blocks) {
+  TempDir dir;
+  const Bytes data = pattern(600000);
+  crypto::PublicKey key{};
+  {
+    auto store = corestore::Corestore::open(dir.path());
+    REQUIRE(store.ok());
+    auto drive = drive::Drive::open_own((*store)->namespace_("drive"), line);
+    REQUIRE(drive.ok());
+    key = (*drive)->key();
+    CHECK((*drive)->line() == line);
+    REQUIRE((*drive)->write_file("/big", data, drive::Stat{}).ok());
+    auto st = (*drive)->lstat("/big");
+    REQUIRE(st.ok());
+    CHECK(st->size == data.size());
+    CHECK(st->blocks == expected_blocks.size());
+    core::Core* content = (*drive)->content();
+    REQUIRE(content != nullptr);
+    CHECK(content->length() == st->offset + expected_blocks.size());
+    for (size_t i = 0; i < expected_blocks.size(); ++i) {
+      auto block = content->get(st->offset + i);
+      REQUIRE(block.ok());
+      CHECK(block->size() == expected_blocks[i]);
+    }
+    auto back = (*drive)->read_file("/big");
+    REQUIRE(back.ok());
+    CHECK(*back == data);
+  }
+  auto store = corestore::Corestore::open(dir.path());
+  REQUIRE(store.ok());
+  auto drive = drive::Drive::open(**store, key);
+  REQUIRE(drive.ok());
+  CHECK((*drive)->writable());
+  CHECK((*drive)->line() == line);
+  REQUIRE((*drive)->write_file("/again", data, drive::Stat{}).ok());
+  auto st = (*drive)->lstat("/again");
+  REQUIRE(st.ok());
+  CHECK(st->blocks == expected_blocks.size());
+  auto back = (*drive)->read_file("/again");
+  REQUIRE(back.ok());
+  CHECK(*back == data);
+}
+
+}  // namespace
+
+TEST_CASE("10.8.16 drives write each file as one block") {
+  check_line(corestore::DriveLine::V10_8, {600000});
+}
+
+TEST_CASE("10.21 drives split files into 524288-byte blocks") {
+  check_line(corestore::DriveLine::V10_21, {524288, 75712});
+}
+
+TEST_CASE("small and empty files are one block in both lines") {
+  for (auto line : {corestore::DriveLine::V10_8, corestore::DriveLine::V10_21}) {
+    TempDir dir;
+    auto store = corestore::Corestore::open(dir.path());
+    REQUIRE(store.ok());
+    auto drive = drive::Drive::open_own((*store)->namespace_("drive"), line);
+    REQUIRE(drive.ok());
+    REQUIRE((*drive)->write_file("/small", pattern(1000), drive::Stat{}).ok());
+    REQUIRE((*drive)->write_file("/empty", Bytes{}, drive::Stat{}).ok());
+    CHECK((*drive)->lstat("/small")->blocks == 1);
+    CHECK((*drive)->lstat("/empty")->blocks == 1);
+    CHECK((*drive)->lstat("/empty")->size == 0);
+  }
+}
