@@ -81,3 +81,14 @@ first_diff() {
   paste -d' ' "$1" "$2" | awk '$1 != $2 { if (!n++) first = "#" NR - 1 ": expected " $1 ", got " $2 }
     END { print n " differ, first " first }'
 }
+
+# wait_for FILE REGEX [SECONDS]: true once a line of FILE matches
+wait_for() {
+  local i
+  for ((i = 0; i < ${3:-30} * 10; i++)); do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "  (timed out waiting for /$2/ in $1: $(tail -c 300 "$1" 2>/dev/null | tr '\n' ' '))"
+  return 1
+}

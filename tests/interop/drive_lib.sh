@@ -19,16 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for FILE REGEX [SECONDS]: true once a line of FILE matches
-wait_for() {
-  local i
-  for ((i = 0; i < ${3:-30} * 10; i++)); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "  (timed out waiting for /$2/ in $1: $(tail -c 300 "$1" 2>/dev/null | tr '\n' ' '))"
-  return 1
-}
 port_of() { sed -n 's/^listening on 127\.0\.0\.1://p' "$1" | head -n1; }
 
 # js_lines JSON [FIELD]: the manifest lines (field "lines" unless given) of a drive-*.js result

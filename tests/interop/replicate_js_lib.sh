@@ -15,16 +15,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for FILE REGEX [SECONDS]: true once a line of FILE matches
-wait_for() {
-  local i
-  for ((i = 0; i < ${3:-30} * 10; i++)); do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "  (timed out waiting for /$2/ in $1: $(tail -c 300 "$1" 2>/dev/null | tr '\n' ' '))"
-  return 1
-}
 # block_shas DIR N: sha256 of blocks 0..N-1 read with `hypermount core get` ("ERR" if one fails)
 block_shas() {
   local i
