@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints each figure beside its reference from the same run: the
-# single-core BLAKE2b ceiling and JS hypercore 8.14.0. Not part of the test verdict.
+# single-core BLAKE2b ceiling, and JS hypercore 8.14 / 9.12 (append, clone, sparse get latency).
+# Not part of the test verdict.
 # usage: bash bench/run.sh [BUILD_DIR] [TOTAL_MIB]   (default: build, 256)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +22,13 @@ if [ -d tests/interop/js-p7/node_modules ]; then
     })'
 else
   echo "JS figures skipped: tests/interop/js-p7/node_modules is missing (bash .ci/install-deps)"
+fi
+
+echo "== replication over TCP loopback ($total MiB core, 64 KiB blocks)"
+"$build/bench/replicate_bench" "$total" 64
+if [ -d tests/interop/js-p8/node_modules ]; then
+  for stack in js-p7 js-p8; do
+    echo "-- JS to JS, $stack"
+    node bench/js/replicate_js_bench.js "$total" 64 "tests/interop/$stack"
+  done
 fi
