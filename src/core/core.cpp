@@ -56,17 +56,15 @@ Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode
   HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, mode));
   HM_TRY_ASSIGN(auto key, storage.read_key());
   if (!key) return Error::not_found("no hypercore in {} (no key file)", dir);
+  // A given (corestore-derived) key takes the place of the secret_key file.
+  bool given = given_secret_key.has_value();
   std::optional<crypto::SecretKey> secret_key = std::move(given_secret_key);
-  if (secret_key) {
-    if (crypto::public_key_of(*secret_key) != *key) {
-      return Error::corrupt("the derived secret key does not belong to the public key in {}/key",
-                            dir);
-    }
-  } else {
+  if (!given) {
     HM_TRY_ASSIGN(secret_key, storage.read_secret_key());
   }
   if (secret_key && crypto::public_key_of(*secret_key) != *key) {
-    return Error::corrupt("{}/secret_key does not belong to the public key in {}/key", dir, dir);
+    return Error::corrupt("{} does not belong to the public key in {}/key",
+                          given ? "the derived secret key" : dir + "/secret_key", dir);
   }
   if (!storage.read_only()) HM_TRY(storage.write_headers());
   HM_TRY_ASSIGN(Bytes pages, storage.read_bitfield_pages());
