@@ -28,11 +28,29 @@ class DriveBackend final : public FsBackend {
   FsStats statfs() override;
   bool immutable() const override { return pinned_; }
 
+  bool writable() const override { return !pinned_ && drive_.writable(); }
+  void write_file(std::string path, Bytes data, uint32_t mode, uint32_t uid, uint32_t gid,
+                  Callback<Attr> done) override;
+  void truncate(std::string path, uint64_t size, Callback<Attr> done) override;
+  void change_attr(std::string path, AttrChange change, Callback<Attr> done) override;
+  void mkdir(std::string path, uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done) override;
+  void symlink(std::string target, std::string path, uint32_t uid, uint32_t gid,
+               Callback<Attr> done) override;
+  void unlink(std::string path, Callback<void> done) override;
+  void rmdir(std::string path, Callback<void> done) override;
+  void rename(std::string from, std::string to, bool no_replace, Callback<void> done) override;
+  void setxattr(std::string path, std::string name, Bytes value, int flags, Callback<void> done) override;
+  void removexattr(std::string path, std::string name, Callback<void> done) override;
+
  private:
   // Runs `attempt` until it stops failing with Unavailable (fetching what it lacked in
   // between, at most kMaxRounds times), then hands its result to `done`.
   template <typename T>
   void run(std::function<Result<T>()> attempt, Callback<T> done, int round = 0);
+
+  Result<Attr> write_content(const std::string& path, ByteView data, uint32_t mode, uint32_t uid,
+                             uint32_t gid);
+  Status move_tree(const std::string& from, const std::string& to);
 
   drive::Drive& drive_;
   Fetcher fetcher_;

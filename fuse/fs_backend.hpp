@@ -7,6 +7,7 @@
 
 #include <ctime>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ struct Attr {
 struct DirEntry {
   std::string name;
   Attr attr;
+};
+
+// Metadata changes of setattr; unset fields stay as they are.
+struct AttrChange {
+  std::optional<uint32_t> mode;  // permission bits only
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
+  std::optional<timespec> mtime;
 };
 
 struct FsStats {
@@ -52,6 +61,27 @@ class FsBackend {
   virtual FsStats statfs() = 0;
   // Whether the content of a given version never changes (lets the kernel cache pages).
   virtual bool immutable() const = 0;
+
+  // Writing. Every write fails with Errc::ReadOnly unless writable().
+  virtual bool writable() const { return false; }
+  // Replaces the whole content of the file `path`, keeping its mode, owner and xattrs; a new
+  // file gets `mode` (permission bits), `uid` and `gid`.
+  virtual void write_file(std::string path, Bytes data, uint32_t mode, uint32_t uid, uint32_t gid,
+                          Callback<Attr> done) = 0;
+  // Cuts or zero-extends the file `path` to `size` bytes.
+  virtual void truncate(std::string path, uint64_t size, Callback<Attr> done) = 0;
+  virtual void change_attr(std::string path, AttrChange change, Callback<Attr> done) = 0;
+  virtual void mkdir(std::string path, uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done) = 0;
+  virtual void symlink(std::string target, std::string path, uint32_t uid, uint32_t gid,
+                       Callback<Attr> done) = 0;
+  virtual void unlink(std::string path, Callback<void> done) = 0;
+  virtual void rmdir(std::string path, Callback<void> done) = 0;
+  // Moves `from` (a file, symlink or folder tree) to `to`, replacing a file or empty folder
+  // there. `no_replace`: Exists if `to` exists.
+  virtual void rename(std::string from, std::string to, bool no_replace, Callback<void> done) = 0;
+  // `flags`: XATTR_CREATE / XATTR_REPLACE. A missing attribute (remove, replace) is NotFound.
+  virtual void setxattr(std::string path, std::string name, Bytes value, int flags, Callback<void> done) = 0;
+  virtual void removexattr(std::string path, std::string name, Callback<void> done) = 0;
 };
 
 }  // namespace hypermount::fuse

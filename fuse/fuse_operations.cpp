@@ -6,10 +6,15 @@
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <fcntl.h>
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace hypermount::fuse {
@@ -71,6 +76,8 @@ void with_path(fuse_req_t req, fuse_ino_t ino, Fn fn) {
   fn(*path);
 }
 
+void reply_attr(fuse_req_t req, fuse_ino_t ino, Attr attr);
+
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   with_path(req, parent, [&](const std::string& dir) {
     std::string path = InodeTable::join(dir, name);
@@ -108,8 +115,7 @@ void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   with_path(req, ino, [&](const std::string& path) {
     mount_of(req).backend().lstat(path, reply_with<Attr>(req, [req, ino](Attr attr) {
-      struct stat st = to_stat(mount_of(req), ino, attr);
-      fuse_reply_attr(req, &st, mount_of(req).options().attr_timeout);
+      reply_attr(req, ino, attr);
     }));
   });
 }
@@ -211,26 +217,215 @@ void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
-void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  if ((fi->flags & O_ACCMODE) != O_RDONLY && mount_of(req).options().read_only) {
-    fuse_reply_err(req, EROFS);
+// The staged content of a file open for writing, shared by every handle open on its inode:
+// loaded at open, changed by write and truncate, committed on flush, fsync and release.
+struct OpenFile {
+  Bytes data;
+  bool dirty = false;
+  bool removed = false;  // unlinked while open: nothing to commit
+  uint32_t create_mode = 0644;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int handles = 0;
+};
+
+// One mount per process; inode numbers are the mount's.
+std::unordered_map<fuse_ino_t, std::shared_ptr<OpenFile>>& open_files() {
+  static std::unordered_map<fuse_ino_t, std::shared_ptr<OpenFile>> files;
+  return files;
+}
+
+std::shared_ptr<OpenFile> open_file_of(fuse_ino_t ino) {
+  auto it = open_files().find(ino);
+  return it == open_files().end() ? nullptr : it->second;
+}
+
+struct FileHandle {
+  std::shared_ptr<OpenFile> file;
+};
+
+FileHandle* handle_of(const fuse_file_info* fi) {
+  return fi == nullptr ? nullptr : reinterpret_cast<FileHandle*>(fi->fh);
+}
+
+// A new handle on the staged file of `ino` (made from `content` if none is open yet).
+FileHandle* open_handle(fuse_ino_t ino, Bytes content, bool truncate) {
+  auto& file = open_files()[ino];
+  if (!file) {
+    file = std::make_shared<OpenFile>();
+    file->data = std::move(content);
+  }
+  if (truncate && !file->data.empty()) {
+    file->data.clear();
+    file->dirty = true;
+  }
+  ++file->handles;
+  return new FileHandle{file};
+}
+
+void close_handle(fuse_ino_t ino, FileHandle* handle) {
+  if (--handle->file->handles <= 0) {
+    auto it = open_files().find(ino);
+    if (it != open_files().end() && it->second == handle->file) open_files().erase(it);
+  }
+  delete handle;
+}
+
+// Writes a dirty staged file to the drive under the inode's current path, then `done(status)`.
+void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std::function<void(Result<Attr>)> done) {
+  if (!file->dirty || file->removed) {
+    done(Error{Errc::Cancelled, "nothing to commit"});
     return;
   }
+  auto path = mount_of(req).inodes().path_of(ino);
+  if (!path) {
+    done(Error{Errc::NotFound, "stale inode"});
+    return;
+  }
+  file->dirty = false;
+  mount_of(req).backend().write_file(*path, file->data, file->create_mode, file->uid, file->gid,
+                                     [file, done = std::move(done)](Result<Attr> result) {
+                                       if (!result) file->dirty = true;
+                                       done(std::move(result));
+                                     });
+}
+
+// Commits and replies 0 (or the error).
+void commit_and_reply(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, FileHandle* to_close) {
+  std::weak_ptr<bool> alive = mount_of(req).alive();
+  commit(req, ino, file, [req, ino, alive, to_close](Result<Attr> result) {
+    if (to_close) close_handle(ino, to_close);
+    if (alive.expired()) return;
+    if (!result && result.error().code() != Errc::Cancelled) {
+      log::warn("fuse", "committing a file: {}", result.error().to_string());
+      fuse_reply_err(req, errno_for(result.error()));
+      return;
+    }
+    fuse_reply_err(req, 0);
+  });
+}
+
+const fuse_ctx& ctx_of(fuse_req_t req) { return *fuse_req_ctx(req); }
+
+bool refuse_if_read_only(fuse_req_t req) {
+  FuseMount& m = mount_of(req);
+  if (m.options().read_only || !m.backend().writable()) {
+    fuse_reply_err(req, EROFS);
+    return true;
+  }
+  return false;
+}
+
+void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
+  if (writing && refuse_if_read_only(req)) return;
   with_path(req, ino, [&](const std::string& path) {
     fuse_file_info info = *fi;
-    mount_of(req).backend().lstat(path, reply_with<Attr>(req, [req, info](Attr attr) mutable {
+    mount_of(req).backend().lstat(path, reply_with<Attr>(req, [req, ino, info, path, writing](Attr attr) mutable {
       if (S_ISDIR(attr.mode)) {
         fuse_reply_err(req, EISDIR);
         return;
       }
       // A drive version never changes, so the kernel may keep what it read.
       info.keep_cache = mount_of(req).backend().immutable();
-      fuse_reply_open(req, &info);
+      if (!writing) {
+        info.fh = 0;
+        fuse_reply_open(req, &info);
+        return;
+      }
+      bool truncate = (info.flags & O_TRUNC) != 0;
+      auto finish = [req, ino, info](Bytes content, bool trunc) mutable {
+        FileHandle* handle = open_handle(ino, std::move(content), trunc);
+        info.fh = reinterpret_cast<uint64_t>(handle);
+        if (fuse_reply_open(req, &info) != 0) close_handle(ino, handle);
+      };
+      if (open_file_of(ino) || truncate || attr.size == 0) {
+        finish({}, truncate);
+        return;
+      }
+      mount_of(req).backend().read(path, 0, static_cast<size_t>(attr.size),
+                                   reply_with<Bytes>(req, [finish](Bytes content) mutable {
+                                     finish(std::move(content), false);
+                                   }));
     }));
   });
 }
 
+// Creates the missing file `path` (empty, committed at once) and opens it.
+void create_new(fuse_req_t req, std::string path, mode_t mode, fuse_file_info info) {
+  const fuse_ctx& ctx = ctx_of(req);
+  uint32_t uid = ctx.uid, gid = ctx.gid;
+  mount_of(req).backend().write_file(
+      path, Bytes{}, mode & 07777, uid, gid,
+      reply_with<Attr>(req, [req, path, info, mode, uid, gid](Attr attr) mutable {
+        FuseMount& m = mount_of(req);
+        m.inodes().drop_path(path);  // a new file: a new inode
+        fuse_entry_param e = entry_for(m, path, attr);
+        FileHandle* handle = open_handle(e.ino, {}, true);
+        handle->file->create_mode = mode & 07777;
+        handle->file->uid = uid;
+        handle->file->gid = gid;
+        info.fh = reinterpret_cast<uint64_t>(handle);
+        if (fuse_reply_create(req, &e, &info) != 0) close_handle(e.ino, handle);
+      }));
+}
+
+// create on a name that exists after all (the kernel's view was stale): O_EXCL is EEXIST,
+// otherwise the file is opened as it is (emptied with O_TRUNC).
+void create_existing(fuse_req_t req, std::string path, Attr attr, fuse_file_info info) {
+  if (info.flags & O_EXCL) {
+    fuse_reply_err(req, EEXIST);
+    return;
+  }
+  if (S_ISDIR(attr.mode)) {
+    fuse_reply_err(req, EISDIR);
+    return;
+  }
+  bool truncate = (info.flags & O_TRUNC) != 0;
+  auto finish = [req, path, attr, info](Bytes content, bool trunc) mutable {
+    FuseMount& m = mount_of(req);
+    fuse_entry_param e = entry_for(m, path, attr);
+    FileHandle* handle = open_handle(e.ino, std::move(content), trunc);
+    info.fh = reinterpret_cast<uint64_t>(handle);
+    if (fuse_reply_create(req, &e, &info) != 0) close_handle(e.ino, handle);
+  };
+  auto known = mount_of(req).inodes().find(path);
+  if ((known && open_file_of(*known)) || truncate || attr.size == 0) {
+    finish({}, truncate);
+    return;
+  }
+  mount_of(req).backend().read(path, 0, static_cast<size_t>(attr.size),
+                               reply_with<Bytes>(req, [finish](Bytes content) mutable {
+                                 finish(std::move(content), false);
+                               }));
+}
+
+void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
+  if (refuse_if_read_only(req)) return;
+  with_path(req, parent, [&](const std::string& dir) {
+    std::string path = InodeTable::join(dir, name);
+    fuse_file_info info = *fi;
+    std::weak_ptr<bool> alive = mount_of(req).alive();
+    mount_of(req).backend().lstat(path, [req, alive, path, mode, info](Result<Attr> attr) {
+      if (alive.expired()) return;
+      if (attr) {
+        create_existing(req, path, *attr, info);
+      } else if (attr.error().code() == Errc::NotFound) {
+        create_new(req, path, mode, info);
+      } else {
+        fuse_reply_err(req, errno_for(attr.error()));
+      }
+    });
+  });
+}
+
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
+  if (auto file = open_file_of(ino)) {  // staged content wins over the drive's
+    size_t start = std::min(static_cast<size_t>(offset), file->data.size());
+    size_t n = std::min(size, file->data.size() - start);
+    fuse_reply_buf(req, reinterpret_cast<const char*>(file->data.data()) + start, n);
+    return;
+  }
   with_path(req, ino, [&](const std::string& path) {
     mount_of(req).backend().read(path, static_cast<uint64_t>(offset), size,
                                  reply_with<Bytes>(req, [req](Bytes bytes) {
@@ -240,7 +435,255 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fil
   });
 }
 
-void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+  FileHandle* handle = handle_of(fi);
+  if (handle == nullptr) {
+    fuse_reply_err(req, EBADF);
+    return;
+  }
+  Bytes& data = handle->file->data;
+  size_t at = (fi->flags & O_APPEND) ? data.size() : static_cast<size_t>(offset);
+  if (at + size > data.size()) data.resize(at + size, 0);
+  std::copy(buf, buf + size, reinterpret_cast<char*>(data.data()) + at);
+  handle->file->dirty = true;
+  fuse_reply_write(req, size);
+}
+
+void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  FileHandle* handle = handle_of(fi);
+  if (handle == nullptr) {
+    fuse_reply_err(req, 0);
+    return;
+  }
+  commit_and_reply(req, ino, handle->file, nullptr);
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) { op_flush(req, ino, fi); }
+
+void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  FileHandle* handle = handle_of(fi);
+  if (handle == nullptr) {
+    fuse_reply_err(req, 0);
+    return;
+  }
+  commit_and_reply(req, ino, handle->file, handle);
+}
+
+// Replies with the attributes of `ino`, its staged size taking precedence.
+void reply_attr(fuse_req_t req, fuse_ino_t ino, Attr attr) {
+  if (auto file = open_file_of(ino); file && S_ISREG(attr.mode)) attr.size = file->data.size();
+  struct stat st = to_stat(mount_of(req), ino, attr);
+  fuse_reply_attr(req, &st, mount_of(req).options().attr_timeout);
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+  if (refuse_if_read_only(req)) return;
+  auto path = mount_of(req).inodes().path_of(ino);
+  if (!path) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  AttrChange change;
+  if (to_set & FUSE_SET_ATTR_MODE) change.mode = attr->st_mode & 07777;
+  if (to_set & FUSE_SET_ATTR_UID) change.uid = attr->st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) change.gid = attr->st_gid;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    change.mtime = now;
+  } else if (to_set & FUSE_SET_ATTR_MTIME) {
+    change.mtime = attr->st_mtim;
+  }
+  bool has_meta = change.mode || change.uid || change.gid || change.mtime;
+  std::shared_ptr<OpenFile> file = handle_of(fi) ? handle_of(fi)->file : open_file_of(ino);
+  std::string p = *path;
+  // Metadata last, so that a commit of staged content does not undo it.
+  auto apply_meta = [req, ino, p, change, has_meta]() {
+    if (!has_meta) {
+      mount_of(req).backend().lstat(p, reply_with<Attr>(req, [req, ino](Attr a) { reply_attr(req, ino, a); }));
+      return;
+    }
+    mount_of(req).backend().change_attr(p, change, reply_with<Attr>(req, [req, ino](Attr a) {
+      reply_attr(req, ino, a);
+    }));
+  };
+  if (to_set & FUSE_SET_ATTR_SIZE) {
+    uint64_t size = static_cast<uint64_t>(attr->st_size);
+    if (file) {
+      if (file->data.size() != size) {
+        file->data.resize(static_cast<size_t>(size), 0);
+        file->dirty = true;
+      }
+    } else {
+      mount_of(req).backend().truncate(p, size, reply_with<Attr>(req, [apply_meta](Attr) { apply_meta(); }));
+      return;
+    }
+  }
+  if (file && file->dirty && has_meta) {
+    std::weak_ptr<bool> alive = mount_of(req).alive();
+    commit(req, ino, file, [req, alive, apply_meta](Result<Attr> result) {
+      if (alive.expired()) return;
+      if (!result && result.error().code() != Errc::Cancelled) {
+        fuse_reply_err(req, errno_for(result.error()));
+        return;
+      }
+      apply_meta();
+    });
+    return;
+  }
+  apply_meta();
+}
+
+// Replies with a new entry at `path` (fresh inode).
+Callback<Attr> reply_new_entry(fuse_req_t req, std::string path) {
+  return reply_with<Attr>(req, [req, path](Attr attr) {
+    FuseMount& m = mount_of(req);
+    m.inodes().drop_path(path);
+    fuse_entry_param e = entry_for(m, path, attr);
+    fuse_reply_entry(req, &e);
+  });
+}
+
+Callback<void> reply_done(fuse_req_t req) {
+  std::weak_ptr<bool> alive = mount_of(req).alive();
+  return [req, alive](Status status) {
+    if (alive.expired()) return;
+    fuse_reply_err(req, status ? 0 : errno_for(status.error()));
+  };
+}
+
+void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
+  if (refuse_if_read_only(req)) return;
+  with_path(req, parent, [&](const std::string& dir) {
+    std::string path = InodeTable::join(dir, name);
+    const fuse_ctx& ctx = ctx_of(req);
+    mount_of(req).backend().mkdir(path, mode & 07777, ctx.uid, ctx.gid, reply_new_entry(req, path));
+  });
+}
+
+void op_symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
+  if (refuse_if_read_only(req)) return;
+  with_path(req, parent, [&](const std::string& dir) {
+    std::string path = InodeTable::join(dir, name);
+    const fuse_ctx& ctx = ctx_of(req);
+    mount_of(req).backend().symlink(target, path, ctx.uid, ctx.gid, reply_new_entry(req, path));
+  });
+}
+
+void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (refuse_if_read_only(req)) return;
+  with_path(req, parent, [&](const std::string& dir) {
+    std::string path = InodeTable::join(dir, name);
+    Callback<void> reply = reply_done(req);
+    mount_of(req).backend().unlink(path, [req, path, reply](Status status) {
+      if (status) {
+        FuseMount& m = mount_of(req);
+        if (auto ino = m.inodes().find(path)) {
+          if (auto file = open_file_of(*ino)) file->removed = true;
+        }
+        m.inodes().drop_path(path);
+      }
+      reply(std::move(status));
+    });
+  });
+}
+
+void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (refuse_if_read_only(req)) return;
+  with_path(req, parent, [&](const std::string& dir) {
+    std::string path = InodeTable::join(dir, name);
+    Callback<void> reply = reply_done(req);
+    mount_of(req).backend().rmdir(path, [req, path, reply](Status status) {
+      if (status) mount_of(req).inodes().drop_path(path);
+      reply(std::move(status));
+    });
+  });
+}
+
+void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
+               const char* newname, unsigned int flags) {
+  if (refuse_if_read_only(req)) return;
+  if (flags & ~static_cast<unsigned int>(RENAME_NOREPLACE)) {
+    fuse_reply_err(req, EINVAL);  // RENAME_EXCHANGE, RENAME_WHITEOUT
+    return;
+  }
+  FuseMount& m = mount_of(req);
+  auto dir = m.inodes().path_of(parent);
+  auto newdir = m.inodes().path_of(newparent);
+  if (!dir || !newdir) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  std::string from = InodeTable::join(*dir, name);
+  std::string to = InodeTable::join(*newdir, newname);
+  // Staged content of the moving file goes to the drive first, under its old path.
+  std::shared_ptr<OpenFile> staged;
+  if (auto ino = m.inodes().find(from)) staged = open_file_of(*ino);
+  auto do_rename = [req, from, to, flags]() {
+    Callback<void> reply = reply_done(req);
+    mount_of(req).backend().rename(from, to, (flags & RENAME_NOREPLACE) != 0,
+                                   [req, from, to, reply](Status status) {
+                                     if (status && from != to) {
+                                       FuseMount& mm = mount_of(req);
+                                       if (auto old = mm.inodes().find(to)) {
+                                         if (auto file = open_file_of(*old)) file->removed = true;
+                                       }
+                                       mm.inodes().drop_path(to);
+                                       mm.inodes().rename(from, to);
+                                     }
+                                     reply(std::move(status));
+                                   });
+  };
+  if (staged && staged->dirty) {
+    std::weak_ptr<bool> alive = m.alive();
+    commit(req, *m.inodes().find(from), staged, [req, alive, do_rename](Result<Attr> result) {
+      if (alive.expired()) return;
+      if (!result && result.error().code() != Errc::Cancelled) {
+        fuse_reply_err(req, errno_for(result.error()));
+        return;
+      }
+      do_rename();
+    });
+    return;
+  }
+  do_rename();
+}
+
+void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
+  FuseMount& m = mount_of(req);
+  fuse_reply_err(req, m.options().read_only || !m.backend().writable() ? EROFS : EPERM);
+}
+
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
+  if (refuse_if_read_only(req)) return;
+  with_path(req, ino, [&](const std::string& path) {
+    Bytes bytes(reinterpret_cast<const uint8_t*>(value), reinterpret_cast<const uint8_t*>(value) + size);
+    std::weak_ptr<bool> alive = mount_of(req).alive();
+    mount_of(req).backend().setxattr(path, name, std::move(bytes), flags, [req, alive, flags](Status status) {
+      if (alive.expired()) return;
+      if (!status && status.error().code() == Errc::NotFound && (flags & XATTR_REPLACE)) {
+        fuse_reply_err(req, ENODATA);
+        return;
+      }
+      fuse_reply_err(req, status ? 0 : errno_for(status.error()));
+    });
+  });
+}
+
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  if (refuse_if_read_only(req)) return;
+  with_path(req, ino, [&](const std::string& path) {
+    std::weak_ptr<bool> alive = mount_of(req).alive();
+    mount_of(req).backend().removexattr(path, name, [req, alive](Status status) {
+      if (alive.expired()) return;
+      if (!status && status.error().code() == Errc::NotFound) {
+        fuse_reply_err(req, ENODATA);
+        return;
+      }
+      fuse_reply_err(req, status ? 0 : errno_for(status.error()));
+    });
+  });
+}
 
 // getxattr/listxattr: size 0 asks for the length only.
 void reply_xattr(fuse_req_t req, size_t size, const char* data, size_t length) {
@@ -309,6 +752,19 @@ fuse_lowlevel_ops make_operations() {
   ops.getxattr = op_getxattr;
   ops.listxattr = op_listxattr;
   ops.statfs = op_statfs;
+  ops.create = op_create;
+  ops.write = op_write;
+  ops.flush = op_flush;
+  ops.fsync = op_fsync;
+  ops.setattr = op_setattr;
+  ops.mkdir = op_mkdir;
+  ops.symlink = op_symlink;
+  ops.unlink = op_unlink;
+  ops.rmdir = op_rmdir;
+  ops.rename = op_rename;
+  ops.link = op_link;
+  ops.setxattr = op_setxattr;
+  ops.removexattr = op_removexattr;
   return ops;
 }
 

@@ -50,6 +50,10 @@ void InodeTable::forget(uint64_t ino, uint64_t count) {
   by_ino_.erase(it);
 }
 
+void InodeTable::drop_path(const std::string& path) {
+  if (path != "/") by_path_.erase(path);
+}
+
 void InodeTable::rename(const std::string& from, const std::string& to) {
   std::vector<std::pair<std::string, uint64_t>> moved;
   for (auto& [path, ino] : by_path_) {

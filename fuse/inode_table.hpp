@@ -25,6 +25,9 @@ class InodeTable {
   void forget(uint64_t ino, uint64_t count);
   // Points every inode at or below `from` to the same place under `to` (after a rename).
   void rename(const std::string& from, const std::string& to);
+  // Forgets the path -> inode entry of a removed `path` (the inode lives on until forgotten), so
+  // a new entry there gets a new inode.
+  void drop_path(const std::string& path);
   size_t size() const { return by_ino_.size(); }
 
   // The child path of `name` in the folder `parent` ("/" joins without doubling).

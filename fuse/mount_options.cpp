@@ -61,8 +61,18 @@ Setter ignored() {
 
 const std::vector<OptionSpec>& option_table() {
   static const std::vector<OptionSpec> table = {
-      {"ro", false, flag(&MountOptions::read_only, true)},
-      {"rw", false, flag(&MountOptions::read_only, false)},
+      {"ro", false,
+       [](MountConfig& c, std::string_view) -> Status {
+         c.fuse.read_only = true;
+         c.ro_requested = true;
+         return {};
+       }},
+      {"rw", false,
+       [](MountConfig& c, std::string_view) -> Status {
+         c.fuse.read_only = false;
+         c.ro_requested = false;
+         return {};
+       }},
       {"allow_other", false, flag(&MountOptions::allow_other, true)},
       {"default_permissions", false, flag(&MountOptions::default_permissions, true)},
       {"debug", false,

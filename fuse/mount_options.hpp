@@ -21,6 +21,7 @@ struct MountConfig {
   double fetch_timeout = 30.0;      // fetch_timeout=SECONDS before EIO
   std::string logfile;              // logfile=PATH
   bool foreground = false;
+  bool ro_requested = false;        // -o ro was given: a writable drive is still mounted ro
 };
 
 // Applies a comma-separated option list ("ro,uid=1000,peer=127.0.0.1:9000") to `config`.

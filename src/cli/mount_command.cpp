@@ -82,8 +82,9 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   if (auto s = p.remote.open(source.key, options); !s) return report(s.error());
   auto version = config.version ? config.version : source.version;
   if (version) p.remote.checkout(*version);
-  // Writing through the mount is not built yet (issue 5): every mount is read-only for now.
-  config.fuse.read_only = true;
+  // Read-write when the drive is writable here (its keys are in the store, no checkout) unless
+  // -o ro was given; read-only (EROFS) otherwise.
+  config.fuse.read_only = config.ro_requested || version.has_value() || !p.remote.active().writable();
   p.backend = std::make_unique<fuse::DriveBackend>(p.remote.active(), p.remote.fetcher(), version.has_value());
   config.fuse.fsname = "hyper://" + to_hex(source.key).substr(0, 16);
   auto mount = fuse::FuseMount::start(p.remote.loop(), *p.backend, config.fuse, [&p] {

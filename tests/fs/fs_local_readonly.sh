@@ -86,7 +86,7 @@ check_eq "mount with an unknown option exits 2 ($(msg))" 2 "$RC"
 check "no mount left behind by the failed mounts" bash -c "! grep -q ' $WORK/m2 ' /proc/mounts"
 
 # --- the mount
-mount_drive "$K" "$MNT" "store=$S1"
+mount_drive "$K" "$MNT" "store=$S1,ro"  # a writable drive: ro asked for explicitly
 check_eq "mount exits 0 ($(msg))" 0 "$RC"
 is_mounted "$MNT" || { fail "$MNT is not in /proc/mounts"; finish; }
 T="timeout 60"   # every tool run on the mount is bounded

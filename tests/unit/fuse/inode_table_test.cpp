@@ -25,3 +25,25 @@ TEST_CASE("inode table: lookups, forget and rename") {
   CHECK(InodeTable::join("/", "x") == "/x");
   CHECK(InodeTable::join("/x", "y") == "/x/y");
 }
+
+TEST_CASE("inode table: a dropped path gets a new inode; rename over a dropped target") {
+  InodeTable t;
+  uint64_t old_file = t.lookup("/f");
+  t.drop_path("/f");  // removed: the kernel may still hold the inode
+  CHECK(t.path_of(old_file) == "/f");
+  CHECK_FALSE(t.find("/f"));
+  uint64_t new_file = t.lookup("/f");
+  CHECK(new_file != old_file);
+  t.forget(old_file, 1);  // forgetting the old inode leaves the new entry alone
+  CHECK(t.find("/f") == new_file);
+  CHECK(t.path_of(new_file) == "/f");
+
+  uint64_t src = t.lookup("/tmp.txt");
+  t.drop_path("/f");  // replaced by a rename
+  t.rename("/tmp.txt", "/f");
+  CHECK(t.find("/f") == src);
+  CHECK(t.path_of(src) == "/f");
+  CHECK_FALSE(t.find("/tmp.txt"));
+  t.drop_path("/");
+  CHECK(t.find("/") == InodeTable::kRoot);
+}

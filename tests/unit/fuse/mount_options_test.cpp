@@ -48,3 +48,16 @@ TEST_CASE("mount options: rw after ro wins, debug implies foreground") {
   CHECK_FALSE(c.fuse.read_only);
   CHECK(c.foreground);
 }
+
+TEST_CASE("mount options: ro is remembered as asked for, so a writable drive stays read-only") {
+  MountConfig c;
+  CHECK_FALSE(c.ro_requested);
+  REQUIRE(apply_mount_options("store=/s", c));
+  CHECK_FALSE(c.ro_requested);
+  REQUIRE(apply_mount_options("ro", c));
+  CHECK(c.ro_requested);
+  CHECK(c.fuse.read_only);
+  REQUIRE(apply_mount_options("rw", c));
+  CHECK_FALSE(c.ro_requested);
+  CHECK_FALSE(c.fuse.read_only);
+}

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Writing through a read-write mount of an own (writable) drive: new files, appends, writes in
+# the middle, truncate, folders, symlinks, renames (files, folders, save-through-rename), removal,
+# xattrs, chmod, cp -a of a tree; everything checked again after a remount and with `drive cat`.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/common.sh"
+command -v setfattr >/dev/null && command -v getfattr >/dev/null || skip "setfattr/getfattr (attr) is not installed"
+
+S1=$WORK/S1
+MNT=$WORK/mnt
+EXP=$WORK/expected   # what the drive should hold, built with the same tools on a local folder
+mkdir -p "$EXP"
+T="timeout 60"
+
+hm_ok drive create --store "$S1"
+K=$(head -n1 "$WORK/out")
+[[ $K =~ ^[0-9a-f]{64}$ ]] || { fail "drive create printed no key: $(msg)"; finish; }
+echo "already here" | timeout 60 "$HYPERMOUNT" drive put "$K" /old.txt --store "$S1" || fail "put /old.txt"
+printf 'already here\n' >"$EXP/old.txt"
+
+mount_drive "$K" "$MNT" "store=$S1"
+check_eq "mount exits 0 ($(msg))" 0 "$RC"
+is_mounted "$MNT" || { fail "$MNT is not in /proc/mounts"; finish; }
+mopts=$(grep " $MNT " /proc/mounts | cut -d' ' -f4)
+check_eq "/proc/mounts first option is rw" "rw" "${mopts%%,*}"
+
+# apply CMD... : runs the shell command line CMD with D=the mount, then with D=the expected folder
+apply() {
+  local rc=0
+  $T env D="$MNT" bash -c "$1" || rc=$?
+  env D="$EXP" bash -c "$1" >/dev/null 2>&1
+  [ "$rc" -eq 0 ] || fail "on the mount: $1 (exit $rc)"
+}
+
+# new file, read back
+apply 'echo "hello mount" > "$D/new.txt"'
+check_eq "cat a new file" "hello mount" "$($T cat "$MNT/new.txt" 2>&1)"
+check_eq "cat an old file" "already here" "$($T cat "$MNT/old.txt" 2>&1)"
+# append
+apply 'echo "second line" >> "$D/new.txt"'
+check_eq "append with >>" "$(printf 'hello mount\nsecond line')" "$($T cat "$MNT/new.txt" 2>&1)"
+apply 'echo "appended to old" >> "$D/old.txt"'
+check_files "append to a file written before the mount" "$EXP/old.txt" "$MNT/old.txt"
+# write in the middle
+apply 'head -c 200000 /dev/zero | tr "\0" "a" > "$D/big.txt"'
+apply 'printf MIDDLE | dd of="$D/big.txt" bs=1 seek=100000 conv=notrunc status=none'
+check_files "dd conv=notrunc in the middle" "$EXP/big.txt" "$MNT/big.txt"
+check_eq "size after dd in the middle" "200000" "$(stat -c %s "$MNT/big.txt")"
+apply 'printf END | dd of="$D/big.txt" bs=1 seek=200010 conv=notrunc status=none'
+check_files "dd past the end (a hole of zeros)" "$EXP/big.txt" "$MNT/big.txt"
+check_eq "open O_CREAT|O_EXCL on an existing file is EEXIST" "EEXIST" "$(python3 -c 'import os,sys,errno
+try: os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_EXCL)); print("OK")
+except OSError as e: print(errno.errorcode[e.errno])' "$MNT/new.txt")"
+check_eq "open O_CREAT on an existing file keeps its content" "OK" "$(errno_of open_creat "$MNT/new.txt")"
+check_eq "... content kept" "$(printf 'hello mount\nsecond line')" "$($T cat "$MNT/new.txt" 2>&1)"
+# truncate
+apply 'truncate -s 1000 "$D/big.txt"'
+check_eq "truncate -s 1000: size" "1000" "$(stat -c %s "$MNT/big.txt")"
+check_files "truncate -s 1000: content" "$EXP/big.txt" "$MNT/big.txt"
+apply 'truncate -s 5000 "$D/big.txt"'
+check_files "truncate -s 5000 (grow with zeros)" "$EXP/big.txt" "$MNT/big.txt"
+apply 'printf "0123456789" > "$D/t.txt"; truncate -s 4 "$D/t.txt"'
+check_eq "truncate a closed file" "0123" "$($T cat "$MNT/t.txt")"
+# an overwrite shrinks the file
+apply 'echo "short" > "$D/old.txt"'
+check_eq "overwrite with > shrinks" "short" "$($T cat "$MNT/old.txt")"
+
+# folders
+apply 'mkdir "$D/dir" && mkdir -p "$D/dir/sub/deeper" && echo inside > "$D/dir/sub/f.txt"'
+check_eq "mkdir: a folder" "directory" "$(stat -c %F "$MNT/dir/sub/deeper")"
+check_eq "mkdir on an existing folder is EEXIST" "EEXIST" "$(errno_of mkdir "$MNT/dir")"
+check_eq "rmdir a non-empty folder is ENOTEMPTY" "ENOTEMPTY" "$(errno_of rmdir "$MNT/dir/sub")"
+check_eq "rmdir a file is ENOTDIR" "ENOTDIR" "$(errno_of rmdir "$MNT/new.txt")"
+check_eq "unlink a folder is EISDIR" "EISDIR" "$(errno_of unlink "$MNT/dir")"
+apply 'rmdir "$D/dir/sub/deeper"'
+check "rmdir an empty folder" bash -c "[ ! -e '$MNT/dir/sub/deeper' ]"
+check_eq "unlink a missing file is ENOENT" "ENOENT" "$(errno_of unlink "$MNT/nope")"
+
+# symlinks
+apply 'ln -s new.txt "$D/link" && ln -s ../../new.txt "$D/dir/sub/uplink"'
+check_eq "readlink" "new.txt" "$($T readlink "$MNT/link")"
+check_eq "cat through a new symlink" "hello mount" "$($T head -n1 "$MNT/dir/sub/uplink")"
+check_eq "a hard link is EPERM" "EPERM" "$(python3 -c 'import os,sys,errno
+try: os.link(sys.argv[1], sys.argv[2]); print("OK")
+except OSError as e: print(errno.errorcode[e.errno])' "$MNT/new.txt" "$MNT/hard")"
+
+# rename
+apply 'echo "to move" > "$D/m1.txt" && mv "$D/m1.txt" "$D/dir/m2.txt"'
+check_eq "mv a file: new name" "to move" "$($T cat "$MNT/dir/m2.txt" 2>&1)"
+check_eq "mv a file: old name gone" "ENOENT" "$(errno_of stat "$MNT/m1.txt")"
+apply 'echo "replaced" > "$D/r1.txt" && echo "victim" > "$D/r2.txt" && mv -f "$D/r1.txt" "$D/r2.txt"'
+check_eq "mv over an existing file" "replaced" "$($T cat "$MNT/r2.txt" 2>&1)"
+apply 'mkdir -p "$D/tree/a/b" && echo x > "$D/tree/a/b/x.txt" && echo y > "$D/tree/y.txt" && mv "$D/tree" "$D/moved-tree"'
+check_eq "mv a folder tree: file below" "x" "$($T cat "$MNT/moved-tree/a/b/x.txt" 2>&1)"
+check_eq "mv a folder tree: old gone" "ENOENT" "$(errno_of stat "$MNT/tree")"
+check_eq "rename a folder over a non-empty folder is ENOTEMPTY" "ENOTEMPTY" \
+  "$(errno_of rename "$MNT/moved-tree/a" "$MNT/dir")"
+# save through a temp file and rename, as editors do
+apply 'python3 - "$D" <<"PY"
+import os, sys
+d = sys.argv[1]
+with open(os.path.join(d, "doc.txt"), "w") as f: f.write("version 1\n")
+with open(os.path.join(d, ".doc.txt.tmp"), "w") as f:
+    f.write("version 2, saved atomically\n"); f.flush(); os.fsync(f.fileno())
+os.rename(os.path.join(d, ".doc.txt.tmp"), os.path.join(d, "doc.txt"))
+PY'
+check_eq "save through temp file + rename" "version 2, saved atomically" "$($T cat "$MNT/doc.txt" 2>&1)"
+check_eq "temp file gone after rename" "ENOENT" "$(errno_of stat "$MNT/.doc.txt.tmp")"
+
+# rm
+apply 'echo bye > "$D/gone.txt" && rm "$D/gone.txt"'
+check_eq "rm a file" "ENOENT" "$(errno_of stat "$MNT/gone.txt")"
+apply 'echo back > "$D/gone.txt"'
+check_eq "a file made again after rm" "back" "$($T cat "$MNT/gone.txt")"
+
+# xattrs and chmod
+apply 'setfattr -n user.color -v red "$D/new.txt" && setfattr -n user.temp -v x "$D/new.txt" && setfattr -x user.temp "$D/new.txt"'
+check_eq "setfattr/getfattr" "red" "$($T getfattr --absolute-names --only-values -n user.color "$MNT/new.txt" 2>&1)"
+check_eq "removed attribute is ENODATA" "ENODATA" "$(errno_of getxattr "$MNT/new.txt" user.temp)"
+check_eq "removexattr of a missing attribute is ENODATA" "ENODATA" "$(errno_of removexattr "$MNT/new.txt" user.none)"
+apply 'chmod 600 "$D/new.txt" && chmod 750 "$D/dir"'
+check_eq "chmod a file" "600" "$(stat -c %a "$MNT/new.txt")"
+check_eq "chmod a folder" "750" "$(stat -c %a "$MNT/dir")"
+apply 'echo more >> "$D/new.txt"'
+check_eq "a write keeps the mode" "600" "$(stat -c %a "$MNT/new.txt")"
+check_eq "a write keeps the xattr" "red" "$($T getfattr --absolute-names --only-values -n user.color "$MNT/new.txt" 2>&1)"
+apply 'touch -d "2001-02-03 04:05:06 UTC" "$D/t.txt"'
+check_eq "touch -d sets mtime" "981173106" "$(stat -c %Y "$MNT/t.txt")"
+
+# cp -a of a folder tree
+TREE=$WORK/tree
+mkdir -p "$TREE/a/b/c" "$TREE/empty"
+printf 'one\n' >"$TREE/one.txt"
+head -c 1500000 /dev/urandom >"$TREE/a/random.bin"
+printf 'deep\n' >"$TREE/a/b/c/deep.txt"
+ln -s ../one.txt "$TREE/a/link"
+: >"$TREE/a/b/empty.txt"
+apply "cp -a '$TREE' \"\$D/copied\""
+check "cp -a a tree in, diff -r" $T diff -r "$TREE" "$MNT/copied"
+check_eq "cp -a kept a symlink" "../one.txt" "$($T readlink "$MNT/copied/a/link")"
+
+check_files "the whole tree matches the expected folder" <(tree_list "$EXP") \
+  <($T bash -c "$(declare -f tree_list); tree_list '$MNT'")
+check_files "every file matches the expected folder" <(snapshot "$EXP") \
+  <($T bash -c "$(declare -f snapshot); snapshot '$MNT'")
+
+# remount: everything persisted
+check "fusermount3 -u" timeout 20 fusermount3 -u "$MNT"
+wait_until 10 bash -c "! grep -q ' $MNT ' /proc/mounts" || fail "the mount did not go away"
+sleep 0.5  # the daemon releases the store
+hm_ok drive cat "$K" /new.txt --store "$S1"
+check_files "drive cat shows the written bytes" "$EXP/new.txt" "$WORK/out"
+hm_ok drive cat "$K" /big.txt --store "$S1"
+check_files "drive cat of the dd-edited file" "$EXP/big.txt" "$WORK/out"
+hm_ok drive cat "$K" /copied/a/random.bin --store "$S1"
+check_files "drive cat of a copied binary" "$TREE/a/random.bin" "$WORK/out"
+
+mount_drive "$K" "$MNT" "store=$S1"
+check_eq "remount exits 0 ($(msg))" 0 "$RC"
+check_files "after remount: the tree" <(tree_list "$EXP") \
+  <($T bash -c "$(declare -f tree_list); tree_list '$MNT'")
+check_files "after remount: every file" <(snapshot "$EXP") \
+  <($T bash -c "$(declare -f snapshot); snapshot '$MNT'")
+check_eq "after remount: xattr" "red" "$($T getfattr --absolute-names --only-values -n user.color "$MNT/new.txt" 2>&1)"
+check_eq "after remount: mode" "600" "$(stat -c %a "$MNT/new.txt")"
+check_eq "after remount: symlink" "new.txt" "$($T readlink "$MNT/link")"
+check_eq "after remount: mtime" "981173106" "$(stat -c %Y "$MNT/t.txt")"
+check "after remount: cp -a tree, diff -r" $T diff -r "$TREE" "$MNT/copied"
+check "fusermount3 -u at the end" timeout 20 fusermount3 -u "$MNT"
+
+# -o ro keeps a writable drive read-only
+mount_drive "$K" "$MNT" "store=$S1,ro"
+check_eq "mount -o ro exits 0" 0 "$RC"
+check_eq "-o ro: creating a file is EROFS" "EROFS" "$(errno_of open_creat "$MNT/x.txt")"
+check "fusermount3 -u after -o ro" timeout 20 fusermount3 -u "$MNT"
+finish
