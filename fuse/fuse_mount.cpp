@@ -30,6 +30,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::start(uv_loop_t* loop, FsBackend& 
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   const fuse_lowlevel_ops& ops = fuse_operations();
   mount->session_ = fuse_session_new(&args, &ops, sizeof ops, mount.get());
+  fuse_opt_free_args(&args);  // fuse_session_new may have copied them into its own array
   if (mount->session_ == nullptr) return Error::invalid("FUSE rejected the mount options {}", opts);
   if (fuse_session_mount(mount->session_, o.mountpoint.c_str()) != 0) {
     return Error::io(errno ? errno : EIO, "mounting {} (is /dev/fuse there, the folder empty?)",

@@ -6,7 +6,11 @@ namespace hypermount::cli {
 
 RemoteDrive::RemoteDrive() { uv_loop_init(&loop_); }
 
-RemoteDrive::~RemoteDrive() { shutdown(); }
+RemoteDrive::~RemoteDrive() {
+  shutdown();
+  // Let the close callbacks of what was shut down run, then release the loop's own memory.
+  for (int i = 0; i < 16 && uv_loop_close(&loop_) == UV_EBUSY; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+}
 
 void RemoteDrive::shutdown() {
   if (!replicator_) return;
