@@ -167,16 +167,21 @@ void DriveBackend::change_attr(std::string path, AttrChange change, Callback<Att
   }, std::move(done));
 }
 
+// The attributes of the entry just made at `path`, with its owner set to the caller's.
+Result<Attr> DriveBackend::owned_by(const std::string& path, uint32_t uid, uint32_t gid) {
+  HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
+  if (stat.uid != uid || stat.gid != gid) {
+    stat.uid = uid;
+    stat.gid = gid;
+    HM_TRY(drive_.put_stat(path, stat));
+  }
+  return attr_of(stat);
+}
+
 void DriveBackend::mkdir(std::string path, uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done) {
   run<Attr>([this, path, mode, uid, gid]() -> Result<Attr> {
     HM_TRY(drive_.mkdir(path, mode & 07777));
-    HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
-    if (stat.uid != uid || stat.gid != gid) {
-      stat.uid = uid;
-      stat.gid = gid;
-      HM_TRY(drive_.put_stat(path, stat));
-    }
-    return attr_of(stat);
+    return owned_by(path, uid, gid);
   }, std::move(done));
 }
 
@@ -184,13 +189,7 @@ void DriveBackend::symlink(std::string target, std::string path, uint32_t uid, u
                            Callback<Attr> done) {
   run<Attr>([this, target, path, uid, gid]() -> Result<Attr> {
     HM_TRY(drive_.symlink(target, path));
-    HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
-    if (stat.uid != uid || stat.gid != gid) {
-      stat.uid = uid;
-      stat.gid = gid;
-      HM_TRY(drive_.put_stat(path, stat));
-    }
-    return attr_of(stat);
+    return owned_by(path, uid, gid);
   }, std::move(done));
 }
 

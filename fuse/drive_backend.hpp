@@ -43,6 +43,7 @@ class DriveBackend final : public FsBackend {
   void removexattr(std::string path, std::string name, Callback<void> done) override;
 
  private:
+  Result<Attr> owned_by(const std::string& path, uint32_t uid, uint32_t gid);
   // Runs `attempt` until it stops failing with Unavailable (fetching what it lacked in
   // between, at most kMaxRounds times), then hands its result to `done`.
   template <typename T>

@@ -46,12 +46,16 @@ DiscoveryKey discovery_key(const PublicKey& public_key) {
   return out;
 }
 
-Hash blake2b_256(std::initializer_list<ByteView> parts) {
+void blake2b(std::span<uint8_t> out, std::initializer_list<ByteView> parts) {
   crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, kHashSize);
+  crypto_generichash_init(&state, nullptr, 0, out.size());
   for (ByteView part : parts) crypto_generichash_update(&state, part.data(), part.size());
-  Hash out;
   crypto_generichash_final(&state, out.data(), out.size());
+}
+
+Hash blake2b_256(std::initializer_list<ByteView> parts) {
+  Hash out;
+  blake2b(out, parts);
   return out;
 }
 

@@ -54,6 +54,8 @@ bool verify(ByteView message, const Signature& signature, const PublicKey& publi
 // BLAKE2b-256("hypercore", key = public key): what peers announce (spec hypercore.md §1.2).
 DiscoveryKey discovery_key(const PublicKey& public_key);
 
+// Unkeyed BLAKE2b with an `out_size`-byte output (16..64) over the concatenation of the parts.
+void blake2b(std::span<uint8_t> out, std::initializer_list<ByteView> parts);
 // Unkeyed BLAKE2b-256 over the concatenation of the parts.
 Hash blake2b_256(std::initializer_list<ByteView> parts);
 

@@ -1,5 +1,7 @@
 #include "crypto/noise_symmetric_state.hpp"
 
+#include "crypto/keys.hpp"
+
 #include <sodium.h>
 
 #include <algorithm>
@@ -10,11 +12,8 @@ namespace {
 constexpr size_t kHmacBlockSize = 128;  // BLAKE2b BLOCKLEN
 
 NoiseHash blake2b_512(std::initializer_list<ByteView> parts) {
-  crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, kNoiseHashSize);
-  for (ByteView part : parts) crypto_generichash_update(&state, part.data(), part.size());
   NoiseHash out;
-  crypto_generichash_final(&state, out.data(), out.size());
+  blake2b(out, parts);
   return out;
 }
 

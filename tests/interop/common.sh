@@ -52,7 +52,7 @@ jget() { node -e 'const m = JSON.parse(require("fs").readFileSync(process.argv[1
 snapshot() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs -r sha256sum); }
 
 # gen SEED INDEX SIZE : deterministic bytes (same generator as write-core.js) on stdout
-gen() { node -e 'process.stdout.write(require(process.argv[1]).blockBytes(process.argv[2], +process.argv[3], +process.argv[4]))' "$HM_JS_P7/lib.js" "$@"; }
+gen() { node -e 'process.stdout.write(require(process.argv[1]).blockBytes(process.argv[2], +process.argv[3], +process.argv[4]))' "$JS_SHARED/lib.js" "$@"; }
 
 # get_sha DIR INDEX... : sha256 of each block read with `hypermount core get`, one per line
 #   (a failed get gives "ERR<exit status>" instead; its stderr goes to $WORK/get-errors)

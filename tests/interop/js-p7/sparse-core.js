@@ -5,7 +5,7 @@
 // Prints {key, length, byteLength, downloaded: [...]} as seen by the replica before closing.
 'use strict'
 const hypercore = require('hypercore')
-const { call, parseBlocks } = require('./lib')
+const { call, parseBlocks } = require('../js/lib')
 
 async function main () {
   const [src, dst, spec] = process.argv.slice(2)

@@ -12,7 +12,7 @@
 'use strict'
 const fs = require('fs')
 const hypercore = require('hypercore')
-const { blockBytes, sha256, call } = require('./lib')
+const { blockBytes, sha256, call } = require('../js/lib')
 
 const KiB = 1024; const MiB = 1024 * KiB
 

@@ -10,22 +10,11 @@ const net = require('net')
 const crypto = require('crypto')
 const hypercore = require('hypercore')
 
-const call = (obj, method, ...args) => new Promise((resolve, reject) =>
-  obj[method](...args, (err, val) => err ? reject(err) : resolve(val)))
+const { call, parseBlocks } = require('./lib')
 const sha256 = (buf) => crypto.createHash('sha256').update(buf).digest('hex')
 function arg (name, def) {
   const i = process.argv.indexOf(name)
   return i === -1 ? def : process.argv[i + 1]
-}
-function parseBlocks (spec) {
-  const out = []
-  for (const part of String(spec).split(',').filter(Boolean)) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim())
-    if (!m) throw new Error('bad block list: ' + spec)
-    const a = Number(m[1]); const b = m[2] === undefined ? a : Number(m[2])
-    for (let i = a; i <= b; i++) out.push(i)
-  }
-  return out
 }
 
 async function main () {

@@ -19,8 +19,7 @@ function blockBytes (index, size) {
   const c = crypto.createCipheriv('aes-128-ctr', key, iv)
   return Buffer.concat([c.update(Buffer.alloc(size)), c.final()])
 }
-const call = (obj, method, ...args) => new Promise((resolve, reject) =>
-  obj[method](...args, (err, val) => err ? reject(err) : resolve(val)))
+const { call } = require('./lib')
 function arg (name, def) {
   const i = process.argv.indexOf(name)
   return i === -1 ? def : process.argv[i + 1]
