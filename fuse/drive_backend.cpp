@@ -1,11 +1,11 @@
 #include "fuse/drive_backend.hpp"
 
+#include "drive/drive_url.hpp"
 #include "drive/posix_stat.hpp"
 
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
-#include <chrono>
 
 namespace hypermount::fuse {
 
@@ -63,8 +63,7 @@ void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> don
 
 void DriveBackend::read(std::string path, uint64_t offset, size_t size, Callback<Bytes> done) {
   run<Bytes>([this, path, offset, size]() -> Result<Bytes> {
-    HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
-    return drive_.read(stat, offset, size);
+    return drive_.read(path, offset, size);
   }, std::move(done));
 }
 
@@ -76,9 +75,45 @@ void DriveBackend::readlink(std::string path, Callback<std::string> done) {
   }, std::move(done));
 }
 
+namespace {
+
+// Attributes the mount adds (never stored): the drive key and version on the root, and on a
+// drive mount point what is mounted there. Setting kMountAttr on an empty directory mounts
+// the drive it names there; removing it unmounts (`hypermount mount-drive/unmount-drive`).
+constexpr std::string_view kKeyAttr = "user.hypermount.key";
+constexpr std::string_view kVersionAttr = "user.hypermount.version";
+constexpr std::string_view kMountAttr = "user.hypermount.mount";
+
+Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+std::string mount_url(const drive::StatMount& mount) {
+  return fmt::format("hyper://{}{}", to_hex(mount.key), mount.version ? fmt::format("+{}", *mount.version) : "");
+}
+
+}  // namespace
+
+std::vector<std::string> DriveBackend::control_attributes(const std::string& path, const drive::Stat& stat) {
+  std::vector<std::string> names;
+  if (path == "/") {
+    names.emplace_back(kKeyAttr);
+    names.emplace_back(kVersionAttr);
+  }
+  if (stat.mount && !stat.mount->hypercore) names.emplace_back(kMountAttr);
+  return names;
+}
+
+std::optional<Bytes> DriveBackend::control_attribute(const std::string& path, const drive::Stat& stat,
+                                                     std::string_view name) {
+  if (path == "/" && name == kKeyAttr) return bytes_of(to_hex(drive_.key()));
+  if (path == "/" && name == kVersionAttr) return bytes_of(std::to_string(drive_.version()));
+  if (name == kMountAttr && stat.mount && !stat.mount->hypercore) return bytes_of(mount_url(*stat.mount));
+  return std::nullopt;
+}
+
 void DriveBackend::getxattr(std::string path, std::string name, Callback<Bytes> done) {
   run<Bytes>([this, path, name]() -> Result<Bytes> {
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
+    if (auto control = control_attribute(path, stat, name)) return *control;
     auto value = stat.xattr(name);
     if (!value) return Error::not_found("no attribute {} on {}", name, path);
     return *value;
@@ -88,7 +123,9 @@ void DriveBackend::getxattr(std::string path, std::string name, Callback<Bytes> 
 void DriveBackend::listxattr(std::string path, Callback<std::vector<std::string>> done) {
   run<std::vector<std::string>>([this, path]() -> Result<std::vector<std::string>> {
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
-    return stat.xattr_names();
+    std::vector<std::string> names = stat.xattr_names();
+    for (std::string& name : control_attributes(path, stat)) names.push_back(std::move(name));
+    return names;
   }, std::move(done));
 }
 
@@ -102,12 +139,6 @@ FsStats DriveBackend::statfs() {
 }
 
 namespace {
-
-uint64_t now_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 std::string child(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
@@ -148,7 +179,7 @@ void DriveBackend::truncate(std::string path, uint64_t size, Callback<Attr> done
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
     if (stat.is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
     if (!stat.is_file()) return Error::invalid("{} is not a regular file", path);
-    HM_TRY_ASSIGN(Bytes data, drive_.read(stat, 0, static_cast<size_t>(std::min(stat.size, size))));
+    HM_TRY_ASSIGN(Bytes data, drive_.read(path, 0, static_cast<size_t>(std::min(stat.size, size))));
     data.resize(static_cast<size_t>(size), 0);
     return write_content(path, ByteView(data), 0, 0, 0);
   }, std::move(done));
@@ -161,7 +192,7 @@ void DriveBackend::change_attr(std::string path, AttrChange change, Callback<Att
     if (change.uid) stat.uid = *change.uid;
     if (change.gid) stat.gid = *change.gid;
     if (change.mtime) stat.mtime_ms = drive::timespec_to_ms(*change.mtime);
-    stat.ctime_ms = now_ms();
+    stat.ctime_ms = drive::clock_ms();
     HM_TRY(drive_.put_stat(path, stat));
     return attr_of(stat);
   }, std::move(done));
@@ -203,7 +234,11 @@ void DriveBackend::rmdir(std::string path, Callback<void> done) {
 
 Status DriveBackend::move_tree(const std::string& from, const std::string& to) {
   HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(from));
-  if (stat.is_directory() && !stat.mount) {
+  if (stat.mount && !stat.mount->hypercore) {
+    HM_TRY(drive_.mount(to, stat.mount->key, stat.mount->version));
+    return drive_.unmount(from);
+  }
+  if (stat.is_directory()) {
     HM_TRY_ASSIGN(auto listing, drive_.readdir(from));
     HM_TRY(drive_.put_stat(to, stat));
     for (const auto& item : listing) HM_TRY(move_tree(child(from, item.name), child(to, item.name)));
@@ -217,6 +252,7 @@ void DriveBackend::rename(std::string from, std::string to, bool no_replace, Cal
   run<void>([this, from, to, no_replace]() -> Status {
     HM_TRY_ASSIGN(drive::Stat source, drive_.lstat(from));
     if (from == to) return {};
+    HM_TRY(drive_.same_drive(from, to));
     if (to.size() > from.size() && to.compare(0, from.size(), from) == 0 && to[from.size()] == '/') {
       return Error::invalid("cannot move {} into itself", from);
     }
@@ -241,6 +277,10 @@ void DriveBackend::rename(std::string from, std::string to, bool no_replace, Cal
 void DriveBackend::setxattr(std::string path, std::string name, Bytes value, int flags, Callback<void> done) {
   run<void>([this, path, name, value, flags]() -> Status {
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
+    if (name == kMountAttr) return mount_here(path, stat, value);
+    if (path == "/" && (name == kKeyAttr || name == kVersionAttr)) {
+      return Error::read_only("{} is set by the mount", name);
+    }
     bool exists = stat.xattr(name).has_value();
     if ((flags & XATTR_CREATE) && exists) return Error::exists("attribute {} exists on {}", name, path);
     if ((flags & XATTR_REPLACE) && !exists) return Error::not_found("no attribute {} on {}", name, path);
@@ -252,9 +292,23 @@ void DriveBackend::setxattr(std::string path, std::string name, Bytes value, int
 void DriveBackend::removexattr(std::string path, std::string name, Callback<void> done) {
   run<void>([this, path, name]() -> Status {
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
+    if (name == kMountAttr && stat.mount && !stat.mount->hypercore) return drive_.unmount(path);
     if (!stat.remove_xattr(name)) return Error::not_found("no attribute {} on {}", name, path);
     return drive_.put_stat(path, stat);
   }, std::move(done));
+}
+
+// Turns the empty directory `path` into the mount point of the drive `url` names
+// (hyper://KEY[+VERSION] or hex).
+Status DriveBackend::mount_here(const std::string& path, const drive::Stat& stat, ByteView url) {
+  if (stat.mount) return Error{Errc::Busy, fmt::format("{} is a mount point already", path)};
+  if (!stat.is_directory()) return Error{Errc::NotDir, fmt::format("{} is not a directory", path)};
+  HM_TRY_ASSIGN(drive::DriveUrl source, drive::parse_drive_url(std::string_view(
+                                            reinterpret_cast<const char*>(url.data()), url.size())));
+  HM_TRY_ASSIGN(auto listing, drive_.readdir(path));
+  if (!listing.empty()) return Error{Errc::NotEmpty, fmt::format("{} is not empty", path)};
+  HM_TRY(drive_.rmdir(path));
+  return drive_.mount(path, source.key, source.version);
 }
 
 }  // namespace hypermount::fuse

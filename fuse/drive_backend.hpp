@@ -52,6 +52,10 @@ class DriveBackend final : public FsBackend {
   Result<Attr> write_content(const std::string& path, ByteView data, uint32_t mode, uint32_t uid,
                              uint32_t gid);
   Status move_tree(const std::string& from, const std::string& to);
+  std::vector<std::string> control_attributes(const std::string& path, const drive::Stat& stat);
+  std::optional<Bytes> control_attribute(const std::string& path, const drive::Stat& stat,
+                                         std::string_view name);
+  Status mount_here(const std::string& path, const drive::Stat& stat, ByteView url);
 
   drive::Drive& drive_;
   Fetcher fetcher_;

@@ -22,6 +22,9 @@ int errno_for(const Error& error) {
     case Errc::Cancelled: return EINTR;
     case Errc::Unsupported: return ENOTSUP;
     case Errc::Protocol: return EIO;
+    case Errc::Loop: return ELOOP;
+    case Errc::Busy: return EBUSY;
+    case Errc::CrossDevice: return EXDEV;
   }
   return EIO;
 }

@@ -44,23 +44,6 @@ Result<Opened> open_drive(std::vector<std::string_view>& args, bool allow_peers 
   return opened;
 }
 
-// Fetches the content blocks of the file `stat` that are not local yet, a batch at a time
-// (one round trip per batch instead of one per block). Only with peers.
-Status prefetch_file(RemoteDrive& d, const drive::Stat& stat) {
-  core::Core* content = d.drive().content();
-  if (!d.networked() || content == nullptr || !stat.is_file()) return {};
-  constexpr size_t kBatch = 32;
-  drive::MissingBlocks missing;
-  for (uint64_t block = stat.offset; block < stat.offset + stat.blocks; ++block) {
-    if (!content->has(block)) missing.content.push_back(block);
-    if (missing.content.size() == kBatch || (block + 1 == stat.offset + stat.blocks && !missing.content.empty())) {
-      HM_TRY(d.fetch(missing));
-      missing.content.clear();
-    }
-  }
-  return {};
-}
-
 std::string type_letter(const drive::Stat& st) {
   if (st.mount) return "m";
   if (st.is_directory()) return "d";
@@ -125,12 +108,12 @@ int cmd_cat(Args in) {
   RemoteDrive& d = **opened;
   auto st = d.run([&] { return d.active().lstat(args[0]); });
   if (!st) return report(st.error());
-  if (auto fetched = prefetch_file(d, *st); !fetched) return report(fetched.error());
-  // A piece at a time, so that each read lacks few blocks (and large files stream out).
-  constexpr size_t kPiece = 4 * drive::Drive::kMaxBlockSize;
+  // A piece at a time: each read fetches the blocks of its piece in one round (and large
+  // files stream out).
+  constexpr size_t kPiece = 32 * drive::Drive::kMaxBlockSize;
   uint64_t offset = 0;
   do {
-    auto bytes = d.run([&] { return d.active().read(*st, offset, kPiece); });
+    auto bytes = d.run([&] { return d.active().read(args[0], offset, kPiece); });
     if (!bytes) return report(bytes.error());
     std::cout.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
     if (bytes->empty()) break;
@@ -170,8 +153,48 @@ int cmd_rm(Args in) {
   if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[6]) : report(opened.error());
   auto st = (*opened)->active().lstat(args[0]);
   if (!st) return report(st.error());
-  if (st->is_directory() && !st->mount) return finish((*opened)->active().rmdir(args[0]));
+  if (st->mount && !st->mount->hypercore) {
+    return report(Error{Errc::Busy, fmt::format("{} is a drive mount point: use drive unmount", args[0])});
+  }
+  if (st->is_directory()) return finish((*opened)->active().rmdir(args[0]));
   return finish((*opened)->active().unlink(args[0]));
+}
+
+int cmd_ln(Args in) {
+  std::vector<std::string_view> args(in.begin(), in.end());
+  if (!take_flag(args, "-s")) return usage_error(drive_commands()[9]);
+  auto opened = open_drive(args);
+  if (!opened || args.size() != 2) return opened ? usage_error(drive_commands()[9]) : report(opened.error());
+  return finish((*opened)->active().symlink(args[0], args[1]));
+}
+
+int cmd_mount(Args in) {
+  std::vector<std::string_view> args(in.begin(), in.end());
+  auto opened = open_drive(args);
+  if (!opened || args.size() != 2) return opened ? usage_error(drive_commands()[10]) : report(opened.error());
+  auto mounted = parse_drive_source(args[1]);
+  if (!mounted) return report(mounted.error());
+  return finish((*opened)->active().mount(args[0], mounted->key, mounted->version));
+}
+
+int cmd_unmount(Args in) {
+  std::vector<std::string_view> args(in.begin(), in.end());
+  auto opened = open_drive(args);
+  if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[11]) : report(opened.error());
+  return finish((*opened)->active().unmount(args[0]));
+}
+
+int cmd_mounts(Args in) {
+  std::vector<std::string_view> args(in.begin(), in.end());
+  auto opened = open_drive(args, true);
+  if (!opened || !args.empty()) return opened ? usage_error(drive_commands()[12]) : report(opened.error());
+  RemoteDrive& d = **opened;
+  auto mounts = d.run([&] { return d.active().mounts(true); });
+  if (!mounts) return report(mounts.error());
+  for (const auto& m : *mounts) {
+    fmt::print("{} hyper://{}{}\n", m.path, to_hex(m.key), m.version ? fmt::format("+{}", *m.version) : "");
+  }
+  return kExitOk;
 }
 
 int cmd_symlink(Args in) {
@@ -220,6 +243,12 @@ constexpr Command kDriveCommands[] = {
      cmd_symlink},
     {"drive", "xattr", "KEY PATH [NAME [VALUE]] [--store DIR] [--peer HOST:PORT]... [--protocol 7|8|auto]",
      "list, print or set extended attributes", cmd_xattr},
+    {"drive", "ln", "KEY -s TARGET PATH [--store DIR]", "create a symlink to TARGET (as drive symlink)", cmd_ln},
+    {"drive", "mount", "KEY PATH MOUNTED-KEY[+VERSION] [--store DIR]",
+     "mount another drive (at VERSION, or following its latest) at the new directory PATH", cmd_mount},
+    {"drive", "unmount", "KEY PATH [--store DIR]", "remove the drive mount at PATH", cmd_unmount},
+    {"drive", "mounts", "KEY [--store DIR] [--peer HOST:PORT]... [--protocol 7|8|auto]",
+     "list every drive mounted in the drive, recursively: PATH hyper://KEY[+VERSION]", cmd_mounts},
 };
 
 }  // namespace

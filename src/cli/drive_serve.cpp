@@ -1,5 +1,5 @@
-// `hypermount drive serve KEY`: serves both cores of a drive (metadata and content) over one
-// connection per peer, live, until SIGINT/SIGTERM.
+// `hypermount drive serve KEY`: serves the cores of a drive (metadata, content, and those of the
+// drives mounted in it) over one connection per peer, live, until SIGINT/SIGTERM.
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
@@ -37,6 +37,11 @@ int cmd_drive_serve(Args in) {
       return report(s.error());
     }
   }
+  // The cores of mounted drives (and any other core the store holds) as peers ask for them.
+  node.replicator->set_core_provider([&store = **store](const crypto::DiscoveryKey& dk) -> core::Core* {
+    auto core = store.get_by_discovery_key(dk);
+    return core ? core->get() : nullptr;
+  });
   if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8,
                             crypto::NoiseRole::Responder);
       !s) {

@@ -58,10 +58,9 @@ RemoteDrive::Fetcher RemoteDrive::fetcher() {
     };
     auto wait = std::make_shared<Wait>();
     wait->done = std::move(done);
-    auto request = [&](core::Core* core, uint64_t block) {
-      if (core == nullptr) return;
+    auto request = [&](core::Core& core, uint64_t block) {
       ++wait->pending;
-      auto id = replicator_->get(*core, block, [wait](Result<Bytes> got) {
+      auto id = replicator_->get(core, block, [wait](Result<Bytes> got) {
         if (!got) {
           wait->finish(got.error());
           return;
@@ -70,8 +69,15 @@ RemoteDrive::Fetcher RemoteDrive::fetcher() {
       });
       if (!id) wait->finish(id.error());
     };
-    for (uint64_t seq : missing.metadata) request(&drive_->metadata(), seq);
-    for (uint64_t block : missing.content) request(drive_->content(), block);
+    for (const auto& wanted : missing.cores) {
+      // Cores of mounted drives (and hypercore mounts) join the replication when first needed.
+      auto added = replicator_->add_core(*wanted.core, {.upload = true, .live = true});
+      if (!added && added.error().code() != Errc::Exists) {
+        wait->finish(added.error());
+        return;
+      }
+      for (uint64_t block : wanted.blocks) request(*wanted.core, block);
+    }
     if (wait->pending == 0) {
       wait->finish(Error::unavailable("nothing to fetch: the drive is not reachable"));
       return;
@@ -118,7 +124,10 @@ Status RemoteDrive::connect_peers(const RemoteOptions& options) {
 // (A store that has block 0 already knows the content core; it is replicated all the same.)
 Status RemoteDrive::fetch_drive_header() {
   if (drive_->content() == nullptr) {
-    HM_TRY(fetch(drive::MissingBlocks{{0}, {}}));
+    drive::MissingBlocks header;
+    HM_TRY_ASSIGN(auto metadata, store_->get(drive_->key()));
+    header.add(metadata, 0);
+    HM_TRY(fetch(header));
     HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, drive_->key()));
     if (drive_->content() == nullptr) return Error::corrupt("drive header names no content core");
   }

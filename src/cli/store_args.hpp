@@ -2,7 +2,7 @@
 // keys given as hex, hyper://KEY[+VERSION] or dat://KEY. Main thread only.
 #pragma once
 
-#include "crypto/keys.hpp"
+#include "drive/drive_url.hpp"
 #include "util/result.hpp"
 
 #include <optional>
@@ -12,13 +12,8 @@
 
 namespace hypermount::cli {
 
-struct DriveSource {
-  crypto::PublicKey key{};
-  std::optional<uint64_t> version;
-};
-
-// "hex", "hyper://hex", "hyper://hex+12", "dat://hex"; InvalidArgument otherwise.
-Result<DriveSource> parse_drive_source(std::string_view text);
+using DriveSource = drive::DriveUrl;
+inline Result<DriveSource> parse_drive_source(std::string_view text) { return drive::parse_drive_url(text); }
 
 // The store folder: --store, else $HYPERMOUNT_STORE, else ~/.local/share/hypermount.
 std::string default_store();

@@ -1,22 +1,16 @@
 #include "drive/drive.hpp"
 
-#include "core/flat_tree.hpp"
+#include "drive/mount_record.hpp"
 #include "drive/path.hpp"
 
 #include <algorithm>
-#include <chrono>
+#include <unordered_set>
 
 namespace hypermount::drive {
 
 namespace {
 
 constexpr std::string_view kDriveSubtype = "hyperdrive";
-
-uint64_t now_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
 
 size_t depth_of(const std::string& key) {
   return key.empty() ? 0 : static_cast<size_t>(std::count(key.begin(), key.end(), '/')) + 1;
@@ -29,12 +23,24 @@ Stat implicit_directory(const Stat* child) {
   return dir;
 }
 
+std::string short_hex(const crypto::PublicKey& key) { return to_hex(key).substr(0, 8); }
+
 }  // namespace
 
-Drive::Drive(std::shared_ptr<core::Core> metadata, std::shared_ptr<core::Core> content,
-             std::unique_ptr<trie::CoreLog> log, std::unique_ptr<trie::Trie> trie, bool checkout,
-             corestore::DriveLine line)
-    : metadata_(std::move(metadata)),
+void MissingBlocks::add(const std::shared_ptr<core::Core>& core, uint64_t block) {
+  auto it = std::find_if(cores.begin(), cores.end(), [&](const InCore& c) { return c.core == core; });
+  if (it == cores.end()) {
+    cores.push_back({core, {}});
+    it = cores.end() - 1;
+  }
+  if (std::find(it->blocks.begin(), it->blocks.end(), block) == it->blocks.end()) it->blocks.push_back(block);
+}
+
+Drive::Drive(corestore::Corestore& store, std::shared_ptr<core::Core> metadata,
+             std::shared_ptr<core::Core> content, std::unique_ptr<trie::CoreLog> log,
+             std::unique_ptr<trie::Trie> trie, bool checkout, corestore::DriveLine line)
+    : store_(&store),
+      metadata_(std::move(metadata)),
       content_(std::move(content)),
       log_(std::move(log)),
       trie_(std::move(trie)),
@@ -67,7 +73,7 @@ Result<std::unique_ptr<Drive>> Drive::assemble(std::shared_ptr<core::Core> metad
       if (header) {
         if (!header->metadata || header->metadata->size() != crypto::kPublicKeySize) {
           return Error::corrupt("drive {}: metadata block 0 names no content core",
-                                to_hex(metadata->key()).substr(0, 8));
+                                short_hex(metadata->key()));
         }
         crypto::PublicKey content_key;
         std::copy(header->metadata->begin(), header->metadata->end(), content_key.begin());
@@ -80,9 +86,8 @@ Result<std::unique_ptr<Drive>> Drive::assemble(std::shared_ptr<core::Core> metad
       }
     }
   }
-  return std::unique_ptr<Drive>(
-      new Drive(std::move(metadata), std::move(content), std::move(log), std::move(trie), false,
-                line));
+  return std::unique_ptr<Drive>(new Drive(ns.store(), std::move(metadata), std::move(content),
+                                          std::move(log), std::move(trie), false, line));
 }
 
 Result<std::unique_ptr<Drive>> Drive::open_own(const corestore::Namespace& ns,
@@ -98,17 +103,18 @@ Result<std::unique_ptr<Drive>> Drive::open(corestore::Corestore& store,
 }
 
 std::unique_ptr<Drive> Drive::checkout(uint64_t version) {
-  return std::unique_ptr<Drive>(
-      new Drive(metadata_, content_, nullptr, trie_->checkout(version), true, line_));
+  return std::unique_ptr<Drive>(new Drive(*store_, metadata_, content_, nullptr,
+                                          trie_->checkout(version), true, line_));
 }
 
-MissingBlocks Drive::missing() const { return {trie_->missing_seqs(), missing_content_}; }
+void Drive::note_missing_nodes() {
+  for (uint64_t seq : trie_->missing_seqs()) root_->missing_.add(metadata_, seq);
+}
 
 Status Drive::require_writable() const {
-  if (checkout_) return Error::read_only("drive {}: a checkout is read-only", to_hex(key()).substr(0, 8));
+  if (checkout_) return Error::read_only("drive {}: a checkout is read-only", short_hex(key()));
   if (!metadata_->writable() || !content_ || !content_->writable()) {
-    return Error::read_only("drive {} is not writable here (no secret key)",
-                            to_hex(key()).substr(0, 8));
+    return Error::read_only("drive {} is not writable here (no secret key)", short_hex(key()));
   }
   return {};
 }
@@ -116,13 +122,12 @@ Status Drive::require_writable() const {
 Result<std::vector<trie::NodePtr>> Drive::children(const std::string& key) {
   trie::ListOptions options;
   options.recursive = false;
-  return trie_->list(key, options);
+  return noted(trie_->list(key, options));
 }
 
-Result<Stat> Drive::lstat(std::string_view path) {
-  HM_TRY_ASSIGN(std::string key, path_to_key(path));
+Result<Stat> Drive::lstat_key(const std::string& key) {
   if (!key.empty()) {
-    HM_TRY_ASSIGN(trie::NodePtr node, trie_->get(key));
+    HM_TRY_ASSIGN(trie::NodePtr node, noted(trie_->get(key)));
     if (node && node->value()) return decode_stat(*node->value());
   }
   HM_TRY_ASSIGN(auto below, children(key));
@@ -132,111 +137,86 @@ Result<Stat> Drive::lstat(std::string_view path) {
     return implicit_directory(child_stat ? &*child_stat : nullptr);
   }
   if (key.empty()) return Stat::directory(0);
-  return Error::not_found("no entry at {}", path);
+  return Error::not_found("no entry at {}", key_to_path(key));
 }
 
-Result<std::vector<DirListing>> Drive::readdir(std::string_view path) {
-  HM_TRY_ASSIGN(std::string key, path_to_key(path));
-  HM_TRY_ASSIGN(Stat self, lstat(path));
-  if (!self.is_directory()) return Error{Errc::NotDir, fmt::format("{} is not a directory", path)};
+Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
+  HM_TRY_ASSIGN(Stat self, lstat_key(key));
+  if (!self.is_directory()) {
+    return Error{Errc::NotDir, fmt::format("{} is not a directory", key_to_path(key))};
+  }
   HM_TRY_ASSIGN(auto below, children(key));
   size_t depth = depth_of(key);
   std::vector<DirListing> entries;
+  std::unordered_set<std::string> seen;
   for (const trie::NodePtr& node : below) {
     const auto& parts = node->components();
     if (parts.size() <= depth || !node->value()) continue;
     const std::string& name = parts[depth];
-    if (std::any_of(entries.begin(), entries.end(),
-                    [&](const DirListing& e) { return e.name == name; })) {
-      continue;
-    }
-    auto stat = decode_stat(*node->value());
-    if (!stat) return stat.error();
+    if (!seen.insert(name).second) continue;
+    HM_TRY_ASSIGN(Stat stat, decode_stat(*node->value()));
     if (parts.size() == depth + 1) {
-      entries.push_back({name, std::move(*stat)});
+      entries.push_back({name, std::move(stat)});
     } else {
-      entries.push_back({name, implicit_directory(&*stat)});
+      entries.push_back({name, implicit_directory(&stat)});
     }
   }
   return entries;
 }
 
-Result<Bytes> Drive::read(const Stat& stat, uint64_t offset, size_t size) {
-  missing_content_.clear();
-  if (!stat.is_file()) return Error{Errc::IsDir, "not a regular file"};
-  if (offset >= stat.size || size == 0) return Bytes{};
-  size = static_cast<size_t>(std::min<uint64_t>(size, stat.size - offset));
-  if (!content_) return Error::unavailable("drive {}: the content core is not known yet", to_hex(key()).substr(0, 8));
-  // Find the block holding the first byte: from the tree when it is local, else by walking
-  // the file's blocks from its start.
-  uint64_t block = stat.offset;
-  uint64_t in_block = 0;
-  auto seek = content_->seek(stat.byte_offset + offset);
-  if (seek && seek->block >= stat.offset && seek->block < stat.offset + stat.blocks) {
-    block = seek->block;
-    in_block = seek->offset_in_block;
-  } else {
-    uint64_t remaining = offset;
-    while (true) {
-      if (!content_->has(block)) {
-        missing_content_.push_back(block);
-        return Error::unavailable("content block {} is not local", block);
-      }
-      HM_TRY_ASSIGN(Bytes bytes, content_->get(block));
-      if (remaining < bytes.size()) break;
-      remaining -= bytes.size();
-      ++block;
-    }
-    in_block = remaining;
-  }
-  Bytes out;
-  out.reserve(size);
-  while (out.size() < size) {
-    if (block >= stat.offset + stat.blocks) {
-      return Error::corrupt("file at content block {} ends before its size {}", stat.offset, stat.size);
-    }
-    if (!content_->has(block)) {
-      missing_content_.push_back(block);
-      return Error::unavailable("content block {} is not local", block);
-    }
-    HM_TRY_ASSIGN(Bytes bytes, content_->get(block));
-    if (in_block > bytes.size()) return Error::corrupt("content block {} is shorter than expected", block);
-    size_t take = std::min(bytes.size() - in_block, size - out.size());
-    out.insert(out.end(), bytes.begin() + static_cast<long>(in_block),
-               bytes.begin() + static_cast<long>(in_block + take));
-    in_block = 0;
-    ++block;
-  }
-  return out;
+Status Drive::put_stat_key(const std::string& key, const Stat& stat) {
+  HM_TRY(require_writable());
+  if (key.empty()) return Error::invalid("cannot write an entry at the drive root");
+  Bytes value = encode_stat(stat);
+  trie::PutOptions options;
+  // A drive mount point keeps the user flag that makes it one (§9.1).
+  if (stat.mount && !stat.mount->hypercore) options.flags = kMountUserFlags;
+  HM_TRY(noted(trie_->put(key, ByteView(value), options)));
+  return {};
+}
+
+Result<Stat> Drive::lstat(std::string_view path) {
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  return at.drive->lstat_key(at.key);
+}
+
+Result<std::vector<DirListing>> Drive::readdir(std::string_view path) {
+  HM_TRY_ASSIGN(Location at, locate(path, true));
+  return at.drive->readdir_key(at.key);
+}
+
+Result<Bytes> Drive::read(std::string_view path, uint64_t offset, size_t size) {
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  HM_TRY_ASSIGN(Stat stat, at.drive->lstat_key(at.key));
+  return at.drive->read_stat(stat, offset, size);
 }
 
 Result<Bytes> Drive::read_file(std::string_view path) {
   HM_TRY_ASSIGN(Stat stat, lstat(path));
-  return read(stat, 0, static_cast<size_t>(stat.size));
+  return read(path, 0, static_cast<size_t>(stat.size));
 }
 
 Status Drive::put_stat(std::string_view path, const Stat& stat) {
-  HM_TRY(require_writable());
-  HM_TRY_ASSIGN(std::string key, path_to_key(path));
-  if (key.empty()) return Error::invalid("cannot write an entry at the drive root");
-  Bytes value = encode_stat(stat);
-  HM_TRY(trie_->put(key, ByteView(value)));
-  return {};
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  return at.drive->put_stat_key(at.key, stat);
 }
 
 Status Drive::write_file(std::string_view path, ByteView data, Stat stat) {
-  HM_TRY(require_writable());
-  uint64_t first_block = content_->length();
-  uint64_t first_byte = content_->byte_length();
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  Drive& d = *at.drive;
+  HM_TRY(d.require_writable());
+  if (at.key.empty()) return Error{Errc::IsDir, "the drive root is a directory"};
+  uint64_t first_block = d.content_->length();
+  uint64_t first_byte = d.content_->byte_length();
   // 10.8.16 hands the whole buffer to the content stream as one chunk: one block, unsplit.
-  size_t max_block = line_ == corestore::DriveLine::V10_8 ? data.size() : kMaxBlockSize;
+  size_t max_block = d.line_ == corestore::DriveLine::V10_8 ? data.size() : kMaxBlockSize;
   std::vector<ByteView> blocks;
-  for (size_t at = 0; at < data.size(); at += max_block) {
-    blocks.push_back(data.subspan(at, std::min(max_block, data.size() - at)));
+  for (size_t at_byte = 0; at_byte < data.size(); at_byte += max_block) {
+    blocks.push_back(data.subspan(at_byte, std::min(max_block, data.size() - at_byte)));
   }
   if (blocks.empty()) blocks.push_back(data);  // an empty file owns one empty block
-  HM_TRY(content_->append(blocks));
-  uint64_t now = now_ms();
+  HM_TRY(d.content_->append(blocks));
+  uint64_t now = clock_ms();
   stat.mode = kModeRegular | (stat.mode & 07777 ? stat.mode & 07777 : kDefaultFileMode);
   stat.size = data.size();
   stat.blocks = blocks.size();
@@ -246,52 +226,58 @@ Status Drive::write_file(std::string_view path, ByteView data, Stat stat) {
   stat.ctime_ms = now;
   stat.linkname.reset();
   stat.mount.reset();
-  return put_stat(path, stat);
+  return d.put_stat_key(at.key, stat);
 }
 
 Status Drive::mkdir(std::string_view path, uint32_t mode) {
-  HM_TRY(require_writable());
-  HM_TRY_ASSIGN(std::string key, path_to_key(path));
-  if (key.empty()) return Error::exists("the drive root exists");
-  HM_TRY_ASSIGN(trie::NodePtr node, trie_->get(key));
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  Drive& d = *at.drive;
+  HM_TRY(d.require_writable());
+  if (at.key.empty()) return Error::exists("{} exists", path);
+  HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
   if (node) return Error::exists("{} exists", path);
-  Stat dir = Stat::directory(now_ms(), mode & 07777);
-  dir.offset = content_->length();
-  dir.byte_offset = content_->byte_length();
-  return put_stat(path, dir);
+  Stat dir = Stat::directory(clock_ms(), mode & 07777);
+  dir.offset = d.content_->length();
+  dir.byte_offset = d.content_->byte_length();
+  return d.put_stat_key(at.key, dir);
 }
 
 Status Drive::symlink(std::string_view target, std::string_view path) {
-  HM_TRY(require_writable());
-  HM_TRY_ASSIGN(std::string key, path_to_key(path));
-  HM_TRY_ASSIGN(trie::NodePtr node, trie_->get(key));
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  Drive& d = *at.drive;
+  HM_TRY(d.require_writable());
+  if (at.key.empty()) return Error::exists("{} exists", path);
+  HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
   if (node) return Error::exists("{} exists", path);
-  return put_stat(path, Stat::symlink(std::string(target), now_ms()));
+  return d.put_stat_key(at.key, Stat::symlink(std::string(target), clock_ms()));
 }
 
 Status Drive::unlink(std::string_view path) {
-  HM_TRY(require_writable());
-  HM_TRY_ASSIGN(std::string key, path_to_key(path));
-  HM_TRY_ASSIGN(Stat stat, lstat(path));
-  if (stat.is_directory() && !stat.mount) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
-  HM_TRY(trie_->del(key));
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  Drive& d = *at.drive;
+  HM_TRY(d.require_writable());
+  HM_TRY_ASSIGN(Stat stat, d.lstat_key(at.key));
+  if (stat.is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
+  HM_TRY(d.noted(d.trie_->del(at.key)));
   return {};
 }
 
 Status Drive::rmdir(std::string_view path) {
-  HM_TRY(require_writable());
-  HM_TRY_ASSIGN(std::string key, path_to_key(path));
-  if (key.empty()) return Error::invalid("cannot remove the drive root");
-  HM_TRY_ASSIGN(Stat stat, lstat(path));
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  Drive& d = *at.drive;
+  HM_TRY(d.require_writable());
+  if (at.key.empty()) return Error::invalid("cannot remove the drive root");
+  HM_TRY_ASSIGN(Stat stat, d.lstat_key(at.key));
   if (!stat.is_directory()) return Error{Errc::NotDir, fmt::format("{} is not a directory", path)};
-  HM_TRY_ASSIGN(auto below, children(key));
+  if (stat.mount) return Error{Errc::Busy, fmt::format("{} is a drive mount point: unmount it", path)};
+  HM_TRY_ASSIGN(auto below, d.children(at.key));
   for (const trie::NodePtr& child : below) {
-    if (depth_of(child->key()) > depth_of(key) && child->value()) {
+    if (depth_of(child->key()) > depth_of(at.key) && child->value()) {
       return Error{Errc::NotEmpty, fmt::format("{} is not empty", path)};
     }
   }
-  HM_TRY_ASSIGN(trie::NodePtr node, trie_->get(key));
-  if (node) HM_TRY(trie_->del(key));
+  HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
+  if (node) HM_TRY(d.noted(d.trie_->del(at.key)));
   return {};
 }
 

@@ -1,5 +1,5 @@
 // A hyperdrive 10: paths map to Stat entries in a hypertrie on the metadata core, file bytes
-// live in the content core (spec hyperdrive.md). Local operations; loop thread only.
+// live in the content core, other drives are mounted at paths (spec hyperdrive.md). Loop thread.
 #pragma once
 
 #include "corestore/corestore.hpp"
@@ -7,9 +7,11 @@
 #include "drive/stat.hpp"
 #include "trie/trie.hpp"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hypermount::drive {
@@ -19,10 +21,25 @@ struct DirListing {
   Stat stat;
 };
 
-// What a read or a lookup could not find locally: the caller fetches these blocks and retries.
+// What an operation could not find locally, core by core (the drive's own cores or those of a
+// drive mounted in it): the caller fetches these blocks and runs the operation again.
 struct MissingBlocks {
-  std::vector<uint64_t> metadata;
-  std::vector<uint64_t> content;
+  struct InCore {
+    std::shared_ptr<core::Core> core;
+    std::vector<uint64_t> blocks;
+  };
+  std::vector<InCore> cores;
+
+  bool empty() const { return cores.empty(); }
+  void add(const std::shared_ptr<core::Core>& core, uint64_t block);
+  void clear() { cores.clear(); }
+};
+
+// A drive mounted somewhere below a drive's root.
+struct MountedDrive {
+  std::string path;  // absolute, in the outer drive's namespace
+  crypto::PublicKey key{};
+  std::optional<uint64_t> version;
 };
 
 class Drive {
@@ -38,8 +55,8 @@ class Drive {
 
   const crypto::PublicKey& key() const { return metadata_->key(); }
   bool writable() const { return !checkout_ && metadata_->writable(); }
-  // The drive version: the metadata core's length.
-  uint64_t version() const { return metadata_->length(); }
+  // The drive version: the metadata core's length (or the checkout's version).
+  uint64_t version() const { return trie_->version(); }
   core::Core& metadata() { return *metadata_; }
   core::Core* content() { return content_.get(); }
   // The reference line the drive writes like (chunking of write_file). Chosen at creation;
@@ -50,13 +67,19 @@ class Drive {
   // A read-only view of the drive at `version` (a checkout); the drive must outlive it.
   std::unique_ptr<Drive> checkout(uint64_t version);
 
+  // Every path below is absolute in this drive and follows drive mounts (§9): an entry inside a
+  // mounted drive is read and written there. A drive mounted inside itself (at any depth) is
+  // Errc::Loop when entered.
+
   // The entry at `path` without following a final symlink. Implicit directories (no node, but
-  // descendants) get a clean directory Stat. NotFound if nothing is there.
+  // descendants) get a clean directory Stat; a mount point gets its Stat in the outer drive.
+  // NotFound if nothing is there.
   Result<Stat> lstat(std::string_view path);
   // The entries directly below the directory `path`, implicit directories included.
   Result<std::vector<DirListing>> readdir(std::string_view path);
-  // Up to `size` bytes of the file `stat` at `offset` (fewer at its end).
-  Result<Bytes> read(const Stat& stat, uint64_t offset, size_t size);
+  // Up to `size` bytes of the file at `path` from `offset` (fewer at its end). A hypercore
+  // mount reads the mounted core's bytes.
+  Result<Bytes> read(std::string_view path, uint64_t offset, size_t size);
   Result<Bytes> read_file(std::string_view path);
 
   // Writes a whole file (a new run of content blocks, then its Stat): the 10.21 line splits it
@@ -65,36 +88,87 @@ class Drive {
   Status write_file(std::string_view path, ByteView data, Stat stat);
   Status mkdir(std::string_view path, uint32_t mode = kDefaultDirectoryMode);
   Status symlink(std::string_view target, std::string_view path);
-  // Replaces the Stat at `path` (metadata-only changes: mode, owner, times, xattrs).
+  // Replaces the Stat at `path` (metadata-only changes: mode, owner, times, xattrs; a mount
+  // point stays a mount point).
   Status put_stat(std::string_view path, const Stat& stat);
-  // Removes a file or symlink. IsDir for a directory.
+  // Removes a file, symlink or hypercore mount. IsDir for a directory or a drive mount point.
   Status unlink(std::string_view path);
-  // Removes an empty directory. NotEmpty if it has entries, NotDir for a file.
+  // Removes an empty directory. NotEmpty if it has entries, NotDir for a file, Busy for a
+  // drive mount point (unmount it instead).
   Status rmdir(std::string_view path);
 
-  // Blocks the last failed operation needed and did not have (Errc::Unavailable).
-  MissingBlocks missing() const;
+  // Mounts the drive `key` (at `version`, or following its latest) at the new directory `path`
+  // in the drive holding it: the hidden record and the mount point in one batch (§9.1).
+  Status mount(std::string_view path, const crypto::PublicKey& key,
+               std::optional<uint64_t> version = std::nullopt);
+  // Removes the drive mount at `path` (record and mount point, one batch, §9.6).
+  Status unmount(std::string_view path);
+  // The drive mounts below the root, from the hidden mount records (recursively through the
+  // mounted drives when `recursive`; a cycle is not followed twice).
+  Result<std::vector<MountedDrive>> mounts(bool recursive);
+  // Whether `a` and `b` (existing or not) lie in the same drive, i.e. a rename between them
+  // can keep its content (CrossDevice otherwise).
+  Status same_drive(std::string_view a, std::string_view b);
+
+  // Blocks the last operation that failed with Errc::Unavailable needed and did not have.
+  const MissingBlocks& missing() const { return root_->missing_; }
 
   // The 10.21 line splits files into blocks of at most this many bytes.
   static constexpr size_t kMaxBlockSize = 524288;
 
  private:
-  Drive(std::shared_ptr<core::Core> metadata, std::shared_ptr<core::Core> content,
-        std::unique_ptr<trie::CoreLog> log, std::unique_ptr<trie::Trie> trie, bool checkout,
-        corestore::DriveLine line);
+  // Where a path lands once mounts are followed: the drive holding it and its key there.
+  struct Location {
+    Drive* drive;
+    std::string key;
+  };
+
+  Drive(corestore::Corestore& store, std::shared_ptr<core::Core> metadata,
+        std::shared_ptr<core::Core> content, std::unique_ptr<trie::CoreLog> log,
+        std::unique_ptr<trie::Trie> trie, bool checkout, corestore::DriveLine line);
   static Result<std::unique_ptr<Drive>> assemble(std::shared_ptr<core::Core> metadata,
                                                  const corestore::Namespace& ns,
                                                  std::optional<corestore::DriveLine> create_line);
+
+  // Follows mounts from this drive's trie key `key` (§9.2). With `enter`, a mount point named
+  // by `key` itself is entered too (its contents are wanted, not its own entry).
+  Result<Location> locate(std::string_view path, bool enter);
+  Result<Location> locate_key(std::string key, bool enter);
+  // The drive mounted by the record covering `key` (the record's local path and the drive).
+  Result<std::pair<std::string, Drive*>> enter_mount(const std::string& key);
+  Result<Drive*> mounted_drive(const crypto::PublicKey& key, std::optional<uint64_t> version,
+                               const std::string& at);
+
+  // The operations on one trie key of this drive (mounts already followed).
+  Result<Stat> lstat_key(const std::string& key);
+  Result<std::vector<DirListing>> readdir_key(const std::string& key);
+  Result<Bytes> read_stat(const Stat& stat, uint64_t offset, size_t size);
+  Result<Bytes> read_blocks(const std::shared_ptr<core::Core>& core, uint64_t first_block,
+                            uint64_t blocks, uint64_t first_byte, uint64_t file_size,
+                            uint64_t offset, size_t size);
+  Status put_stat_key(const std::string& key, const Stat& stat);
   Status require_writable() const;
   Result<std::vector<trie::NodePtr>> children(const std::string& key);
+  // Records the blocks a failed trie operation lacked (for missing()) and passes it on.
+  template <typename T>
+  Result<T> noted(Result<T> result) {
+    if (!result && result.error().code() == Errc::Unavailable) note_missing_nodes();
+    return result;
+  }
+  void note_missing_nodes();
 
+  corestore::Corestore* store_;
   std::shared_ptr<core::Core> metadata_;
   std::shared_ptr<core::Core> content_;
   std::unique_ptr<trie::CoreLog> log_;
   std::unique_ptr<trie::Trie> trie_;
-  std::vector<uint64_t> missing_content_;
   bool checkout_ = false;
   corestore::DriveLine line_ = corestore::DriveLine::V10_21;
+  Drive* parent_ = nullptr;  // the drive this one is mounted in
+  Drive* root_ = this;       // the top of the mount chain: holds missing_
+  MissingBlocks missing_;
+  // Drives mounted in this one, by (key, pinned version or 0), opened on first use.
+  std::map<std::pair<crypto::PublicKey, uint64_t>, std::unique_ptr<Drive>> mounted_;
 };
 
 }  // namespace hypermount::drive

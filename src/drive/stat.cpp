@@ -1,6 +1,7 @@
 #include "drive/stat.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <unordered_map>
 
@@ -46,6 +47,12 @@ Stat with_type(uint32_t type, uint32_t permissions, uint32_t default_permissions
 }
 
 }  // namespace
+
+uint64_t clock_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
 
 Stat Stat::file(uint64_t now_ms, uint32_t permissions) {
   return with_type(kModeRegular, permissions, kDefaultFileMode, now_ms);

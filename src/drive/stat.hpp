@@ -96,6 +96,9 @@ struct Stat {
   bool remove_xattr(std::string_view name);
 };
 
+// The current time as Stat holds it: milliseconds since the epoch.
+uint64_t clock_ms();
+
 // The reference's bytes for `stat`: fields 1-9 always, linkname if set, mount if set, one
 // metadata entry per attribute (value omitted for removed ones) in JS object key order
 // (array-index names ascending first, then the rest in stored order).

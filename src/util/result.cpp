@@ -20,6 +20,9 @@ const char* errc_name(Errc code) {
     case Errc::Cancelled: return "cancelled";
     case Errc::Unsupported: return "unsupported";
     case Errc::Protocol: return "protocol error";
+    case Errc::Loop: return "mount cycle";
+    case Errc::Busy: return "busy";
+    case Errc::CrossDevice: return "cross-drive";
   }
   return "unknown error";
 }

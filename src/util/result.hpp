@@ -25,6 +25,9 @@ enum class Errc {
   Cancelled,
   Unsupported,
   Protocol,
+  Loop,         // a drive mounted inside itself
+  Busy,         // in use (a mount point)
+  CrossDevice,  // across drives (rename between mounts)
 };
 
 const char* errc_name(Errc code);

@@ -213,6 +213,12 @@ void Replicator::on_session_events(Connection& connection) {
                  protocol_version_name(done_event->version));
     } else if (auto* opened = std::get_if<RemoteOpened>(&event)) {
       CoreState* state = find_core(opened->discovery_key);
+      if (state == nullptr && core_provider_) {
+        core::Core* provided = core_provider_(opened->discovery_key);
+        if (provided != nullptr && add_core(*provided, {.upload = true, .live = true})) {
+          state = find_core(opened->discovery_key);
+        }
+      }
       if (state == nullptr) {
         log::debug("wire", "peer {}: refusing unknown feed {}", peer->id,
                    short_key(opened->discovery_key));

@@ -87,6 +87,12 @@ class Replicator : public ConnectionHandler {
   // a Want, wire.md §7.2).
   void announce_appended(core::Core& core, uint64_t old_length);
 
+  // Asked for a core when a peer opens a channel for a discovery key not added here (a
+  // corestore serving whatever it stores); nullptr refuses it. The core must outlive the
+  // replicator; it is added with upload and live on.
+  using CoreProvider = std::function<core::Core*(const crypto::DiscoveryKey&)>;
+  void set_core_provider(CoreProvider provider) { core_provider_ = std::move(provider); }
+
   // Runs after any change worth re-checking (a block stored, a peer added or gone). It may
   // stop the loop or call into the replicator, but not destroy it.
   void set_on_change(std::function<void()> callback) { on_change_ = std::move(callback); }
@@ -173,6 +179,7 @@ class Replicator : public ConnectionHandler {
   TimerBox* post_timer_ = nullptr;
   TimerBox* tick_timer_ = nullptr;
   std::function<void()> on_change_;
+  CoreProvider core_provider_;
   ReplicatorStats stats_;
   PeerId next_peer_id_ = 1;
   uint64_t next_get_id_ = 1;

@@ -55,7 +55,35 @@ for V in 7 8; do
   check "p$V: removed xattr user.gone reads as not found (exit 3, got $RC)" [ "$RC" -eq 3 ]
   hm drive xattr "$KEY" /readme.txt --store "$S"
   check "p$V: xattr list of /readme.txt: user.bin user.comment (got $(sort "$WORK/out" | paste -sd' '))" [ "$(sort "$WORK/out" | paste -sd' ')" = "user.bin user.comment" ]
+  hm drive mounts "$KEY" --store "$S"
+  check "p$V: drive mounts lists /mnt -> the JS sub-drive (got '$(cat "$WORK/out")')" \
+    [ "$(cat "$WORK/out")" = "/mnt hyper://$(jget "$WORK/w$V.json" m.versions.mounted)" ]
+  hm drive cat "$KEY" /mnt/through.txt --store "$S"
+  check "p$V: /mnt/through.txt (written by JS through the mount) reads back" [ "$(cat "$WORK/out")" = "written through the mount" ]
   check "p$V: reading left every file of the JS store unchanged" [ "$(snapshot "$S")" = "$before" ]
+
+  echo "# p$V: JS mounts a drive inside itself; we end with an error there and read the rest"
+  RC=0; timeout 60 env NODE_PATH="$JSD/node_modules" node -e '
+    const hyperdrive = require("hyperdrive")
+    const drive = hyperdrive(process.argv[1])
+    const call = (m, ...a) => new Promise((res, rej) => drive[m](...a, (e, v) => e ? rej(e) : res(v)))
+    ;(async () => {
+      await call("ready")
+      await call("writeFile", "/f.txt", Buffer.from("outside the cycle"))
+      await call("mount", "/self", drive.key)
+      console.log(drive.key.toString("hex"))
+      await call("close")
+    })().catch(e => { console.error(e); process.exit(1) })' "$WORK/cycle$V" >"$WORK/cycle.key" 2>"$WORK/cycle.err" || RC=$?
+  CK=$(cat "$WORK/cycle.key")
+  check "p$V: JS wrote the self-mount (exit $RC: $(head -c 200 "$WORK/cycle.err"))" [ "$RC" -eq 0 ]
+  hm drive ls "$CK" /self --store "$WORK/cycle$V"
+  check "p$V: ls /self ends with a mount-cycle error (exit $RC: $(msg))" grep -q "mount cycle" "$WORK/err"
+  hm drive cat "$CK" /self/self/f.txt --store "$WORK/cycle$V"
+  check "p$V: cat /self/self/f.txt ends with the same error (exit $RC)" grep -q "mount cycle" "$WORK/err"
+  hm drive cat "$CK" /f.txt --store "$WORK/cycle$V"
+  check "p$V: /f.txt still reads" [ "$(cat "$WORK/out")" = "outside the cycle" ]
+  hm drive ls "$CK" / --store "$WORK/cycle$V"
+  check "p$V: ls / lists the mount point self" grep -q '^m .* self$' "$WORK/out"
 
   echo "# p$V: JS reopens the store after us and still reads the same drive"
   RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$S" "$KEY" >"$WORK/r$V.json" 2>"$WORK/r$V.err" || RC=$?

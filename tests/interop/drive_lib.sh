@@ -39,6 +39,7 @@ _hm_walk() {
   [ -n "$listing" ] || return 0
   while IFS= read -r line; do
     type=${line:0:1}
+    [ "$type" = m ] && type=d   # a drive mount point: listed and walked like a directory
     name=$(sed -E 's/^. +[0-9]+ //' <<<"$line")
     [ "$type" = l ] && name=${name%% -> *}
     if [ "$dir" = / ]; then path=/$name; else path=$dir/$name; fi

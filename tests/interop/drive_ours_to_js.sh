@@ -57,7 +57,15 @@ for LINE in v10.8 v10.21; do
   run drive rm "$KEY" /dir/sub/gone.bin --store "$S"
   run drive rm "$KEY" /tmpdir --store "$S"
   printf 'second, longer version\n' | run drive put "$KEY" /overwrite.txt --store "$S"
+  # A second drive of the store mounted at /mnt, one file written through the mount.
+  SUB=$("$H" drive create --store "$S" --name mounted $([ "$LINE" = v10.8 ] && echo --v10.8))
+  printf 'inside the mounted drive\n' | run drive put "$SUB" /inside.txt --store "$S"
+  run drive put "$SUB" /sub/deep.bin "$WORK/gone.bin" --store "$S"
+  run drive mount "$KEY" /mnt "$SUB" --store "$S"
+  printf 'written through the mount\n' | run drive put "$KEY" /mnt/through.txt --store "$S"
   VF=$(metadata_length "$S" "$KEY")
+  check "$LINE: the file written through /mnt is in the mounted drive" \
+    [ "$("$H" drive cat "$SUB" /through.txt --store "$S")" = "written through the mount" ]
   check "$LINE: metadata core found, versions $VB < $VF" [ "$VB" -lt "$VF" ] 2>/dev/null
 
   hm_manifest "$KEY" "$S" >"$WORK/hm-$LINE.lines"
@@ -67,7 +75,7 @@ for LINE in v10.8 v10.21; do
     check "$LINE: our manifest: /$f has the sha256 of the file put" \
       grep -q "^/$f	-	100644	$(stat -c %s "$WORK/$f")	.*	$(sha256sum <"$WORK/$f" | cut -d' ' -f1)	" "$WORK/hm-$LINE.lines"
   done
-  check "$LINE: our manifest has 17 entries, the checkout 20" [ "$(wc -l <"$WORK/hm-$LINE.lines") $(wc -l <"$WORK/hm-$LINE.before")" = "17 20" ]
+  check "$LINE: our manifest has 22 entries (5 in the mount), the checkout 20" [ "$(wc -l <"$WORK/hm-$LINE.lines") $(wc -l <"$WORK/hm-$LINE.before")" = "22 20" ]
 
   for V in 7 8; do
     JSD=$(jsdir $V)
@@ -96,6 +104,10 @@ for LINE in v10.8 v10.21; do
     check "p$V $LINE: we read JS's file (got '$(head -c 80 "$WORK/out")' $(head -c 200 "$WORK/err"))" [ "$(cat "$WORK/out")" = "written by JS p$V" ]
     hm drive cat "$KEY" /big.bin --store "$C"
     check "p$V $LINE: our big.bin still reads back after JS appended" cmp -s "$WORK/out" "$WORK/big.bin"
+    RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$C" "$KEY" --write "/mnt/js-p$V.txt" "JS p$V through our mount" >"$WORK/jsm.json" 2>"$WORK/jsm.err" || RC=$?
+    check "p$V $LINE: JS writes through /mnt into our mounted drive (exit $RC: $(head -c 200 "$WORK/jsm.err"))" [ "$RC" -eq 0 ]
+    hm drive cat "$SUB" "/js-p$V.txt" --store "$C"
+    check "p$V $LINE: the mounted drive has JS's file (got '$(head -c 80 "$WORK/out")')" [ "$(cat "$WORK/out")" = "JS p$V through our mount" ]
     printf 'ours after JS\n' | run drive put "$KEY" /after-js.txt --store "$C"
     RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$C" "$KEY" >"$WORK/js2.json" 2>"$WORK/js2.err" || RC=$?
     check "p$V $LINE: JS reads our file written after its own ($(head -c 200 "$WORK/js2.err"))" \

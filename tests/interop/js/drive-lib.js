@@ -105,7 +105,14 @@ async function writeRich (drive) {
   await call(drive, 'unlink', '/dir/sub/gone.bin')
   await call(drive, 'rmdir', '/tmpdir')
   await call(drive, 'writeFile', '/overwrite.txt', Buffer.from('second, longer version\n'))
-  return { beforeDelete, final: drive.version }
+  // A second drive of the same corestore mounted at /mnt, one file written through the mount.
+  const sub = new drive.constructor(drive.corestore.namespace('mounted'))
+  await call(sub, 'ready')
+  await call(sub, 'writeFile', '/inside.txt', Buffer.from('inside the mounted drive\n'))
+  await call(sub, 'writeFile', '/sub/deep.bin', fileBytes('mounted', 70001))
+  await call(drive, 'mount', '/mnt', sub.key)
+  await call(drive, 'writeFile', '/mnt/through.txt', Buffer.from('written through the mount\n'))
+  return { beforeDelete, final: drive.version, mounted: sub.key.toString('hex') }
 }
 
 module.exports = { call, arg, fileBytes, manifest, writeRich, BIG }

@@ -1,0 +1,88 @@
+// Reading file bytes: a byte range of a file's run of content blocks, or of a mounted hypercore
+// (hyperdrive.md §6); every block not local is reported in missing().
+#include "drive/drive.hpp"
+
+namespace hypermount::drive {
+
+Result<Bytes> Drive::read_stat(const Stat& stat, uint64_t offset, size_t size) {
+  if (!stat.is_file()) return Error{Errc::IsDir, "not a regular file"};
+  if (stat.mount && stat.mount->hypercore) {
+    HM_TRY_ASSIGN(auto core, store_->get(stat.mount->key));
+    return read_blocks(core, 0, stat.blocks, 0, stat.size, offset, size);
+  }
+  if (!content_) {
+    root_->missing_.add(metadata_, 0);
+    return Error::unavailable("drive {}: the content core is not known yet",
+                              to_hex(key()).substr(0, 8));
+  }
+  return read_blocks(content_, stat.offset, stat.blocks, stat.byte_offset, stat.size, offset, size);
+}
+
+// Bytes [offset, offset + size) of the file made of `blocks` blocks from `first_block` (its
+// first byte at `first_byte` of the core) and `file_size` bytes long.
+Result<Bytes> Drive::read_blocks(const std::shared_ptr<core::Core>& core, uint64_t first_block,
+                                 uint64_t blocks, uint64_t first_byte, uint64_t file_size,
+                                 uint64_t offset, size_t size) {
+  if (offset >= file_size || size == 0) return Bytes{};
+  size = static_cast<size_t>(std::min<uint64_t>(size, file_size - offset));
+  const uint64_t end_block = first_block + blocks;
+  auto in_file = [&](const Result<core::SeekResult>& s) {
+    return s && s->block >= first_block && s->block < end_block;
+  };
+  // The block holding the first byte: from the tree when it is local, else by walking the
+  // file's blocks from its start.
+  uint64_t block = first_block;
+  uint64_t in_block = 0;
+  auto seek = core->seek(first_byte + offset);
+  if (in_file(seek)) {
+    block = seek->block;
+    in_block = seek->offset_in_block;
+    // Ask for every absent block of the range at once when the tree tells where it ends.
+    auto last = core->seek(first_byte + offset + size - 1);
+    if (in_file(last)) {
+      bool absent = false;
+      for (uint64_t b = block; b <= last->block; ++b) {
+        if (!core->has(b)) {
+          root_->missing_.add(core, b);
+          absent = true;
+        }
+      }
+      if (absent) return Error::unavailable("content blocks {}-{} are not all local", block, last->block);
+    }
+  } else {
+    uint64_t remaining = offset;
+    while (true) {
+      if (block >= end_block) return Error::corrupt("file at block {} ends before its size", first_block);
+      if (!core->has(block)) {
+        root_->missing_.add(core, block);
+        return Error::unavailable("content block {} is not local", block);
+      }
+      HM_TRY_ASSIGN(Bytes bytes, core->get(block));
+      if (remaining < bytes.size()) break;
+      remaining -= bytes.size();
+      ++block;
+    }
+    in_block = remaining;
+  }
+  Bytes out;
+  out.reserve(size);
+  while (out.size() < size) {
+    if (block >= end_block) {
+      return Error::corrupt("file at block {} ends before its size {}", first_block, file_size);
+    }
+    if (!core->has(block)) {
+      root_->missing_.add(core, block);
+      return Error::unavailable("content block {} is not local", block);
+    }
+    HM_TRY_ASSIGN(Bytes bytes, core->get(block));
+    if (in_block > bytes.size()) return Error::corrupt("block {} is shorter than expected", block);
+    size_t take = std::min(bytes.size() - in_block, size - out.size());
+    out.insert(out.end(), bytes.begin() + static_cast<long>(in_block),
+               bytes.begin() + static_cast<long>(in_block + take));
+    in_block = 0;
+    ++block;
+  }
+  return out;
+}
+
+}  // namespace hypermount::drive

@@ -1,0 +1,22 @@
+// Drive addresses as users write them: hex keys, hyper://KEY[+VERSION] and dat://KEY (what
+// `hypermount mount`, the drive commands and mount-drive accept). Pure; any thread.
+#pragma once
+
+#include "crypto/keys.hpp"
+#include "util/result.hpp"
+
+#include <optional>
+#include <string_view>
+
+namespace hypermount::drive {
+
+struct DriveUrl {
+  crypto::PublicKey key{};
+  std::optional<uint64_t> version;
+};
+
+// "hex", "hyper://hex", "hyper://hex+12", "dat://hex" (trailing '/' ignored); InvalidArgument
+// otherwise.
+Result<DriveUrl> parse_drive_url(std::string_view text);
+
+}  // namespace hypermount::drive
