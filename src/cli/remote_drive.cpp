@@ -104,7 +104,7 @@ Status RemoteDrive::fetch(const drive::MissingBlocks& missing) {
 Status RemoteDrive::connect_peers(const RemoteOptions& options) {
   wire::ReplicatorOptions replicator_options;
   replicator_ = std::make_unique<wire::Replicator>(&loop_, replicator_options);
-  HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true}));
+  HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true, .follow_head = true}));
   for (const std::string& peer : options.peers) {
     HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(peer));
     HM_TRY(wire::dial_tcp(&loop_, address, [this, version = options.protocol, peer](Result<wire::StreamHandle> s) {

@@ -146,6 +146,14 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
   return id;
 }
 
+void Replicator::follow_head(CoreState& state) {
+  uint64_t head = known_length(state);
+  core::Core& core = *state.core;
+  if (head <= core.length() || core.has(head - 1) || state.get_blocks.count(head - 1) != 0) return;
+  auto id = get(core, head - 1, [](Result<Bytes>) {});
+  (void)id;
+}
+
 void Replicator::cancel_get(uint64_t get_id) {
   auto it = gets_.find(get_id);
   if (it == gets_.end()) return;
@@ -397,6 +405,7 @@ void Replicator::on_have(Peer& peer, Channel& channel, const Have& have) {
     channel.remote.add(have.start, have.start + length);
   }
   channel.core->heard_have = true;
+  if (channel.core->options.follow_head) follow_head(*channel.core);
   check_done(*channel.core);
 }
 

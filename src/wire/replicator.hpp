@@ -37,6 +37,9 @@ struct CoreOptions {
   // Keep channels open after everything selected is here, and follow the remote's appends for
   // an open-ended selection; also announce our appends (hypercore.md §8, "replication live").
   bool live = false;
+  // Fetch the newest block whenever a peer has a longer log, so that the local length (and
+  // with it a sparse drive's version) follows the writer without downloading everything.
+  bool follow_head = false;
 };
 
 // Counters for tests and benchmarks.
@@ -146,6 +149,7 @@ class Replicator : public ConnectionHandler {
   void maybe_end_channel(Peer& peer, Channel& channel);
   void close_channel(Peer& peer, Channel& channel);
   void check_done(CoreState& core);
+  void follow_head(CoreState& core);
   // Sends Want for the 1 MiB regions of [start, end) not yet wanted on the core's channels.
   void want_regions(CoreState& core, uint64_t start, uint64_t end);
   void want_regions_on(Peer& peer, Channel& channel, uint64_t start, uint64_t end);

@@ -94,12 +94,23 @@ for V in 7 8; do
       if [ -L "$p" ]; then type=l; link=$(readlink "$p")
       elif [ -d "$p" ]; then type=d
       else size=$(stat -c %s "$p"); sha=$(timeout 60 sha256sum <"$p" | cut -d' ' -f1); fi
-      xattrs=$(getfattr -h -d -m - -e hex --absolute-names "$p" 2>/dev/null | sed -n 's/^\([^#][^=]*\)=0x/\1=/p' | LC_ALL=C sort | paste -sd,)
+      xattrs=$(getfattr -h -d -m - -e hex --absolute-names "$p" 2>/dev/null | sed -n 's/^\([^#][^=]*\)=0x/\1=/p' | sed '/^user\.hypermount\./d' | LC_ALL=C sort | paste -sd,)
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$path" "$type" "$mode" "$size" "$sha" "$link" "${xattrs:--}"
     done
   ) >"$WORK/mnt$V.lines" 2>"$WORK/mnt$V.walk-err"
   same_manifest "p$V: our mount of the JS-served drive shows what JS wrote" "$WORK/jsserve$V.lines" "$WORK/mnt$V.lines"
   check "p$V: the mount is read-only (a write fails)" bash -c "! ( echo x > '$MNT/new-file' ) 2>/dev/null"
+  MOUNTED=$(jget "$WORK/jsserve$V.json" m.versions.mounted)
+  check "p$V: /mnt (a JS drive mount) says what is mounted: user.hypermount.mount = hyper://${MOUNTED:0:8}..." \
+    [ "$(getfattr --absolute-names --only-values -n user.hypermount.mount "$MNT/mnt" 2>&1)" = "hyper://$MOUNTED" ]
+  check "p$V: the root says the drive key" [ "$(getfattr --absolute-names --only-values -n user.hypermount.key "$MNT" 2>&1)" = "$JKEY" ]
+  echo "# p$V (b): the JS writer appends /live.txt while we are mounted"
+  kill -USR2 "$(jget "$WORK/jsserve$V.json" m.pid)"
+  for ((i = 0; i < 150; i++)); do [ -e "$MNT/live.txt" ] && break; sleep 0.1; done
+  check "p$V: /live.txt appears in the mount within 15 s and reads 'appeared live' (got '$(cat "$MNT/live.txt" 2>&1 | head -c 80)')" \
+    [ "$(cat "$MNT/live.txt" 2>&1)" = "appeared live" ]
+  check "p$V: the version xattr follows the writer ($(getfattr --absolute-names --only-values -n user.hypermount.version "$MNT" 2>&1) > $(jget "$WORK/jsserve$V.json" m.version))" \
+    [ "$(getfattr --absolute-names --only-values -n user.hypermount.version "$MNT" 2>&1)" -gt "$(jget "$WORK/jsserve$V.json" m.version)" ]
   kill -TERM $MPID; RC=0; wait $MPID || RC=$?
   check "p$V: mount exits 0 on SIGTERM (got $RC: $(head -c 200 "$WORK/mount$V.err"))" [ "$RC" -eq 0 ]
   check "p$V: unmounted after SIGTERM" bash -c "! mountpoint -q '$MNT'"

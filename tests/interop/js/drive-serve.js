@@ -3,7 +3,8 @@
 // Serves the drive of the corestore folder DIR (its default drive) over TCP, one replication
 // stream per connection (drive.replicate(false, { live: true }), i.e. corestore.replicate),
 // until SIGTERM. --create: writes the rich drive of drive-lib.js first (DIR must be new).
-// Prints one JSON line { key, version, lines } (the manifest, drive-lib.js), then
+// SIGUSR2 writes /live.txt ("appeared live\n") into the served drive.
+// Prints one JSON line { key, version, versions, pid, lines } (the manifest, drive-lib.js), then
 // "listening on 127.0.0.1:PORT", then a line per connection event.
 // Works with hyperdrive 10.8.16 (js-p7) and 10.21.0 (js-p8).
 'use strict'
@@ -19,7 +20,7 @@ async function main () {
   await call(drive, 'ready')
   let versions = null
   if (process.argv.includes('--create')) versions = await writeRich(drive)
-  console.log(JSON.stringify({ key: drive.key.toString('hex'), version: drive.version, versions, lines: await manifest(drive) }))
+  console.log(JSON.stringify({ key: drive.key.toString('hex'), version: drive.version, versions, pid: process.pid, lines: await manifest(drive) }))
   const server = net.createServer((socket) => {
     console.log('connection')
     const stream = drive.replicate(false, { live: true })
@@ -30,6 +31,11 @@ async function main () {
   })
   server.listen(Number(arg('--listen', '0')), '127.0.0.1', () => {
     console.log('listening on 127.0.0.1:' + server.address().port)
+  })
+  // SIGUSR2: the writer appends while peers are connected (a live reader must see /live.txt).
+  process.on('SIGUSR2', () => {
+    call(drive, 'writeFile', '/live.txt', Buffer.from('appeared live\n'))
+      .then(() => console.log('wrote /live.txt'), (err) => console.log('write error ' + err.message))
   })
   process.on('SIGTERM', () => process.exit(0))
 }
