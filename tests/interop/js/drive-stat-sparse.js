@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// drive-stat-sparse.js DIR KEY HOST:PORT PATH : opens the drive KEY as a sparse replica in the
+// corestore folder DIR (sparse and sparseMetadata), replicates with HOST:PORT over TCP, stats
+// PATH, prints { size } and closes: the store then holds what one JS lookup downloaded.
+// Works with hyperdrive 10.8.16 (js-p7) and 10.21.0 (js-p8).
+'use strict'
+const net = require('net')
+const hyperdrive = require('hyperdrive')
+const { call } = require('./drive-lib')
+
+async function main () {
+  const [dir, key, peer, path] = process.argv.slice(2)
+  if (!path) { console.error('usage: drive-stat-sparse.js DIR KEY HOST:PORT PATH'); process.exit(2) }
+  const drive = hyperdrive(dir, Buffer.from(key, 'hex'), { sparse: true, sparseMetadata: true })
+  await call(drive, 'ready')
+  const [host, port] = peer.split(':')
+  const socket = net.connect(Number(port), host)
+  socket.on('error', () => {})
+  const stream = drive.replicate(true, { live: true })
+  stream.on('error', () => {})
+  socket.pipe(stream).pipe(socket)
+  while (drive.metadata.length < 1) await call(drive.metadata, 'update', { minLength: 1 })
+  const st = await call(drive, 'stat', path)
+  socket.destroy()
+  await call(drive, 'close')
+  console.log(JSON.stringify({ size: st.size }))
+}
+
+main().catch((err) => { console.error('drive-stat-sparse.js:', err.stack || err.message); process.exit(1) })
