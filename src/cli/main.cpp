@@ -3,9 +3,11 @@
 #include "cli/exit_status.hpp"
 #include "cli/store_args.hpp"
 #include "crypto/keys.hpp"
+#include "fuse/mount_options.hpp"
 #include "util/log.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <string_view>
@@ -36,6 +38,8 @@ void print_help(std::FILE* out) {
       fmt::print(out, "  hypermount {} {} {}\n      {}\n", c.group, c.name, c.usage, c.summary);
     }
   }
+  fmt::print(out, "\nmount options (-o, or the options of an fstab line):\n  {}\n",
+             fmt::join(fuse::mount_option_names(), " "));
   fmt::print(out, "\n  -d  debug logging to stderr\n  -h, --help  this text\n"
                   "  -V, --version  print the version\n\nSee hypermount(1).\n");
 }

@@ -33,5 +33,30 @@ umount "$work/mnt"
 check "umount exits 0" [ $? -eq 0 ]
 check "no mount left" bash -c "! grep -q ' $work/mnt ' /proc/mounts"
 
+mount -a -T "$work/fstab"
+check "mount -a -T mounts the line" grep -q " $work/mnt fuse.hypermount ro," /proc/mounts
+umount "$work/mnt"
+
+# The example systemd units (man/examples): systemd runs `mount WHAT WHERE -t TYPE -o OPTIONS`
+# from the .mount unit; run exactly that with the unit's values (KEY, store and peer replaced).
+units=$(dirname "$0")/../../man/examples
+unit_value() { sed -n "s/^$1=//p" "$units/mnt-drive.mount"; }
+check "the automount unit names the same Where= as the mount unit" \
+  [ "$(sed -n 's/^Where=//p' "$units/mnt-drive.automount")" = "$(unit_value Where)" ]
+check "the mount unit's file name matches its Where= (systemd.mount(5))" \
+  [ "$(unit_value Where | sed 's|^/||; s|/|-|g').mount" = mnt-drive.mount ]
+what=$(unit_value What | sed "s/KEY/$key/")
+options=$(unit_value Options | sed "s|store=[^,]*|store=$work/store|; s|,peer=[^,]*||")
+mount "$what" "$work/mnt" -t "$(unit_value Type)" -o "$options"
+check "the unit's mount command (-t $(unit_value Type) -o ...) mounts the drive" [ "$(cat "$work/mnt/note.txt" 2>&1)" = "from fstab" ]
+umount "$work/mnt"
+if command -v systemd-analyze >/dev/null && [ -d /run/systemd/system ]; then
+  sed "s/KEY/$key/" "$units/mnt-drive.mount" >"$work/mnt-drive.mount"
+  cp "$units/mnt-drive.automount" "$work/"
+  check "systemd-analyze verify accepts the units" systemd-analyze verify "$work/mnt-drive.mount" "$work/mnt-drive.automount"
+else
+  echo "# systemd is not running here: systemd-analyze verify not run (the unit's mount command was)"
+fi
+
 echo "$failed check(s) failed"
 [ "$failed" -eq 0 ]
