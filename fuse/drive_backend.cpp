@@ -18,6 +18,8 @@ Attr attr_of(const drive::Stat& stat) {
   Attr attr;
   attr.mode = stat.mode;
   if (stat.mount && !stat.mount->hypercore) attr.mode = S_IFDIR | (stat.mode & 07777);
+  // Symlink permissions mean nothing on Linux and always read 0777 (drives store 0644).
+  if (stat.is_symlink()) attr.mode = S_IFLNK | 0777;
   attr.nlink = stat.is_directory() ? 2 : 1;
   attr.uid = stat.uid;
   attr.gid = stat.gid;
@@ -62,8 +64,18 @@ void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> don
 }
 
 void DriveBackend::read(std::string path, uint64_t offset, size_t size, Callback<Bytes> done) {
-  run<Bytes>([this, path, offset, size]() -> Result<Bytes> {
-    return drive_.read(path, offset, size);
+  // A reader that continues where its last read ended gets the blocks of the next
+  // kReadAhead bytes fetched with the ones it lacks (one round trip instead of many).
+  bool sequential = next_read_[path] == offset && offset != 0;
+  if (next_read_.size() > 256) next_read_.clear();
+  next_read_[path] = offset + size;
+  run<Bytes>([this, path, offset, size, sequential]() -> Result<Bytes> {
+    auto bytes = drive_.read(path, offset, size);
+    if (!bytes && bytes.error().code() == Errc::Unavailable && sequential) {
+      auto wider = drive_.read(path, offset, size + kReadAhead);  // fails too, listing more
+      if (wider || wider.error().code() != Errc::Unavailable) return drive_.read(path, offset, size);
+    }
+    return bytes;
   }, std::move(done));
 }
 
@@ -127,6 +139,12 @@ void DriveBackend::listxattr(std::string path, Callback<std::vector<std::string>
     for (std::string& name : control_attributes(path, stat)) names.push_back(std::move(name));
     return names;
   }, std::move(done));
+}
+
+std::optional<FileExtent> DriveBackend::local_extent(const std::string& path, uint64_t offset, size_t size) {
+  auto extent = drive_.local_extent(path, offset, size);
+  if (!extent) return std::nullopt;
+  return FileExtent{extent->fd, extent->position, extent->length};
 }
 
 FsStats DriveBackend::statfs() {

@@ -6,6 +6,7 @@
 #include "fuse/fs_backend.hpp"
 
 #include <functional>
+#include <map>
 
 namespace hypermount::fuse {
 
@@ -26,6 +27,7 @@ class DriveBackend final : public FsBackend {
   void getxattr(std::string path, std::string name, Callback<Bytes> done) override;
   void listxattr(std::string path, Callback<std::vector<std::string>> done) override;
   FsStats statfs() override;
+  std::optional<FileExtent> local_extent(const std::string& path, uint64_t offset, size_t size) override;
   bool immutable() const override { return pinned_; }
 
   bool writable() const override { return !pinned_ && drive_.writable(); }
@@ -56,6 +58,10 @@ class DriveBackend final : public FsBackend {
   std::optional<Bytes> control_attribute(const std::string& path, const drive::Stat& stat,
                                          std::string_view name);
   Status mount_here(const std::string& path, const drive::Stat& stat, ByteView url);
+
+  // Read-ahead for sequential readers of remote files.
+  static constexpr size_t kReadAhead = 4 << 20;
+  std::map<std::string, uint64_t> next_read_;  // path -> where its last read ended
 
   drive::Drive& drive_;
   Fetcher fetcher_;

@@ -42,6 +42,13 @@ struct FsStats {
   uint64_t files = 0;
 };
 
+// Bytes of a file that lie, verified, in a local file: handed to the kernel without copying.
+struct FileExtent {
+  int fd = -1;
+  uint64_t position = 0;
+  size_t length = 0;  // 0 at or after the end of the file
+};
+
 template <typename T>
 using Callback = std::function<void(Result<T>)>;
 
@@ -59,6 +66,9 @@ class FsBackend {
   virtual void getxattr(std::string path, std::string name, Callback<Bytes> done) = 0;
   virtual void listxattr(std::string path, Callback<std::vector<std::string>> done) = 0;
   virtual FsStats statfs() = 0;
+  // Where bytes [offset, offset + size) of the file at `path` lie locally, if they all do
+  // (answered at once); nullopt means read() them.
+  virtual std::optional<FileExtent> local_extent(const std::string& path, uint64_t offset, size_t size) = 0;
   // Whether the content of a given version never changes (lets the kernel cache pages).
   virtual bool immutable() const = 0;
 

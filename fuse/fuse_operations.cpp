@@ -9,10 +9,10 @@
 #include <sys/xattr.h>
 #include <fcntl.h>
 
-#include <cerrno>
-#include <cstring>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -20,6 +20,16 @@
 namespace hypermount::fuse {
 
 namespace {
+
+// The longest name of one path component, in bytes (statfs f_namemax).
+constexpr size_t kNameMax = 255;
+
+// Names are at most kNameMax bytes, as statfs says (the kernel only stops FUSE names over 1024).
+bool refuse_long_name(fuse_req_t req, const char* name) {
+  if (std::strlen(name) <= kNameMax) return false;
+  fuse_reply_err(req, ENAMETOOLONG);
+  return true;
+}
 
 FuseMount& mount_of(fuse_req_t req) { return *static_cast<FuseMount*>(fuse_req_userdata(req)); }
 
@@ -79,6 +89,7 @@ void with_path(fuse_req_t req, fuse_ino_t ino, Fn fn) {
 void reply_attr(fuse_req_t req, fuse_ino_t ino, Attr attr);
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  if (refuse_long_name(req, name)) return;
   with_path(req, parent, [&](const std::string& dir) {
     std::string path = InodeTable::join(dir, name);
     FuseMount& m = mount_of(req);
@@ -401,7 +412,7 @@ void create_existing(fuse_req_t req, std::string path, Attr attr, fuse_file_info
 }
 
 void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
-  if (refuse_if_read_only(req)) return;
+  if (refuse_if_read_only(req) || refuse_long_name(req, name)) return;
   with_path(req, parent, [&](const std::string& dir) {
     std::string path = InodeTable::join(dir, name);
     fuse_file_info info = *fi;
@@ -427,6 +438,17 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fil
     return;
   }
   with_path(req, ino, [&](const std::string& path) {
+    // Present blocks go from the core's data file to the kernel without a copy (splice).
+    if (auto extent = mount_of(req).backend().local_extent(path, static_cast<uint64_t>(offset), size)) {
+      fuse_bufvec buf{};
+      buf.count = 1;
+      buf.buf[0].size = extent->length;
+      buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+      buf.buf[0].fd = extent->fd;
+      buf.buf[0].pos = static_cast<off_t>(extent->position);
+      fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+      return;
+    }
     mount_of(req).backend().read(path, static_cast<uint64_t>(offset), size,
                                  reply_with<Bytes>(req, [req](Bytes bytes) {
                                    fuse_reply_buf(req, reinterpret_cast<const char*>(bytes.data()),
@@ -553,7 +575,7 @@ Callback<void> reply_done(fuse_req_t req) {
 }
 
 void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) {
-  if (refuse_if_read_only(req)) return;
+  if (refuse_if_read_only(req) || refuse_long_name(req, name)) return;
   with_path(req, parent, [&](const std::string& dir) {
     std::string path = InodeTable::join(dir, name);
     const fuse_ctx& ctx = ctx_of(req);
@@ -562,11 +584,34 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) 
 }
 
 void op_symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const char* name) {
-  if (refuse_if_read_only(req)) return;
+  if (refuse_if_read_only(req) || refuse_long_name(req, name)) return;
   with_path(req, parent, [&](const std::string& dir) {
     std::string path = InodeTable::join(dir, name);
     const fuse_ctx& ctx = ctx_of(req);
     mount_of(req).backend().symlink(target, path, ctx.uid, ctx.gid, reply_new_entry(req, path));
+  });
+}
+
+// A regular file is created empty (tar x makes files this way); FIFOs, sockets and devices
+// cannot be stored in a drive.
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
+  if (refuse_if_read_only(req) || refuse_long_name(req, name)) return;
+  if (!S_ISREG(mode)) {
+    fuse_reply_err(req, EPERM);
+    return;
+  }
+  with_path(req, parent, [&](const std::string& dir) {
+    std::string path = InodeTable::join(dir, name);
+    const fuse_ctx& ctx = ctx_of(req);
+    std::weak_ptr<bool> alive = mount_of(req).alive();
+    mount_of(req).backend().lstat(path, [req, alive, path, mode, uid = ctx.uid, gid = ctx.gid](Result<Attr> attr) {
+      if (alive.expired()) return;
+      if (attr || attr.error().code() != Errc::NotFound) {
+        fuse_reply_err(req, attr ? EEXIST : errno_for(attr.error()));
+        return;
+      }
+      mount_of(req).backend().write_file(path, Bytes{}, mode & 07777, uid, gid, reply_new_entry(req, path));
+    });
   });
 }
 
@@ -602,7 +647,7 @@ void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char* name) {
 
 void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t newparent,
                const char* newname, unsigned int flags) {
-  if (refuse_if_read_only(req)) return;
+  if (refuse_if_read_only(req) || refuse_long_name(req, newname)) return;
   if (flags & ~static_cast<unsigned int>(RENAME_NOREPLACE)) {
     fuse_reply_err(req, EINVAL);  // RENAME_EXCHANGE, RENAME_WHITEOUT
     return;
@@ -656,6 +701,12 @@ void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
 
 void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
   if (refuse_if_read_only(req)) return;
+  // POSIX ACLs would be stored as plain attributes and never enforced: refused, so that cp,
+  // sed -i and editors fall back to chmod.
+  if (std::string_view(name).starts_with("system.posix_acl_")) {
+    fuse_reply_err(req, EOPNOTSUPP);
+    return;
+  }
   with_path(req, ino, [&](const std::string& path) {
     Bytes bytes(reinterpret_cast<const uint8_t*>(value), reinterpret_cast<const uint8_t*>(value) + size);
     std::weak_ptr<bool> alive = mount_of(req).alive();
@@ -731,12 +782,20 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
   st.f_frsize = stats.block_size;
   st.f_blocks = stats.blocks;
   st.f_files = stats.files;
-  st.f_namemax = 255;
+  st.f_namemax = kNameMax;
   fuse_reply_statfs(req, &st);
+}
+
+// Lets read replies splice file bytes where the kernel offers it.
+void op_init(void*, fuse_conn_info* conn) {
+  for (unsigned cap : {FUSE_CAP_SPLICE_WRITE, FUSE_CAP_SPLICE_MOVE}) {
+    if (conn->capable & cap) conn->want |= cap;
+  }
 }
 
 fuse_lowlevel_ops make_operations() {
   fuse_lowlevel_ops ops{};
+  ops.init = op_init;
   ops.lookup = op_lookup;
   ops.forget = op_forget;
   ops.forget_multi = op_forget_multi;
@@ -761,6 +820,7 @@ fuse_lowlevel_ops make_operations() {
   ops.symlink = op_symlink;
   ops.unlink = op_unlink;
   ops.rmdir = op_rmdir;
+  ops.mknod = op_mknod;
   ops.rename = op_rename;
   ops.link = op_link;
   ops.setxattr = op_setxattr;

@@ -85,6 +85,9 @@ class Core {
   Result<uint64_t> verify_all() const;
   // Makes everything written so far durable.
   Status sync() { return storage_.sync(); }
+  // The data file's descriptor: block bytes sit at their byte offset in the log, so a present
+  // block can be handed to the kernel without a copy (the FUSE splice path). Not for writing.
+  int data_fd() const { return storage_.data_file().fd(); }
 
  private:
   Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::SecretKey> secret_key,

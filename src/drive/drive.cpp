@@ -157,6 +157,13 @@ Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
     HM_TRY_ASSIGN(Stat stat, decode_stat(*node->value()));
     if (parts.size() == depth + 1) {
       entries.push_back({name, std::move(stat)});
+      continue;
+    }
+    // The listing gave a node below the name: the name may still have its own entry.
+    HM_TRY_ASSIGN(trie::NodePtr own, noted(trie_->get(key.empty() ? name : key + "/" + name)));
+    if (own && own->value()) {
+      HM_TRY_ASSIGN(Stat own_stat, decode_stat(*own->value()));
+      entries.push_back({name, std::move(own_stat)});
     } else {
       entries.push_back({name, implicit_directory(&stat)});
     }

@@ -35,6 +35,13 @@ struct MissingBlocks {
   void clear() { cores.clear(); }
 };
 
+// Where a byte range of a file lies in a core's data file, when every block of it is present.
+struct LocalExtent {
+  int fd = -1;           // the core's data file (owned by the core)
+  uint64_t position = 0;  // byte position in that file
+  size_t length = 0;      // bytes (0 at or after the end of the file)
+};
+
 // A drive mounted somewhere below a drive's root.
 struct MountedDrive {
   std::string path;  // absolute, in the outer drive's namespace
@@ -81,6 +88,9 @@ class Drive {
   // mount reads the mounted core's bytes.
   Result<Bytes> read(std::string_view path, uint64_t offset, size_t size);
   Result<Bytes> read_file(std::string_view path);
+  // Where bytes [offset, offset + size) of the file at `path` lie, if all their blocks are
+  // present (they were verified when stored); nullopt if any is not, or `path` is no file.
+  std::optional<LocalExtent> local_extent(std::string_view path, uint64_t offset, size_t size);
 
   // Writes a whole file (a new run of content blocks, then its Stat): the 10.21 line splits it
   // into kMaxBlockSize pieces, the 10.8.16 line appends it as one block (hyperdrive.md §7.1).

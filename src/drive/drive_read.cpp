@@ -4,6 +4,36 @@
 
 namespace hypermount::drive {
 
+std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t offset, size_t size) {
+  auto at = locate(path, false);
+  if (!at) return std::nullopt;
+  auto stat = at->drive->lstat_key(at->key);
+  if (!stat || !stat->is_file()) return std::nullopt;
+  std::shared_ptr<core::Core> core = at->drive->content_;
+  uint64_t first_block = stat->offset;
+  uint64_t first_byte = stat->byte_offset;
+  if (stat->mount && stat->mount->hypercore) {
+    auto mounted = store_->get(stat->mount->key);
+    if (!mounted) return std::nullopt;
+    core = *mounted;
+    first_block = 0;
+    first_byte = 0;
+  }
+  if (!core) return std::nullopt;
+  LocalExtent extent{core->data_fd(), first_byte + offset, 0};
+  if (offset >= stat->size || size == 0) return extent;
+  extent.length = static_cast<size_t>(std::min<uint64_t>(size, stat->size - offset));
+  auto first = core->seek(first_byte + offset);
+  auto last = core->seek(first_byte + offset + extent.length - 1);
+  if (!first || !last || first->block < first_block || last->block >= first_block + stat->blocks) {
+    return std::nullopt;
+  }
+  for (uint64_t b = first->block; b <= last->block; ++b) {
+    if (!core->has(b)) return std::nullopt;
+  }
+  return extent;
+}
+
 Result<Bytes> Drive::read_stat(const Stat& stat, uint64_t offset, size_t size) {
   if (!stat.is_file()) return Error{Errc::IsDir, "not a regular file"};
   if (stat.mount && stat.mount->hypercore) {

@@ -88,11 +88,50 @@ hm_ok() {
 }
 msg() { cat "$WORK/out" "$WORK/err" | head -c 400 | tr '\n' ' '; }
 
+# new_drive STORE : `drive create` in STORE; sets K to the new key (or fails and finishes).
+new_drive() {
+  hm_ok drive create --store "$1"
+  K=$(head -n1 "$WORK/out")
+  [[ $K =~ ^[0-9a-f]{64}$ ]] || { fail "drive create printed no key: $(msg)"; finish; }
+}
+
 # mount_drive SOURCE DIR OPTIONS : daemonised mount; sets RC; registers DIR for the cleanup.
 mount_drive() {
   mkdir -p "$2"
   MOUNTS+=("$2")
   hm mount "$1" "$2" -o "$3"
+}
+
+# mount_fg SOURCE DIR OPTIONS : mounts with -f in the background (output in DIR.out, DIR.err);
+# sets MPID; false (and a failure) if DIR is not mounted within 10 s.
+mount_fg() {
+  mkdir -p "$2"
+  MOUNTS+=("$2")
+  "$HYPERMOUNT" mount "$1" "$2" -f -o "$3" >"$2.out" 2>"$2.err" </dev/null &
+  MPID=$!
+  PIDS+=("$MPID")
+  wait_until 10 is_mounted "$2" && return 0
+  fail "the -f mount at $2 did not come up: $(head -c 300 "$2.err")"
+  return 1
+}
+
+# mount_pid DIR : prints the PID of the (daemonised) hypermount process mounted at DIR
+mount_pid() {
+  local dir argv
+  for dir in /proc/[0-9]*; do
+    [ -r "$dir/cmdline" ] || continue
+    mapfile -d '' argv <"$dir/cmdline" 2>/dev/null || continue
+    [ "${argv[0]:-}" == "$HYPERMOUNT" ] && [ "${argv[1]:-}" == mount ] && [ "${argv[3]:-}" == "$1" ] &&
+      echo "${dir#/proc/}"
+  done
+}
+
+# unmount_checked DIR : fusermount3 -u as a check, waits until DIR leaves /proc/mounts, then
+# gives the daemon a moment to release the store
+unmount_checked() {
+  check "fusermount3 -u $(basename "$1")" timeout 20 fusermount3 -u "$1"
+  wait_until 10 bash -c "! grep -q ' $1 fuse' /proc/mounts" || fail "the mount at $1 did not go away"
+  sleep 0.5
 }
 
 # wait_until SECONDS COMMAND... : polls COMMAND every 0.1 s; false if it never succeeds in time
@@ -106,19 +145,46 @@ wait_until() {
 pid_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 # errno_of OP PATH [ARG] : the errno name an os call on PATH fails with ("OK" if it succeeds).
-# OP: stat lstat open_r open_w open_creat read mkdir rmdir unlink rename chmod truncate symlink
-#     setxattr removexattr getxattr listxattr readlink
+# OP: stat lstat open_r open_w open_rw open_trunc open_creat open_excl open_nofollow read write
+#     mkdir rmdir unlink rename rename_noreplace (ARG: the new path) link (ARG: the new path)
+#     chmod chown utime truncate symlink listdir mkfifo mknod_reg (a regular file through mknod)
+#     setxattr setxattr_create setxattr_replace removexattr getxattr listxattr (ARG: the name)
+#     readlink
 errno_of() {
   timeout 60 python3 - "$@" <<'EOF'
-import errno, os, sys
+import ctypes, errno, os, stat, sys
 op, path = sys.argv[1], sys.argv[2]
 arg = sys.argv[3] if len(sys.argv) > 3 else None
+def renameat2_noreplace(old, new):
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.renameat2(-100, os.fsencode(old), -100, os.fsencode(new), 1) != 0:  # AT_FDCWD, RENAME_NOREPLACE
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
 def run():
     if op == "stat": os.stat(path)
     elif op == "lstat": os.lstat(path)
     elif op == "open_r": os.close(os.open(path, os.O_RDONLY))
     elif op == "open_w": os.close(os.open(path, os.O_WRONLY))
+    elif op == "open_rw": os.close(os.open(path, os.O_RDWR))
+    elif op == "open_trunc": os.close(os.open(path, os.O_WRONLY | os.O_TRUNC))
     elif op == "open_creat": os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o644))
+    elif op == "open_excl": os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    elif op == "open_nofollow": os.close(os.open(path, os.O_RDONLY | os.O_NOFOLLOW))
+    elif op == "write":
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, b"x")
+        finally:
+            os.close(fd)
+    elif op == "rename_noreplace": renameat2_noreplace(path, arg)
+    elif op == "link": os.link(path, arg)
+    elif op == "chown": os.chown(path, 1234, 1234)
+    elif op == "utime": os.utime(path, (1000000000, 1000000000))
+    elif op == "listdir": os.listdir(path)
+    elif op == "mkfifo": os.mkfifo(path, 0o644)
+    elif op == "mknod_reg": os.mknod(path, 0o644 | stat.S_IFREG)
+    elif op == "setxattr_create": os.setxattr(path, arg, b"v", os.XATTR_CREATE)
+    elif op == "setxattr_replace": os.setxattr(path, arg, b"v", os.XATTR_REPLACE)
     elif op == "read":
         fd = os.open(path, os.O_RDONLY)
         try:
@@ -145,6 +211,41 @@ try:
 except OSError as e:
     print(errno.errorcode.get(e.errno, str(e.errno)))
 EOF
+}
+
+# times_of, modes_of, owners_of DIR : mtime (seconds), mode or owner of every non-symlink in DIR
+times_of() { (cd "$1" && find . ! -type l -printf '%y %Ts %p\n' | LC_ALL=C sort); }
+modes_of() { (cd "$1" && find . ! -type l -printf '%y %m %p\n' | LC_ALL=C sort); }
+owners_of() { (cd "$1" && find . -printf '%y %U:%G %p\n' | LC_ALL=C sort); }
+# xattrs_of DIR : every user.* attribute of every file and folder in DIR, by relative path
+xattrs_of() { (cd "$1" && find . ! -type l -print0 | LC_ALL=C sort -z |
+  xargs -0 -r getfattr --absolute-names -h -d -m '^user\.' 2>/dev/null); }
+# xattr_value PATH NAME : the value of one attribute (or getfattr's error message)
+xattr_value() { timeout 60 getfattr --absolute-names --only-values -n "$2" "$1" 2>&1; }
+# concurrent_readers LOCAL MOUNTED : two sha256sum of MOUNTED and a dd of its middle (64 KiB blocks
+# 40 to 59) run at once; each checked against LOCAL, the same bytes outside the mount
+concurrent_readers() {
+  local want r1 r2 r3 rc1 rc2 rc3
+  want=$(sha256sum <"$1" | cut -d' ' -f1)
+  timeout 120 sha256sum "$2" >"$WORK/r1" & r1=$!
+  timeout 120 sha256sum "$2" >"$WORK/r2" & r2=$!
+  timeout 120 dd if="$2" bs=65536 skip=40 count=20 status=none >"$WORK/r3" & r3=$!
+  wait "$r1"; rc1=$?; wait "$r2"; rc2=$?; wait "$r3"; rc3=$?
+  check_eq "concurrent readers exit 0" "0 0 0" "$rc1 $rc2 $rc3"
+  check_eq "concurrent reader 1" "$want" "$(cut -d' ' -f1 "$WORK/r1")"
+  check_eq "concurrent reader 2" "$want" "$(cut -d' ' -f1 "$WORK/r2")"
+  check "concurrent reader 3 (dd in the middle)" cmp -s "$WORK/r3" <(dd if="$1" bs=65536 skip=40 count=20 status=none)
+}
+
+# core_dirs STORE : every hypercore folder in STORE, one a line
+core_dirs() { find "$1" -name key -type f -printf '%h\n' | LC_ALL=C sort; }
+# core_field DIR FIELD : one field (key, length, blocks-present, ...) of `core info DIR`
+core_field() { timeout 60 "$HYPERMOUNT" core info "$1" 2>/dev/null | sed -n "s/^$2: *//p"; }
+
+# errno_is WANT OP PATH [ARG] : a check that errno_of OP PATH [ARG] gives WANT
+errno_is() {
+  local want=$1; shift
+  check_eq "$1 ${2#"$WORK"/}${3:+ ${3#"$WORK"/}}: $want" "$want" "$(errno_of "$@")"
 }
 
 # snapshot DIR : sha256 of every regular file in DIR, by relative path

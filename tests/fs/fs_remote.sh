@@ -13,9 +13,7 @@ MNT=$WORK/mnt
 FETCH_TIMEOUT=3
 mkdir -p "$SRC/docs"
 
-hm_ok drive create --store "$S1"
-K=$(head -n1 "$WORK/out")
-[[ $K =~ ^[0-9a-f]{64}$ ]] || { fail "drive create printed no key: $(msg)"; finish; }
+new_drive "$S1"
 put() { hm_ok drive put "$K" "/$1" "$SRC/$1" --store "$S1"; }
 printf 'small file\n' >"$SRC/small.txt"
 printf 'in a folder\n' >"$SRC/docs/a.txt"
@@ -46,15 +44,13 @@ check "dd skip into the middle of the big file" cmp -s \
   <(dd if="$SRC/big.bin" bs=65536 skip=50 count=3 status=none) \
   <($T dd if="$MNT/big.bin" bs=65536 skip=50 count=3 status=none)
 # the content core is the core in S2 whose key is not the drive's
-content_info=""
-while IFS= read -r keyfile; do
-  dir=$(dirname "$keyfile")
-  info=$(timeout 60 "$HYPERMOUNT" core info "$dir" 2>&1) || continue
-  [ "$(sed -n 's/^key: *//p' <<<"$info")" == "$K" ] || content_info=$info
-done < <(find "$S2" -name key -type f)
-if [ -n "$content_info" ]; then
-  length=$(sed -n 's/^length: *//p' <<<"$content_info")
-  present=$(sed -n 's/^blocks-present: *//p' <<<"$content_info")
+content_dir=""
+for dir in $(core_dirs "$S2"); do
+  [ "$(core_field "$dir" key)" == "$K" ] || content_dir=$dir
+done
+if [ -n "$content_dir" ]; then
+  length=$(core_field "$content_dir" length)
+  present=$(core_field "$content_dir" blocks-present)
   check "after a read in the middle, some but not all content blocks are here ($present of $length)" \
     test "${present:-0}" -gt 0 -a "${present:-0}" -lt "${length:-0}"
 else

@@ -6,24 +6,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
 
 S1=$WORK/S1
-hm_ok drive create --store "$S1"
-K=$(head -n1 "$WORK/out")
-[[ $K =~ ^[0-9a-f]{64}$ ]] || { fail "drive create printed no key: $(msg)"; finish; }
+new_drive "$S1"
 echo "unmount me" | timeout 60 "$HYPERMOUNT" drive put "$K" /f.txt --store "$S1" || fail "drive put"
 
 # fg_mount NAME : mounts with -f in the background at $WORK/NAME; sets MPID; false if not mounted
 fg_mount() {
-  local mnt=$WORK/$1
-  mkdir -p "$mnt"
-  MOUNTS+=("$mnt")
-  "$HYPERMOUNT" mount "$K" "$mnt" -f -o "store=$S1" >"$WORK/$1.out" 2>"$WORK/$1.err" </dev/null &
-  MPID=$!
-  PIDS+=("$MPID")
-  if ! wait_until 10 is_mounted "$mnt"; then
-    fail "$1: the -f mount did not come up: $(head -c 300 "$WORK/$1.err")"
-    return 1
-  fi
-  check_eq "$1: the mount serves the file" "unmount me" "$(timeout 20 cat "$mnt/f.txt")"
+  mount_fg "$K" "$WORK/$1" "store=$S1" || return 1
+  check_eq "$1: the mount serves the file" "unmount me" "$(timeout 20 cat "$WORK/$1/f.txt")"
 }
 
 # ended NAME : the -f mount process $MPID exits 0 within 10 s, with nothing mounted and no error logged
@@ -71,13 +60,7 @@ fi
 DMNT=$WORK/daemon
 mount_drive "$K" "$DMNT" "store=$S1,logfile=$WORK/daemon.log"
 check_eq "daemon: mount exits 0 ($(msg))" 0 "$RC"
-DPID=""
-for dir in /proc/[0-9]*; do
-  [ -r "$dir/cmdline" ] || continue
-  mapfile -d '' argv <"$dir/cmdline" 2>/dev/null || continue
-  [ "${argv[0]:-}" == "$HYPERMOUNT" ] && [ "${argv[1]:-}" == mount ] && [ "${argv[3]:-}" == "$DMNT" ] &&
-    DPID=${dir#/proc/}
-done
+DPID=$(mount_pid "$DMNT")
 if [ -z "$DPID" ]; then
   fail "daemon: no mount process found for $DMNT"
 else
@@ -93,13 +76,7 @@ fi
 # and a daemonised mount ended by fusermount3 -u: its process goes away too
 mount_drive "$K" "$DMNT" "store=$S1"
 check_eq "daemon 2: mount exits 0 ($(msg))" 0 "$RC"
-DPID=""
-for dir in /proc/[0-9]*; do
-  [ -r "$dir/cmdline" ] || continue
-  mapfile -d '' argv <"$dir/cmdline" 2>/dev/null || continue
-  [ "${argv[0]:-}" == "$HYPERMOUNT" ] && [ "${argv[1]:-}" == mount ] && [ "${argv[3]:-}" == "$DMNT" ] &&
-    DPID=${dir#/proc/}
-done
+DPID=$(mount_pid "$DMNT")
 if [ -n "$DPID" ]; then
   PIDS+=("$DPID")
   check "daemon 2: fusermount3 -u succeeds" timeout 20 fusermount3 -u "$DMNT"
