@@ -2,6 +2,7 @@
 
 #include "drive/mount_record.hpp"
 #include "drive/path.hpp"
+#include "util/log.hpp"
 
 #include <algorithm>
 #include <unordered_set>
@@ -154,7 +155,14 @@ Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
     if (parts.size() <= depth || !node->value()) continue;
     const std::string& name = parts[depth];
     if (!seen.insert(name).second) continue;
-    HM_TRY_ASSIGN(Stat stat, decode_stat(*node->value()));
+    auto decoded = decode_stat(*node->value());
+    if (!decoded) {
+      // One bad entry (a writer's bug or a malicious one) must not hide the others: it is
+      // left out here, and its own lstat reports it.
+      log::warn("drive", "{}: {}", key_to_path(node->key()), decoded.error().to_string());
+      continue;
+    }
+    Stat stat = std::move(*decoded);
     if (parts.size() == depth + 1) {
       entries.push_back({name, std::move(stat)});
       continue;
