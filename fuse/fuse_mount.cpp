@@ -77,6 +77,16 @@ void FuseMount::on_readable(uv_poll_t* poll, int status, int /*events*/) {
   std::free(buf.mem);
 }
 
+void FuseMount::invalidate_attributes() {
+  if (!mounted_) return;
+  for (uint64_t ino : inodes_.known()) {
+    // A negative offset invalidates the attributes only: no page lock is taken, so this cannot
+    // wait on a read this loop has yet to answer.
+    int rc = fuse_lowlevel_notify_inval_inode(session_, ino, -1, 0);
+    if (rc != 0 && rc != -ENOENT) log::debug("fuse", "notify inval inode {}: {}", ino, rc);
+  }
+}
+
 void FuseMount::stop() {
   if (poll_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(poll_),

@@ -48,6 +48,10 @@ class FuseMount {
   // (the kernel has dropped them). Safe to call twice.
   void stop();
 
+  // Tells the kernel to drop the cached attributes of every inode it knows (the drive changed
+  // underneath: a remote writer appended). Pages stay; a changed size or mtime drops them.
+  void invalidate_attributes();
+
   // State the request handlers (fuse_operations.cpp) work on.
   FsBackend& backend() { return backend_; }
   InodeTable& inodes() { return inodes_; }

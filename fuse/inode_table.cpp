@@ -9,6 +9,13 @@ InodeTable::InodeTable() {
   by_path_["/"] = kRoot;
 }
 
+std::vector<uint64_t> InodeTable::known() const {
+  std::vector<uint64_t> inodes;
+  inodes.reserve(by_ino_.size());
+  for (const auto& [ino, node] : by_ino_) inodes.push_back(ino);
+  return inodes;
+}
+
 std::string InodeTable::join(const std::string& parent, const std::string& name) {
   return parent == "/" ? "/" + name : parent + "/" + name;
 }

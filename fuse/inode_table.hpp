@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace hypermount::fuse {
 
@@ -29,6 +30,8 @@ class InodeTable {
   // a new entry there gets a new inode.
   void drop_path(const std::string& path);
   size_t size() const { return by_ino_.size(); }
+  // Every inode the kernel knows.
+  std::vector<uint64_t> known() const;
 
   // The child path of `name` in the folder `parent` ("/" joins without doubling).
   static std::string join(const std::string& parent, const std::string& name);

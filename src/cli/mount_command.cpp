@@ -93,6 +93,16 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   });
   if (!mount) return report(mount.error());
   p.mount = std::move(*mount);
+  // A writer's appends reach us live (the metadata core follows its head): the kernel's cached
+  // attributes are dropped at each new version.
+  if (wire::Replicator* replicator = p.remote.replicator(); replicator && !version) {
+    replicator->set_on_change([&p, seen = p.remote.active().version()]() mutable {
+      if (p.mount && p.remote.active().version() != seen) {
+        seen = p.remote.active().version();
+        p.mount->invalidate_attributes();
+      }
+    });
+  }
   watch_signals(p);
   report_ready(p, kExitOk);
   if (!config.foreground) detach_stdio(config.logfile);
