@@ -103,6 +103,7 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
       }
     });
   }
+  p.remote.keep_peers_connected();
   watch_signals(p);
   report_ready(p, kExitOk);
   if (!config.foreground) detach_stdio(config.logfile);

@@ -19,7 +19,52 @@ void RemoteDrive::shutdown() {
 }
 
 void RemoteDrive::close_peers() {
+  if (redial_timer_ != nullptr) {
+    uv_timer_stop(redial_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(redial_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    redial_timer_ = nullptr;
+  }
   if (replicator_) replicator_->close_all();
+}
+
+void RemoteDrive::keep_peers_connected() {
+  if (!replicator_ || redial_timer_ != nullptr) return;
+  redial_timer_ = new uv_timer_t;
+  uv_timer_init(&loop_, redial_timer_);
+  redial_timer_->data = this;
+  uv_timer_start(redial_timer_, [](uv_timer_t* t) { static_cast<RemoteDrive*>(t->data)->redial_lost_peers(); },
+                 kRedialMs, kRedialMs);
+}
+
+void RemoteDrive::redial_lost_peers() {
+  for (size_t i = 0; i < peers_.size(); ++i) {
+    PeerSlot& slot = peers_[i];
+    if (slot.dialing || (slot.id && replicator_->has_peer(*slot.id))) continue;
+    slot.id.reset();
+    if (auto s = dial(i); !s) log::debug("cli", "peer {}: {}", slot.address, s.error().to_string());
+  }
+}
+
+Status RemoteDrive::dial(size_t index) {
+  HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(peers_[index].address));
+  peers_[index].dialing = true;
+  return wire::dial_tcp(&loop_, address, [this, index](Result<wire::StreamHandle> s) {
+    PeerSlot& slot = peers_[index];
+    slot.dialing = false;
+    if (!s) {
+      // Said once; the redial timer keeps trying quietly.
+      if (redial_timer_ == nullptr) log::warn("cli", "peer {}: {}", slot.address, s.error().to_string());
+      return;
+    }
+    if (!replicator_) return;  // shut down while dialling
+    auto added = replicator_->add_stream(std::move(*s), crypto::NoiseRole::Initiator, protocol_);
+    if (!added) {
+      log::warn("cli", "peer {}: {}", slot.address, added.error().to_string());
+      return;
+    }
+    slot.id = *added;
+    log::debug("cli", "peer {}: connected", slot.address);
+  });
 }
 
 Status RemoteDrive::open(const crypto::PublicKey& key, const RemoteOptions& options) {
@@ -105,18 +150,9 @@ Status RemoteDrive::connect_peers(const RemoteOptions& options) {
   wire::ReplicatorOptions replicator_options;
   replicator_ = std::make_unique<wire::Replicator>(&loop_, replicator_options);
   HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true, .follow_head = true}));
-  for (const std::string& peer : options.peers) {
-    HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(peer));
-    HM_TRY(wire::dial_tcp(&loop_, address, [this, version = options.protocol, peer](Result<wire::StreamHandle> s) {
-      if (!s) {
-        log::warn("cli", "peer {}: {}", peer, s.error().to_string());
-        return;
-      }
-      if (!replicator_) return;  // shut down while dialling
-      auto added = replicator_->add_stream(std::move(*s), crypto::NoiseRole::Initiator, version);
-      if (!added) log::warn("cli", "peer {}: {}", peer, added.error().to_string());
-    }));
-  }
+  protocol_ = options.protocol;
+  for (const std::string& peer : options.peers) peers_.push_back({peer, std::nullopt, false});
+  for (size_t i = 0; i < peers_.size(); ++i) HM_TRY(dial(i));
   return {};
 }
 

@@ -74,7 +74,10 @@ class RemoteDrive {
     }
   }
 
-  // Closes every peer connection (the loop then runs out of work).
+  // From now on, dials again every kRedialMs each peer whose connection failed or is gone, so
+  // that a long-running user (a mount) recovers when peers return. Until close_peers().
+  void keep_peers_connected();
+  // Closes every peer connection and stops redialling (the loop then runs out of work).
   void close_peers();
   // Drops the replicator and runs what its closing left on the loop once (the destructor
   // does this too).
@@ -82,9 +85,18 @@ class RemoteDrive {
 
   // A lookup crosses at most a few dozen trie nodes; more rounds than this means no progress.
   static constexpr int kMaxRounds = 64;
+  static constexpr uint64_t kRedialMs = 2000;
 
  private:
+  struct PeerSlot {
+    std::string address;  // HOST:PORT
+    std::optional<wire::Replicator::PeerId> id;  // while connected
+    bool dialing = false;
+  };
+
   Status connect_peers(const RemoteOptions& options);
+  Status dial(size_t slot);
+  void redial_lost_peers();
   Status fetch_drive_header();
 
   // Destroyed last member first: the view before the drive, the drive before the store.
@@ -94,6 +106,9 @@ class RemoteDrive {
   std::unique_ptr<drive::Drive> view_;
   std::unique_ptr<wire::Replicator> replicator_;
   double fetch_timeout_ = 30.0;
+  wire::ProtocolVersion protocol_ = wire::ProtocolVersion::Auto;
+  std::vector<PeerSlot> peers_;
+  uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
 };
 
 }  // namespace hypermount::cli

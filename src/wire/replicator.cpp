@@ -40,6 +40,11 @@ Replicator::~Replicator() {
   retired_.clear();
 }
 
+bool Replicator::has_peer(PeerId id) const {
+  auto it = peers_.find(id);
+  return it != peers_.end() && !it->second->closed;
+}
+
 Status Replicator::add_core(core::Core& core, CoreOptions options) {
   if (find_core(core.discovery_key()) != nullptr) {
     return Error::exists("core {} is already replicated", short_key(core.discovery_key()));

@@ -102,6 +102,8 @@ class Replicator : public ConnectionHandler {
   const std::function<void()>& on_change() const { return on_change_; }
 
   size_t peer_count() const { return peers_.size(); }
+  // Whether the peer added as `id` is still connected.
+  bool has_peer(PeerId id) const;
   const ReplicatorStats& stats() const { return stats_; }
   // Closes every connection now.
   void close_all();

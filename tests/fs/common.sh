@@ -253,10 +253,11 @@ snapshot() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r
 # tree_list DIR : every path under DIR with its type letter (f, d, l), sorted
 tree_list() { (cd "$1" && find . -printf '%y %p\n' | LC_ALL=C sort); }
 
-# serve_drive KEY STORE : starts `drive serve` on 127.0.0.1:0 in the background; sets SERVER_PID
+# serve_drive KEY STORE [PORT] : starts `drive serve` on 127.0.0.1:PORT (default 0: any) in the
+# background; sets SERVER_PID
 # and PORT (a failure and return 1 if it does not report its port within 10 s).
 serve_drive() {
-  "$HYPERMOUNT" drive serve "$1" --listen 127.0.0.1:0 --store "$2" >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
+  "$HYPERMOUNT" drive serve "$1" --listen "127.0.0.1:${3:-0}" --store "$2" >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   if ! wait_until 10 grep -q '^listening on 127.0.0.1:[0-9]*$' "$WORK/serve.out"; then

@@ -2,7 +2,8 @@
 # A drive served from store S1 by `drive serve`, mounted by key in an empty store S2 with peer=:
 # listing and contents fetched on demand (a read in the middle of a big file fetches only part of
 # it); with the server gone, a not-yet-fetched file fails with EIO within the fetch timeout and the
-# mount stays up, still serving what was fetched.
+# mount stays up, still serving what was fetched; when the server returns, the mount dials it
+# again and the rest reads.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
 
@@ -87,7 +88,13 @@ for f in small.txt big.bin; do
     "$($T sha256sum <"$MNT/$f" | cut -d' ' -f1)"
 done
 
+# the server comes back on the same port: the mount dials it again and the rest reads
+serve_drive "$K" "$S1" "$PORT" || finish
+check_eq "unfetched.bin reads once the peer is back" "$(sha256sum <"$SRC/unfetched.bin" | cut -d' ' -f1)" \
+  "$(for i in $(seq 20); do out=$(timeout 30 sha256sum <"$MNT/unfetched.bin" 2>/dev/null) && break; sleep 0.5; done; cut -d' ' -f1 <<<"$out")"
+
 check "fusermount3 -u" timeout 20 fusermount3 -u "$MNT"
+stop_pid "$SERVER_PID"
 check "no mount left in /proc/mounts" bash -c "! grep -q ' $MNT ' /proc/mounts"
 
 # a peer that is not there: the mount fails, in bounded time, and leaves nothing mounted
