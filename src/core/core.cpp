@@ -183,6 +183,14 @@ Result<Bytes> Core::get(uint64_t block) const {
   return bytes;
 }
 
+Status Core::check_block_once(uint64_t block) {
+  if (block < checked_.size() && checked_[block]) return {};
+  HM_TRY(get(block));
+  if (block >= checked_.size()) checked_.resize(std::max<uint64_t>(block + 1, checked_.size() * 2), false);
+  checked_[block] = true;
+  return {};
+}
+
 Result<SeekResult> Core::seek(uint64_t byte_offset) const {
   if (byte_offset >= byte_length_) {
     return Error::invalid("byte {} is past the end of {} ({} bytes)", byte_offset, dir(),

@@ -61,6 +61,9 @@ class Core {
   Status append(const std::vector<ByteView>& blocks);
   // The bytes of a present block, checked against its leaf hash. NotFound if not present.
   Result<Bytes> get(uint64_t block) const;
+  // Checks the present block's bytes against its tree hash, once per open core (later calls
+  // cost nothing): due before the data file's bytes are handed out without reading them.
+  Status check_block_once(uint64_t block);
   // Byte offset of a block in the data file (the sum of the sizes of the blocks before it).
   Result<uint64_t> block_offset(uint64_t block) const;
   // The block holding `byte_offset` of the log. Unavailable if the tree nodes on the way down
@@ -102,6 +105,7 @@ class Core {
   crypto::DiscoveryKey discovery_key_;
   std::optional<crypto::SecretKey> secret_key_;
   CoreBitfield bitfield_;
+  std::vector<bool> checked_;  // blocks check_block_once found intact
   std::vector<Node> roots_;
   uint64_t length_ = 0;
   uint64_t byte_length_ = 0;

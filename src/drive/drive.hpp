@@ -89,7 +89,8 @@ class Drive {
   Result<Bytes> read(std::string_view path, uint64_t offset, size_t size);
   Result<Bytes> read_file(std::string_view path);
   // Where bytes [offset, offset + size) of the file at `path` lie, if all their blocks are
-  // present (they were verified when stored); nullopt if any is not, or `path` is no file.
+  // present and match their hashes (checked once per block and process); nullopt if any is
+  // not, or `path` is no file.
   std::optional<LocalExtent> local_extent(std::string_view path, uint64_t offset, size_t size);
 
   // Writes a whole file (a new run of content blocks, then its Stat): the 10.21 line splits it

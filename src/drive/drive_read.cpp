@@ -29,7 +29,8 @@ std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t o
     return std::nullopt;
   }
   for (uint64_t b = first->block; b <= last->block; ++b) {
-    if (!core->has(b)) return std::nullopt;
+    // A block that fails its hash is left to read(), which reports it (EIO at the mount).
+    if (!core->has(b) || !core->check_block_once(b)) return std::nullopt;
   }
   return extent;
 }
