@@ -115,8 +115,9 @@ RemoteDrive::Fetcher RemoteDrive::fetcher() {
       if (!id) wait->finish(id.error());
     };
     for (const auto& wanted : missing.cores) {
-      // Cores of mounted drives (and hypercore mounts) join the replication when first needed.
-      auto added = replicator_->add_core(*wanted.core, {.upload = true, .live = true});
+      // Cores of mounted drives (and hypercore mounts) join the replication when first needed;
+      // metadata cores follow their writer's head, as the drive's own does.
+      auto added = replicator_->add_core(*wanted.core, {.upload = true, .live = true, .follow_head = wanted.metadata});
       if (!added && added.error().code() != Errc::Exists) {
         wait->finish(added.error());
         return;
@@ -162,7 +163,7 @@ Status RemoteDrive::fetch_drive_header() {
   if (drive_->content() == nullptr) {
     drive::MissingBlocks header;
     HM_TRY_ASSIGN(auto metadata, store_->get(drive_->key()));
-    header.add(metadata, 0);
+    header.add(metadata, 0, true);
     HM_TRY(fetch(header));
     HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, drive_->key()));
     if (drive_->content() == nullptr) return Error::corrupt("drive header names no content core");

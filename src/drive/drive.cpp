@@ -28,10 +28,10 @@ std::string short_hex(const crypto::PublicKey& key) { return to_hex(key).substr(
 
 }  // namespace
 
-void MissingBlocks::add(const std::shared_ptr<core::Core>& core, uint64_t block) {
+void MissingBlocks::add(const std::shared_ptr<core::Core>& core, uint64_t block, bool metadata) {
   auto it = std::find_if(cores.begin(), cores.end(), [&](const InCore& c) { return c.core == core; });
   if (it == cores.end()) {
-    cores.push_back({core, {}});
+    cores.push_back({core, {}, metadata});
     it = cores.end() - 1;
   }
   if (std::find(it->blocks.begin(), it->blocks.end(), block) == it->blocks.end()) it->blocks.push_back(block);
@@ -109,7 +109,7 @@ std::unique_ptr<Drive> Drive::checkout(uint64_t version) {
 }
 
 void Drive::note_missing_nodes() {
-  for (uint64_t seq : trie_->missing_seqs()) root_->missing_.add(metadata_, seq);
+  for (uint64_t seq : trie_->missing_seqs()) root_->missing_.add(metadata_, seq, true);
 }
 
 Status Drive::require_writable() const {

@@ -27,11 +27,12 @@ struct MissingBlocks {
   struct InCore {
     std::shared_ptr<core::Core> core;
     std::vector<uint64_t> blocks;
+    bool metadata = false;  // a drive's metadata core: worth following to its writer's head
   };
   std::vector<InCore> cores;
 
   bool empty() const { return cores.empty(); }
-  void add(const std::shared_ptr<core::Core>& core, uint64_t block);
+  void add(const std::shared_ptr<core::Core>& core, uint64_t block, bool metadata = false);
   void clear() { cores.clear(); }
 };
 

@@ -87,7 +87,7 @@ Result<Drive*> Drive::mounted_drive(const crypto::PublicKey& key, std::optional<
   }
   Drive* drive = it->second.get();
   if (drive->metadata_->length() == 0) {
-    root_->missing_.add(drive->metadata_, 0);
+    root_->missing_.add(drive->metadata_, 0, true);
     return Error::unavailable("the drive mounted at {} ({}) is not local yet", key_to_path(at),
                               to_hex(key).substr(0, 8));
   }

@@ -42,7 +42,7 @@ Result<Bytes> Drive::read_stat(const Stat& stat, uint64_t offset, size_t size) {
     return read_blocks(core, 0, stat.blocks, 0, stat.size, offset, size);
   }
   if (!content_) {
-    root_->missing_.add(metadata_, 0);
+    root_->missing_.add(metadata_, 0, true);
     return Error::unavailable("drive {}: the content core is not known yet",
                               to_hex(key()).substr(0, 8));
   }

@@ -126,6 +126,9 @@ for V in 7 8; do
   for ((i = 0; i < 150; i++)); do [ -e "$MNT/live.txt" ] && break; sleep 0.1; done
   check "p$V: /live.txt appears in the mount within 15 s and reads 'appeared live' (got '$(cat "$MNT/live.txt" 2>&1 | head -c 80)')" \
     [ "$(cat "$MNT/live.txt" 2>&1)" = "appeared live" ]
+  for ((i = 0; i < 150; i++)); do [ -e "$MNT/mnt/live-in-mount.txt" ] && break; sleep 0.1; done
+  check "p$V: a file the writer adds inside the mounted drive appears too (got '$(cat "$MNT/mnt/live-in-mount.txt" 2>&1 | head -c 80)')" \
+    [ "$(cat "$MNT/mnt/live-in-mount.txt" 2>&1)" = "appeared in the mounted drive" ]
   check "p$V: /overwrite.txt shows the new version at once despite attr_timeout=60 (size $before -> $(stat -c %s "$MNT/overwrite.txt"))" \
     [ "$(cat "$MNT/overwrite.txt" 2>&1)" = "third version, written while mounted" ]
   check "p$V: the version xattr follows the writer ($(getfattr --absolute-names --only-values -n user.hypermount.version "$MNT" 2>&1) > $(jget "$WORK/jsserve$V.json" m.version))" \

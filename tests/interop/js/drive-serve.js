@@ -3,7 +3,8 @@
 // Serves the drive of the corestore folder DIR (its default drive) over TCP, one replication
 // stream per connection (drive.replicate(false, { live: true }), i.e. corestore.replicate),
 // until SIGTERM. --create: writes the rich drive of drive-lib.js first (DIR must be new).
-// SIGUSR2 overwrites /overwrite.txt, then writes /live.txt ("appeared live\n").
+// SIGUSR2 overwrites /overwrite.txt, writes /mnt/live-in-mount.txt (into the mounted drive), then
+// /live.txt ("appeared live\n").
 // Prints one JSON line { key, version, versions, pid, lines } (the manifest, drive-lib.js), then
 // "listening on 127.0.0.1:PORT", then a line per connection event.
 // Works with hyperdrive 10.8.16 (js-p7) and 10.21.0 (js-p8).
@@ -35,6 +36,7 @@ async function main () {
   // SIGUSR2: the writer appends while peers are connected (a live reader must see /live.txt).
   process.on('SIGUSR2', () => {
     call(drive, 'writeFile', '/overwrite.txt', Buffer.from('third version, written while mounted\n'))
+      .then(() => call(drive, 'writeFile', '/mnt/live-in-mount.txt', Buffer.from('appeared in the mounted drive\n')))
       .then(() => call(drive, 'writeFile', '/live.txt', Buffer.from('appeared live\n')))
       .then(() => console.log('wrote /live.txt'), (err) => console.log('write error ' + err.message))
   })
