@@ -89,5 +89,18 @@ for V in 7 8; do
   RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$S" "$KEY" >"$WORK/r$V.json" 2>"$WORK/r$V.err" || RC=$?
   check "p$V: drive-read.js exits 0 ($RC: $(head -c 300 "$WORK/r$V.err"))" [ "$RC" -eq 0 ]
   [ "$RC" -eq 0 ] && check "p$V: JS re-read manifest unchanged" cmp -s <(js_lines "$WORK/r$V.json") "$WORK/js$V.lines"
+
+  echo "# p$V: we write into JS's drive (and through its mount into the JS sub-drive) from its store"
+  printf 'written by hypermount\n' >"$WORK/ours.txt"
+  hm drive put "$KEY" /from-hypermount.txt "$WORK/ours.txt" --store "$S"
+  check "p$V: drive put into the JS-created drive (exit $RC: $(msg))" [ "$RC" -eq 0 ]
+  hm drive put "$KEY" /mnt/ours-through.txt "$WORK/ours.txt" --store "$S"
+  check "p$V: drive put through /mnt into the JS sub-drive (exit $RC: $(msg))" [ "$RC" -eq 0 ]
+  RC=0; timeout 120 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$S" "$KEY" >"$WORK/rw$V.json" 2>"$WORK/rw$V.err" || RC=$?
+  SHA=$(sha256sum <"$WORK/ours.txt" | cut -d' ' -f1)
+  for f in /from-hypermount.txt /mnt/ours-through.txt; do
+    check "p$V: JS reads $f as we wrote it ($(head -c 200 "$WORK/rw$V.err"))" \
+      grep -q "^$f	-	100644	22	.*	$SHA	" <(js_lines "$WORK/rw$V.json" 2>/dev/null)
+  done
 done
 finish
