@@ -131,8 +131,20 @@ Result<Stat> Drive::lstat_key(const std::string& key) {
     HM_TRY_ASSIGN(trie::NodePtr node, noted(trie_->get(key)));
     if (node && node->value()) return decode_stat(*node->value());
   }
-  HM_TRY_ASSIGN(auto below, children(key));
-  for (const trie::NodePtr& child : below) {
+  // The first child decides: stop there instead of listing the whole directory.
+  trie::ListOptions options;
+  options.recursive = false;
+  trie::Iterator it = trie_->iterator(key, options);
+  while (true) {
+    auto next = it.next();
+    if (!next) {
+      if (next.error().code() == Errc::Unavailable) {
+        for (uint64_t seq : it.missing_seqs()) root_->missing_.add(metadata_, seq, true);
+      }
+      return next.error();
+    }
+    const trie::NodePtr& child = *next;
+    if (!child) break;
     if (depth_of(child->key()) <= depth_of(key) || !child->value()) continue;
     auto child_stat = decode_stat(*child->value());
     return implicit_directory(child_stat ? &*child_stat : nullptr);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "util/bytes.hpp"
@@ -10,18 +11,26 @@
 
 namespace hypermount::trie {
 
-// One bucket: slots[s] is a seq (0 = empty); slot s stands for digit s mod 5 (§5.1).
+// One bucket: slots[s] is a seq (0 = empty); slot s stands for digit s mod 5 (§5.1). The slots
+// live in the table's storage: valid while the table lives and is not changed.
 struct Bucket {
   uint64_t index = 0;
-  std::vector<uint64_t> slots;
+  std::span<const uint64_t> slots;
 
   uint64_t slot(uint64_t s) const { return s < slots.size() ? slots[s] : 0; }
 };
 
 // Buckets kept sorted by index; absent buckets are empty. Sparse because a peer's node may name
-// any bucket index.
+// any bucket index. Every slot of every bucket sits in one array, in bucket order: a decoded node
+// costs two allocations, not one per bucket (a cached node of a 100,000-entry trie has 8 or 9).
 class RoutingTable {
  public:
+  RoutingTable() = default;
+  RoutingTable(const RoutingTable& other);
+  RoutingTable& operator=(const RoutingTable& other);
+  RoutingTable(RoutingTable&&) = default;
+  RoutingTable& operator=(RoutingTable&&) = default;
+
   // The bucket at digit index i, or nullptr when it is empty.
   const Bucket* bucket(uint64_t i) const;
   // Slot s of bucket i, 0 when empty.
@@ -42,12 +51,14 @@ class RoutingTable {
   // Parses a trieBuffer. Corrupt on a truncated varint or a bucket that names no slot's seq.
   static Result<RoutingTable> decode(ByteView bytes);
 
-  bool operator==(const RoutingTable&) const = default;
+  bool operator==(const RoutingTable& other) const;
 
  private:
-  Bucket& bucket_for_write(uint64_t i);
+  // Points each bucket's span at its run of slots_ (runs are consecutive, in bucket order).
+  void rebase();
 
   std::vector<Bucket> buckets_;
+  std::vector<uint64_t> slots_;
   uint64_t length_ = 0;
 };
 
