@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints each figure beside its reference from the same run: the
-# single-core BLAKE2b ceiling, and JS hypercore 8.14 / 9.12 (append, clone, sparse get latency).
+# single-core BLAKE2b ceiling, JS hypercore 8.14 / 9.12 (append, clone, sparse get latency), and
+# JS hyperdrive 10.21 (drive engine: bench/drive_run.sh).
 # Not part of the test verdict.
 # usage: bash bench/run.sh [BUILD_DIR] [TOTAL_MIB]   (default: build, 256)
 set -euo pipefail
@@ -32,3 +33,6 @@ if [ -d tests/interop/js-p8/node_modules ]; then
     node bench/js/replicate_js_bench.js "$total" 64 "tests/interop/$stack"
   done
 fi
+
+bash bench/drive_run.sh "$build" 10000 100000 "$total"
+bash bench/fuse_run.sh "$build"

@@ -318,6 +318,12 @@ void commit_and_reply(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> 
 
 const fuse_ctx& ctx_of(fuse_req_t req) { return *fuse_req_ctx(req); }
 
+// Attribute namespaces the kernel interprets (ACLs, security labels, capabilities): a drive
+// cannot enforce them, so they are never stored.
+bool kernel_namespace(std::string_view name) {
+  return name.starts_with("system.") || name.starts_with("security.");
+}
+
 bool refuse_if_read_only(fuse_req_t req) {
   FuseMount& m = mount_of(req);
   if (m.options().read_only || !m.backend().writable()) {
@@ -701,9 +707,9 @@ void op_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) {
 
 void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size, int flags) {
   if (refuse_if_read_only(req)) return;
-  // POSIX ACLs would be stored as plain attributes and never enforced: refused, so that cp,
-  // sed -i and editors fall back to chmod.
-  if (std::string_view(name).starts_with("system.posix_acl_")) {
+  // POSIX ACLs and security labels would be stored as plain attributes and never enforced:
+  // refused, so that cp, sed -i and editors fall back to chmod.
+  if (kernel_namespace(name)) {
     fuse_reply_err(req, EOPNOTSUPP);
     return;
   }
@@ -748,6 +754,12 @@ void reply_xattr(fuse_req_t req, size_t size, const char* data, size_t length) {
 }
 
 void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  // `ls -l` asks every entry for security.selinux and system.posix_acl_access: never stored
+  // (setxattr refuses those namespaces), so answered at once without a lookup.
+  if (kernel_namespace(name)) {
+    fuse_reply_err(req, ENODATA);
+    return;
+  }
   with_path(req, ino, [&](const std::string& path) {
     std::weak_ptr<bool> alive = mount_of(req).alive();
     mount_of(req).backend().getxattr(path, name, [req, size, alive](Result<Bytes> value) {

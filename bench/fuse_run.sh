@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# The FUSE benchmark of issue 5: our mount beside libfuse's passthrough_ll and the JS FUSE layer
+# (hyperdrive-fuse 1.2.16 on hyperdrive 10.21.0), each figure beside its comparison, in one run.
+# usage (root): bash bench/fuse_run.sh [BUILD_DIR]   (default: build)
+# env: BIG_MIB=1024 DIRS=100 FILES_PER_DIR=100 MEDIUM_MIB=4 TTFB_FILES=5 REPEAT=3 SHARED_DIR=../shared KEEP=1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+big_mib=${BIG_MIB:-1024}
+dirs=${DIRS:-100}
+per_dir=${FILES_PER_DIR:-100}
+medium_mib=${MEDIUM_MIB:-4}
+ttfb_files=${TTFB_FILES:-5}
+repeat=${REPEAT:-3}
+shared=${SHARED_DIR:-../shared}
+bench_start=$EPOCHREALTIME
+source bench/fuse/lib.sh
+
+[ "$(id -u)" -eq 0 ] || { echo "FUSE benchmark skipped: it needs root (dropping the page cache, mounting)"; exit 0; }
+[ -c /dev/fuse ] || { echo "FUSE benchmark skipped: /dev/fuse is missing"; exit 0; }
+[ -d "$build" ] || meson setup "$build" >/dev/null
+meson compile -C "$build" >/dev/null
+H=$(realpath "$build/src/cli/hypermount")
+cache=$(realpath "$build")/bench-cache
+PT=$(bash bench/fuse/passthrough_ll.sh "$cache")
+JS=()
+if [ -d tests/interop/js-p8/node_modules ]; then
+  jsf=$(bash bench/fuse/js_fuse.sh "$cache" "$shared")
+  JS=(env LD_LIBRARY_PATH="$jsf/lib" PATH="$jsf/bin:$PATH" HM_JS_FUSE="$jsf" node bench/js/fuse-mount.js)
+else
+  echo "JS figures skipped: tests/interop/js-p8/node_modules is missing (bash .ci/install-deps)"
+fi
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-fuse-bench.XXXXXX")
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+echo "hypermount $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src fuse || echo '+uncommitted'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); each figure the median of $repeat"
+echo "passthrough_ll: libfuse's example/passthrough_ll.c from the Debian source package fuse3" \
+  "$(dpkg-query -W -f='${source:Version}' libfuse3-dev), built against the system libfuse3 (multi-threaded, its defaults)"
+[ ${#JS[@]} -gt 0 ] && echo "JS FUSE layer: hyperdrive-fuse 1.2.16 / fuse-native 2.2.6 (bundled libfuse 2.9) on hyperdrive 10.21.0 (js-p8)"
+
+# The data: one big file, and a tree of small files (plus medium.bin) in a plain folder.
+SRC=$WORK/src
+mkdir -p "$SRC/tree"
+head -c "$((big_mib << 20))" /dev/urandom >"$SRC/big.bin"
+python3 bench/fuse/make_tree.py "$SRC/tree" "$dirs" "$per_dir" "$medium_mib"
+files=$((dirs * per_dir + 1))
+entries=$(find "$SRC/tree" | wc -l)
+big_mb=$(div "$((big_mib << 20))" 1000000 0)
+
+# rate_of AMOUNT COMMAND... : AMOUNT / the seconds COMMAND takes, REPEAT times; sets RATE (the median)
+rate_of() {
+  local amount=$1 r rates=()
+  shift
+  for ((r = 0; r < repeat; r++)); do
+    timed "$@"
+    rates+=("$(div "$amount" "$SECONDS_TAKEN" 0)")
+  done
+  RATE=$(median "${rates[@]}")
+}
+
+# drive_version STORE KEY : the length of the drive's metadata core (its version)
+drive_version() {
+  local keyfile
+  find "$1" -name key -type f | while read -r keyfile; do
+    "$H" core info "$(dirname "$keyfile")" | awk -v k="$2" '$1 == "key:" && $2 == k { found = 1 }
+      found && $1 == "length:" { print $2 }'
+  done
+}
+
+echo
+echo "== 3. writing: cp of a $big_mib MiB file into an own drive mounted read-write, MB/s"
+KF=$("$H" drive create --store "$WORK/F")
+start_mount "$WORK/mf" "$WORK/mf.log" "$H" mount "hyper://$KF" "$WORK/mf" -o "store=$WORK/F" -f
+rate_of "$big_mb" cp "$SRC/big.bin" "$WORK/mf/big.bin"
+cp_rate=$RATE
+rss=$(peak_rss_mib "$MOUNT_PID")
+stop_mount "$WORK/mf" "$MOUNT_PID"
+mkdir "$WORK/pieces"
+split -b 512K -a 5 "$SRC/big.bin" "$WORK/pieces/p"
+# append_fresh : the pieces appended to a new core, one batch
+append_fresh() { rm -rf "$WORK/core"; "$H" core new "$WORK/core" && "$H" core append "$WORK/core" "$WORK"/pieces/p*; }
+rate_of "$big_mb" append_fresh
+append_rate=$RATE
+rm -rf "$WORK/pieces" "$WORK/core"
+KP=$("$H" drive create --store "$WORK/P")
+rate_of "$big_mb" "$H" drive put "$KP" /big.bin "$SRC/big.bin" --store "$WORK/P"
+put_rate=$RATE
+rm -rf "$WORK/P"
+echo "cp into the mount:            $cp_rate  (ours/ceiling $(div "$cp_rate" "$append_rate" 2)x); peak RSS of the mount process $rss MiB (VmHWM)"
+echo "append ceiling (core append): $append_rate  (the same bytes as 512 KiB blocks in one batch, as the drive writes them)"
+echo "drive put (no FUSE):          $put_rate"
+
+echo
+echo "== 1. sequential read of the $big_mib MiB file (dd bs=1M), MB/s; cold: after drop_caches, warm: read again"
+printf '%-52s %8s %8s\n' "" cold warm
+# read_pair LABEL FILE [REF_COLD REF_WARM] : cold and warm reads of FILE; sets COLD and WARM
+read_pair() {
+  local r colds=() warms=()
+  for ((r = 0; r < repeat; r++)); do
+    drop_caches
+    timed dd if="$2" of=/dev/null bs=1M
+    colds+=("$(div "$big_mb" "$SECONDS_TAKEN" 0)")
+    timed dd if="$2" of=/dev/null bs=1M
+    warms+=("$(div "$big_mb" "$SECONDS_TAKEN" 0)")
+  done
+  COLD=$(median "${colds[@]}") WARM=$(median "${warms[@]}")
+  if [ $# -eq 4 ]; then
+    printf '%-52s %8s %8s   (%sx, %sx passthrough_ll; aim >= 0.9x)\n' "$1" "$COLD" "$WARM" \
+      "$(div "$COLD" "$3" 2)" "$(div "$WARM" "$4" 2)"
+  else
+    printf '%-52s %8s %8s\n' "$1" "$COLD" "$WARM"
+  fi
+}
+read_pair "native (no FUSE)" "$SRC/big.bin"
+VF=$(drive_version "$WORK/F" "$KF")
+for mode in default always; do
+  if [ "$mode" = default ]; then
+    pt_opts=() pt_label="(default: timeout=1, cache=auto)" ours="hyper://$KF" ours_label="hyper://KEY (no keep_cache)"
+  else
+    pt_opts=(-o cache=always) pt_label="-o cache=always" ours="hyper://$KF+$VF" ours_label="hyper://KEY+$VF (keep_cache)"
+  fi
+  start_mount "$WORK/mp" "$WORK/mp.log" "$PT" -f "${pt_opts[@]}" -o "source=$SRC" "$WORK/mp"
+  read_pair "passthrough_ll $pt_label" "$WORK/mp/big.bin"
+  stop_mount "$WORK/mp" "$MOUNT_PID"
+  start_mount "$WORK/mf" "$WORK/mf.log" "$H" mount "$ours" "$WORK/mf" -o "store=$WORK/F" -f
+  read_pair "ours $ours_label" "$WORK/mf/big.bin" "$COLD" "$WARM"
+  if [ "$mode" = always ] && ! cmp -s "$SRC/big.bin" "$WORK/mf/big.bin"; then echo "WRONG CONTENT read through our mount"; fi
+  stop_mount "$WORK/mf" "$MOUNT_PID"
+done
+
+echo
+echo "== 2. listing $files files in $((dirs + 1)) folders ($entries entries), entries/s; a fresh mount each time, backing files in the page cache"
+KT=$("$H" drive create --store "$WORK/T")
+start_mount "$WORK/mt" "$WORK/mt.log" "$H" mount "hyper://$KT" "$WORK/mt" -o "store=$WORK/T" -f
+timed cp -r "$SRC/tree/." "$WORK/mt/"
+echo "filling the drive: cp -r into the read-write mount: $(div "$files" "$SECONDS_TAKEN" 0) files/s ($SECONDS_TAKEN s)"
+stop_mount "$WORK/mt" "$MOUNT_PID"
+[ ${#JS[@]} -gt 0 ] && cp -a "$WORK/T" "$WORK/J"  # the same drive for JS, in a store of its own
+# list LABEL DIR [MOUNT_COMMAND...] : ls -lR and find -ls over DIR, each on a fresh mount (none
+# without a command), REPEAT times; sets LS and FIND (entries/s, medians)
+list() {
+  local label=$1 dir=$2 tool r out rates
+  shift 2
+  for tool in ls find; do
+    rates=()
+    for ((r = 0; r < repeat; r++)); do
+      if [ $# -gt 0 ]; then start_mount "$dir" "$WORK/list.log" "$@"; fi
+      if [ "$tool" = ls ]; then timed ls -lR "$dir"; else timed find "$dir" -ls; fi
+      rates+=("$(div "$entries" "$SECONDS_TAKEN" 0)")
+      if [ "$tool" = find ] && [ "$r" -eq 0 ]; then
+        out=$(find "$dir" | wc -l)
+        [ "$out" -eq "$entries" ] || echo "WRONG LISTING through $label: $out entries"
+      fi
+      if [ $# -gt 0 ]; then stop_mount "$dir" "$MOUNT_PID"; fi
+    done
+    if [ "$tool" = ls ]; then LS=$(median "${rates[@]}"); else FIND=$(median "${rates[@]}"); fi
+  done
+}
+printf '%-30s %8s %8s\n' "" "ls -lR" "find -ls"
+list native "$SRC/tree"
+printf '%-30s %8s %8s\n' "native (no FUSE)" "$LS" "$FIND"
+list passthrough_ll "$WORK/mp" "$PT" -f -o "source=$SRC/tree" "$WORK/mp"
+printf '%-30s %8s %8s\n' "passthrough_ll (default)" "$LS" "$FIND"
+pt_ls=$LS pt_find=$FIND
+# with xattrs answered, as ours must (the default's ENOSYS stops the kernel asking: ls -l asks twice an entry)
+list "passthrough_ll -o xattr" "$WORK/mp" "$PT" -f -o xattr -o "source=$SRC/tree" "$WORK/mp"
+printf '%-30s %8s %8s\n' "passthrough_ll -o xattr" "$LS" "$FIND"
+ptx_ls=$LS ptx_find=$FIND
+if [ ${#JS[@]} -gt 0 ]; then
+  list "the JS FUSE layer" "$WORK/mj" "${JS[@]}" "$WORK/J" "$KT" "$WORK/mj"
+  printf '%-30s %8s %8s\n' "JS FUSE layer" "$LS" "$FIND"
+  js_ls=$LS js_find=$FIND
+fi
+list ours "$WORK/mt" "$H" mount "hyper://$KT" "$WORK/mt" -o "store=$WORK/T" -f
+printf '%-30s %8s %8s\n' "ours hyper://KEY" "$LS" "$FIND"
+echo "ours/passthrough_ll: ls -lR $(div "$LS" "$pt_ls" 2)x, find -ls $(div "$FIND" "$pt_find" 2)x (aim >= 0.8x);" \
+  "ours/passthrough_ll -o xattr: ls -lR $(div "$LS" "$ptx_ls" 2)x, find -ls $(div "$FIND" "$ptx_find" 2)x"
+[ ${#JS[@]} -gt 0 ] && echo "ours/JS:             ls -lR $(div "$LS" "$js_ls" 1)x, find -ls $(div "$FIND" "$js_find" 1)x (aim >= 10x)"
+
+echo
+echo "== 4. time to first byte (head -c 1) of cold remote files, ms: the drive served by our drive serve on 127.0.0.1 (protocol 8), mounted from an empty store"
+"$H" drive serve "$KT" --listen 127.0.0.1:0 --protocol 8 --store "$WORK/T" >"$WORK/serve.out" 2>&1 </dev/null &
+PIDS+=("$!")
+for _ in $(seq 100); do grep -q '^listening on' "$WORK/serve.out" && break; sleep 0.1; done
+port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/serve.out")
+[ -n "$port" ] || { echo "drive serve did not start: $(cat "$WORK/serve.out")"; exit 1; }
+# ttfb LABEL DIR STORE MOUNT_COMMAND... : REPEAT times, from an empty STORE: launch to mounted,
+# then the first byte of medium.bin and of TTFB_FILES small files in distinct folders; sets FIRST
+ttfb() {
+  local label=$1 dir=$2 store=$3 launched r i ups=() firsts=() small=()
+  shift 3
+  for ((r = 0; r < repeat; r++)); do
+    rm -rf "$store"
+    mkdir -p "$store"
+    launched=$EPOCHREALTIME
+    start_mount "$dir" "$WORK/ttfb.log" "$@"
+    ups+=("$(awk -v a="$launched" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }')")
+    timed head -c 1 "$dir/medium.bin"
+    firsts+=("$(div "$SECONDS_TAKEN" 0.001 1)")
+    for ((i = 0; i < ttfb_files; i++)); do
+      timed head -c 1 "$dir/$(printf 'd%03d/f%04d.txt' $(((i * dirs / ttfb_files + 1) % dirs)) $(((i + 1) % per_dir)))"
+      small+=("$(div "$SECONDS_TAKEN" 0.001 1)")
+    done
+    cmp -s "$SRC/tree/d001/f0001.txt" "$dir/d001/f0001.txt" || echo "WRONG CONTENT through $label"
+    stop_mount "$dir" "$MOUNT_PID"
+  done
+  FIRST=$(median "${firsts[@]}")
+  printf '%-14s launch to mounted %5s; first byte: medium.bin %7s, a small file %7s\n' \
+    "$label" "$(median "${ups[@]}")" "$FIRST" "$(median "${small[@]}")"
+}
+ttfb ours "$WORK/mr" "$WORK/B" "$H" mount "hyper://$KT" "$WORK/mr" -o "store=$WORK/B,peer=127.0.0.1:$port,protocol=8" -f
+ours_ttfb=$FIRST
+if [ ${#JS[@]} -gt 0 ]; then
+  ttfb "JS FUSE layer" "$WORK/mjr" "$WORK/JB" "${JS[@]}" "$WORK/JB" "$KT" "$WORK/mjr" --peer "127.0.0.1:$port"
+  echo "ours/JS, first byte of medium.bin: $(div "$ours_ttfb" "$FIRST" 2)x the time"
+fi
+
+echo
+echo "fuse_run.sh took $(awk -v a="$bench_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
