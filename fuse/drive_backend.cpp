@@ -98,10 +98,6 @@ constexpr std::string_view kMountAttr = "user.hypermount.mount";
 
 Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
-std::string mount_url(const drive::StatMount& mount) {
-  return fmt::format("hyper://{}{}", to_hex(mount.key), mount.version ? fmt::format("+{}", *mount.version) : "");
-}
-
 }  // namespace
 
 std::vector<std::string> DriveBackend::control_attributes(const std::string& path, const drive::Stat& stat) {
@@ -118,7 +114,7 @@ std::optional<Bytes> DriveBackend::control_attribute(const std::string& path, co
                                                      std::string_view name) {
   if (path == "/" && name == kKeyAttr) return bytes_of(to_hex(drive_.key()));
   if (path == "/" && name == kVersionAttr) return bytes_of(std::to_string(drive_.version()));
-  if (name == kMountAttr && stat.mount && !stat.mount->hypercore) return bytes_of(mount_url(*stat.mount));
+  if (name == kMountAttr && stat.mount && !stat.mount->hypercore) return bytes_of(drive::format_drive_url(stat.mount->key, stat.mount->version));
   return std::nullopt;
 }
 

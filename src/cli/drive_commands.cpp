@@ -192,7 +192,7 @@ int cmd_mounts(Args in) {
   auto mounts = d.run([&] { return d.active().mounts(true); });
   if (!mounts) return report(mounts.error());
   for (const auto& m : *mounts) {
-    fmt::print("{} hyper://{}{}\n", m.path, to_hex(m.key), m.version ? fmt::format("+{}", *m.version) : "");
+    fmt::print("{} {}\n", m.path, drive::format_drive_url(m.key, m.version));
   }
   return kExitOk;
 }

@@ -85,8 +85,7 @@ int cmd_mount_drive(Args args) {
   std::string dir(args[0]);
   std::string parent = std::filesystem::path(dir).parent_path().string();
   if (!inside_hypermount(parent.empty() ? "." : parent)) return not_in_mount(dir);
-  std::string url = fmt::format("hyper://{}{}", to_hex(source->key),
-                                source->version ? fmt::format("+{}", *source->version) : "");
+  std::string url = drive::format_drive_url(source->key, source->version);
   bool made = ::mkdir(dir.c_str(), 0755) == 0;
   if (!made && errno != EEXIST) return failed("cannot create", dir, errno);
   if (::setxattr(dir.c_str(), kMountAttr, url.data(), url.size(), 0) != 0) {

@@ -108,8 +108,8 @@ std::unique_ptr<Drive> Drive::checkout(uint64_t version) {
                                           trie_->checkout(version), true, line_));
 }
 
-void Drive::note_missing_nodes() {
-  for (uint64_t seq : trie_->missing_seqs()) root_->missing_.add(metadata_, seq, true);
+void Drive::note_missing_nodes(const std::vector<uint64_t>& seqs) {
+  for (uint64_t seq : seqs) root_->missing_.add(metadata_, seq, true);
 }
 
 Status Drive::require_writable() const {
@@ -138,9 +138,7 @@ Result<Stat> Drive::lstat_key(const std::string& key) {
   while (true) {
     auto next = it.next();
     if (!next) {
-      if (next.error().code() == Errc::Unavailable) {
-        for (uint64_t seq : it.missing_seqs()) root_->missing_.add(metadata_, seq, true);
-      }
+      if (next.error().code() == Errc::Unavailable) note_missing_nodes(it.missing_seqs());
       return next.error();
     }
     const trie::NodePtr& child = *next;

@@ -148,6 +148,8 @@ class Drive {
   Result<Location> locate_key(std::string key, bool enter);
   // The drive mounted by the record covering `key` (the record's local path and the drive).
   Result<std::pair<std::string, Drive*>> enter_mount(const std::string& key);
+  // Whether `key` is this drive or one it is mounted in (mounting it here would be a cycle).
+  bool in_mount_chain(const crypto::PublicKey& key) const;
   Result<Drive*> mounted_drive(const crypto::PublicKey& key, std::optional<uint64_t> version,
                                const std::string& at);
 
@@ -164,10 +166,10 @@ class Drive {
   // Records the blocks a failed trie operation lacked (for missing()) and passes it on.
   template <typename T>
   Result<T> noted(Result<T> result) {
-    if (!result && result.error().code() == Errc::Unavailable) note_missing_nodes();
+    if (!result && result.error().code() == Errc::Unavailable) note_missing_nodes(trie_->missing_seqs());
     return result;
   }
-  void note_missing_nodes();
+  void note_missing_nodes(const std::vector<uint64_t>& seqs);
 
   corestore::Corestore* store_;
   std::shared_ptr<core::Core> metadata_;

@@ -64,13 +64,18 @@ Result<std::pair<std::string, Drive*>> Drive::enter_mount(const std::string& key
   return std::pair<std::string, Drive*>{std::move(local), drive};
 }
 
+bool Drive::in_mount_chain(const crypto::PublicKey& key) const {
+  for (const Drive* d = this; d != nullptr; d = d->parent_) {
+    if (d->key() == key) return true;
+  }
+  return false;
+}
+
 Result<Drive*> Drive::mounted_drive(const crypto::PublicKey& key, std::optional<uint64_t> version,
                                     const std::string& at) {
-  for (const Drive* d = this; d != nullptr; d = d->parent_) {
-    if (d->key() == key) {
-      return Error{Errc::Loop, fmt::format("drive {} is mounted inside itself at {}",
-                                           to_hex(key).substr(0, 8), key_to_path(at))};
-    }
+  if (in_mount_chain(key)) {
+    return Error{Errc::Loop, fmt::format("drive {} is mounted inside itself at {}",
+                                         to_hex(key).substr(0, 8), key_to_path(at))};
   }
   auto slot = std::make_pair(key, version.value_or(0));
   auto it = mounted_.find(slot);
@@ -100,8 +105,8 @@ Status Drive::mount(std::string_view path, const crypto::PublicKey& key,
   Drive& d = *at.drive;
   HM_TRY(d.require_writable());
   if (at.key.empty()) return Error::exists("{} exists", path);
-  for (const Drive* up = &d; up != nullptr; up = up->parent_) {
-    if (up->key() == key) return Error{Errc::Loop, fmt::format("cannot mount drive {} inside itself", to_hex(key).substr(0, 8))};
+  if (d.in_mount_chain(key)) {
+    return Error{Errc::Loop, fmt::format("cannot mount drive {} inside itself", to_hex(key).substr(0, 8))};
   }
   auto existing = d.lstat_key(at.key);
   if (existing) return Error::exists("{} exists", path);

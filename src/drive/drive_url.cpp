@@ -28,4 +28,10 @@ Result<DriveUrl> parse_drive_url(std::string_view text) {
   return url;
 }
 
+std::string format_drive_url(const crypto::PublicKey& key, std::optional<uint64_t> version) {
+  std::string url = "hyper://" + to_hex(key);
+  if (version) url += "+" + std::to_string(*version);
+  return url;
+}
+
 }  // namespace hypermount::drive

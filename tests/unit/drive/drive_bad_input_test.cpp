@@ -8,28 +8,15 @@
 #include <filesystem>
 
 #include "store/file.hpp"
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 using namespace hypermount;
-using hypermount::test::TempDir;
+using hypermount::test::text;
 
 namespace {
 
-Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
-
-struct OneDrive {
-  TempDir dir;
-  std::unique_ptr<corestore::Corestore> store;
-  std::unique_ptr<drive::Drive> drive;
-
-  OneDrive() {
-    auto opened = corestore::Corestore::open(dir.path());
-    REQUIRE(opened.ok());
-    store = std::move(*opened);
-    auto d = drive::Drive::open_own(store->namespace_("drive"), corestore::DriveLine::V10_21);
-    REQUIRE(d.ok());
-    drive = std::move(*d);
-  }
+struct OneDrive : test::StoreFixture {
+  std::unique_ptr<drive::Drive> drive = own("drive");
 };
 
 }  // namespace

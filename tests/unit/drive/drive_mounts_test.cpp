@@ -6,30 +6,15 @@
 
 #include <doctest/doctest.h>
 
-#include "temp_dir.hpp"
+#include "store_fixture.hpp"
 
 using namespace hypermount;
-using hypermount::test::TempDir;
+using hypermount::test::text;
 
 namespace {
 
-Bytes text(std::string_view s) { return Bytes(s.begin(), s.end()); }
-
-struct ThreeDrives {
-  TempDir dir;
-  std::unique_ptr<corestore::Corestore> store;
-  std::unique_ptr<drive::Drive> outer, middle, inner;
-
-  ThreeDrives() {
-    auto opened = corestore::Corestore::open(dir.path());
-    REQUIRE(opened.ok());
-    store = std::move(*opened);
-    for (auto [slot, name] : {std::pair{&outer, "outer"}, {&middle, "middle"}, {&inner, "inner"}}) {
-      auto d = drive::Drive::open_own(store->namespace_(name), corestore::DriveLine::V10_21);
-      REQUIRE(d.ok());
-      *slot = std::move(*d);
-    }
-  }
+struct ThreeDrives : test::StoreFixture {
+  std::unique_ptr<drive::Drive> outer = own("outer"), middle = own("middle"), inner = own("inner");
 };
 
 }  // namespace
