@@ -4,6 +4,7 @@
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
 #include "cli/remote_drive.hpp"
+#include "cli/stop_signals.hpp"
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
 #include "fuse/drive_backend.hpp"
@@ -49,6 +50,7 @@ void stop_signals(MountProcess& p) {
     uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
   }
   p.signals.clear();
+  ignore_stop_signals();
 }
 
 void watch_signals(MountProcess& p) {

@@ -1,5 +1,6 @@
 #include "cli/peer_node.hpp"
 
+#include "cli/stop_signals.hpp"
 #include "util/log.hpp"
 
 #include <fmt/format.h>
@@ -85,6 +86,7 @@ Node::~Node() {
                          reinterpret_cast<uv_handle_t*>(&linger)}) {
     if (uv_is_closing(h) == 0) uv_close(h, nullptr);
   }
+  ignore_stop_signals();
   uv_run(&loop, UV_RUN_DEFAULT);
   uv_loop_close(&loop);
 }
