@@ -1,6 +1,7 @@
 #include "cli/stop_signals.hpp"
 
 #include <csignal>
+#include <initializer_list>
 
 namespace hypermount::cli {
 
