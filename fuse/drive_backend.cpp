@@ -160,7 +160,8 @@ std::string child(const std::string& dir, const std::string& name) {
 
 }  // namespace
 
-Result<Attr> DriveBackend::write_content(const std::string& path, ByteView data, uint32_t mode,
+Result<Attr> DriveBackend::write_content(const std::string& path, uint64_t size,
+                                         const drive::Drive::ContentSource& source, uint32_t mode,
                                          uint32_t uid, uint32_t gid) {
   drive::Stat stat;
   auto old = drive_.lstat(path);
@@ -175,16 +176,38 @@ Result<Attr> DriveBackend::write_content(const std::string& path, ByteView data,
     return old.error();
   }
   stat.mtime_ms = 0;  // write_file stamps it
-  HM_TRY(drive_.write_file(path, data, stat));
+  HM_TRY(drive_.write_file(path, size, source, stat));
   HM_TRY_ASSIGN(drive::Stat written, drive_.lstat(path));
   return attr_of(written);
 }
 
-void DriveBackend::write_file(std::string path, Bytes data, uint32_t mode, uint32_t uid, uint32_t gid,
-                              Callback<Attr> done) {
-  auto shared = std::make_shared<Bytes>(std::move(data));
-  run<Attr>([this, path, shared, mode, uid, gid]() -> Result<Attr> {
-    return write_content(path, ByteView(*shared), mode, uid, gid);
+Result<StagingFile> DriveBackend::new_staging_file() {
+  return StagingFile::create(drive_.store_folder());
+}
+
+void DriveBackend::copy_content(std::string path, uint64_t size, StagingFile& into, Callback<void> done) {
+  // What a round copied stays copied when a fetch interrupts it.
+  auto copied = std::make_shared<uint64_t>(0);
+  run<void>([this, path, size, &into, copied]() -> Status {
+    while (*copied < size) {
+      HM_TRY_ASSIGN(Bytes piece, drive_.read(path, *copied, static_cast<size_t>(std::min<uint64_t>(kCopyPiece, size - *copied))));
+      if (piece.empty()) return Error::invalid("{} ended while being copied", path);
+      HM_TRY(into.write(*copied, piece));
+      *copied += piece.size();
+    }
+    return {};
+  }, std::move(done));
+}
+
+void DriveBackend::write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid,
+                              uint32_t gid, Callback<Attr> done) {
+  run<Attr>([this, path, content, mode, uid, gid]() -> Result<Attr> {
+    uint64_t size = content ? content->size() : 0;
+    auto source = [content](uint64_t offset, size_t length) -> Result<ByteView> {
+      if (!content) return ByteView{};
+      return content->read(offset, length);
+    };
+    return write_content(path, size, source, mode, uid, gid);
   }, std::move(done));
 }
 
@@ -193,9 +216,18 @@ void DriveBackend::truncate(std::string path, uint64_t size, Callback<Attr> done
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
     if (stat.is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
     if (!stat.is_file()) return Error::invalid("{} is not a regular file", path);
-    HM_TRY_ASSIGN(Bytes data, drive_.read(path, 0, static_cast<size_t>(std::min(stat.size, size))));
-    data.resize(static_cast<size_t>(size), 0);
-    return write_content(path, ByteView(data), 0, 0, 0);
+    // The kept bytes are read piece by piece as they are appended; the rest is zeros.
+    uint64_t kept = std::min(stat.size, size);
+    Bytes piece;
+    auto source = [this, &path, kept, &piece](uint64_t offset, size_t length) -> Result<ByteView> {
+      piece.assign(length, 0);
+      if (offset < kept) {
+        HM_TRY_ASSIGN(Bytes old, drive_.read(path, offset, static_cast<size_t>(std::min<uint64_t>(length, kept - offset))));
+        std::copy(old.begin(), old.end(), piece.begin());
+      }
+      return ByteView(piece);
+    };
+    return write_content(path, size, source, 0, 0, 0);
   }, std::move(done));
 }
 

@@ -31,7 +31,9 @@ class DriveBackend final : public FsBackend {
   bool immutable() const override { return pinned_; }
 
   bool writable() const override { return !pinned_ && drive_.writable(); }
-  void write_file(std::string path, Bytes data, uint32_t mode, uint32_t uid, uint32_t gid,
+  Result<StagingFile> new_staging_file() override;
+  void copy_content(std::string path, uint64_t size, StagingFile& into, Callback<void> done) override;
+  void write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid, uint32_t gid,
                   Callback<Attr> done) override;
   void truncate(std::string path, uint64_t size, Callback<Attr> done) override;
   void change_attr(std::string path, AttrChange change, Callback<Attr> done) override;
@@ -51,7 +53,8 @@ class DriveBackend final : public FsBackend {
   template <typename T>
   void run(std::function<Result<T>()> attempt, Callback<T> done, int round = 0);
 
-  Result<Attr> write_content(const std::string& path, ByteView data, uint32_t mode, uint32_t uid,
+  Result<Attr> write_content(const std::string& path, uint64_t size,
+                             const drive::Drive::ContentSource& source, uint32_t mode, uint32_t uid,
                              uint32_t gid);
   Status move_tree(const std::string& from, const std::string& to);
   std::vector<std::string> control_attributes(const std::string& path, const drive::Stat& stat);
@@ -59,6 +62,8 @@ class DriveBackend final : public FsBackend {
                                          std::string_view name);
   Status mount_here(const std::string& path, const drive::Stat& stat, ByteView url);
 
+  // Bytes copied or read from a drive file per call.
+  static constexpr size_t kCopyPiece = 4 << 20;
   // Read-ahead for sequential readers of remote files.
   static constexpr size_t kReadAhead = 4 << 20;
   std::map<std::string, uint64_t> next_read_;  // path -> where its last read ended

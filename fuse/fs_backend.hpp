@@ -2,6 +2,7 @@
 // run exactly once on the loop thread. Implemented over a drive (drive_backend.hpp).
 #pragma once
 
+#include "fuse/staging_file.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 
@@ -74,10 +75,15 @@ class FsBackend {
 
   // Writing. Every write fails with Errc::ReadOnly unless writable().
   virtual bool writable() const { return false; }
-  // Replaces the whole content of the file `path`, keeping its mode, owner and xattrs; a new
-  // file gets `mode` (permission bits), `uid` and `gid`.
-  virtual void write_file(std::string path, Bytes data, uint32_t mode, uint32_t uid, uint32_t gid,
-                          Callback<Attr> done) = 0;
+  // An empty staging file for the new content of a file open for writing.
+  virtual Result<StagingFile> new_staging_file() = 0;
+  // Copies the first `size` bytes of the file `path` into `into` (which must stay until `done`).
+  virtual void copy_content(std::string path, uint64_t size, StagingFile& into, Callback<void> done) = 0;
+  // Replaces the whole content of the file `path` with that of `content` (empty if null; it
+  // must stay until `done`), keeping its mode, owner and xattrs; a new file gets `mode`
+  // (permission bits), `uid` and `gid`.
+  virtual void write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid,
+                          uint32_t gid, Callback<Attr> done) = 0;
   // Cuts or zero-extends the file `path` to `size` bytes.
   virtual void truncate(std::string path, uint64_t size, Callback<Attr> done) = 0;
   virtual void change_attr(std::string path, AttrChange change, Callback<Attr> done) = 0;

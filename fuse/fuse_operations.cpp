@@ -2,6 +2,7 @@
 
 #include "fuse/errno_map.hpp"
 #include "fuse/fuse_mount.hpp"
+#include "fuse/open_files.hpp"
 #include "util/log.hpp"
 
 #include <sys/stat.h>
@@ -14,7 +15,6 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 namespace hypermount::fuse {
@@ -228,58 +228,8 @@ void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
-// The staged content of a file open for writing, shared by every handle open on its inode:
-// loaded at open, changed by write and truncate, committed on flush, fsync and release.
-struct OpenFile {
-  Bytes data;
-  bool dirty = false;
-  bool removed = false;  // unlinked while open: nothing to commit
-  uint32_t create_mode = 0644;
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  int handles = 0;
-};
-
-// One mount per process; inode numbers are the mount's.
-std::unordered_map<fuse_ino_t, std::shared_ptr<OpenFile>>& open_files() {
-  static std::unordered_map<fuse_ino_t, std::shared_ptr<OpenFile>> files;
-  return files;
-}
-
-std::shared_ptr<OpenFile> open_file_of(fuse_ino_t ino) {
-  auto it = open_files().find(ino);
-  return it == open_files().end() ? nullptr : it->second;
-}
-
-struct FileHandle {
-  std::shared_ptr<OpenFile> file;
-};
-
 FileHandle* handle_of(const fuse_file_info* fi) {
   return fi == nullptr ? nullptr : reinterpret_cast<FileHandle*>(fi->fh);
-}
-
-// A new handle on the staged file of `ino` (made from `content` if none is open yet).
-FileHandle* open_handle(fuse_ino_t ino, Bytes content, bool truncate) {
-  auto& file = open_files()[ino];
-  if (!file) {
-    file = std::make_shared<OpenFile>();
-    file->data = std::move(content);
-  }
-  if (truncate && !file->data.empty()) {
-    file->data.clear();
-    file->dirty = true;
-  }
-  ++file->handles;
-  return new FileHandle{file};
-}
-
-void close_handle(fuse_ino_t ino, FileHandle* handle) {
-  if (--handle->file->handles <= 0) {
-    auto it = open_files().find(ino);
-    if (it != open_files().end() && it->second == handle->file) open_files().erase(it);
-  }
-  delete handle;
 }
 
 // Writes a dirty staged file to the drive under the inode's current path, then `done(status)`.
@@ -294,7 +244,7 @@ void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std:
     return;
   }
   file->dirty = false;
-  mount_of(req).backend().write_file(*path, file->data, file->create_mode, file->uid, file->gid,
+  mount_of(req).backend().write_file(*path, &file->content, file->create_mode, file->uid, file->gid,
                                      [file, done = std::move(done)](Result<Attr> result) {
                                        if (!result) file->dirty = true;
                                        done(std::move(result));
@@ -333,6 +283,44 @@ bool refuse_if_read_only(fuse_req_t req) {
   return false;
 }
 
+// Opens a handle for writing on `ino`, the file at `path` of `size` bytes: on its open file if
+// it has one, else on a new staging file holding its content (none if `truncate`).
+void open_for_writing(fuse_req_t req, fuse_ino_t ino, const std::string& path, uint64_t size,
+                      bool truncate, std::function<void(FileHandle*)> opened) {
+  auto finish = [req, ino, truncate, opened = std::move(opened)](std::shared_ptr<OpenFile> fresh) {
+    auto handle = open_handle(ino, std::move(fresh), truncate);
+    if (!handle) {
+      fuse_reply_err(req, errno_for(handle.error()));
+      return;
+    }
+    opened(*handle);
+  };
+  if (open_file_of(ino)) {
+    finish(nullptr);
+    return;
+  }
+  auto staging = mount_of(req).backend().new_staging_file();
+  if (!staging) {
+    log::warn("fuse", "{}", staging.error().to_string());
+    fuse_reply_err(req, errno_for(staging.error()));
+    return;
+  }
+  auto fresh = std::make_shared<OpenFile>(std::move(*staging));
+  if (truncate || size == 0) {
+    finish(fresh);
+    return;
+  }
+  std::weak_ptr<bool> alive = mount_of(req).alive();
+  mount_of(req).backend().copy_content(path, size, fresh->content, [req, alive, fresh, finish](Status copied) {
+    if (alive.expired()) return;
+    if (!copied) {
+      fuse_reply_err(req, errno_for(copied.error()));
+      return;
+    }
+    finish(fresh);
+  });
+}
+
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
   if (writing && refuse_if_read_only(req)) return;
@@ -350,20 +338,10 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         fuse_reply_open(req, &info);
         return;
       }
-      bool truncate = (info.flags & O_TRUNC) != 0;
-      auto finish = [req, ino, info](Bytes content, bool trunc) mutable {
-        FileHandle* handle = open_handle(ino, std::move(content), trunc);
+      open_for_writing(req, ino, path, attr.size, (info.flags & O_TRUNC) != 0, [req, ino, info](FileHandle* handle) mutable {
         info.fh = reinterpret_cast<uint64_t>(handle);
         if (fuse_reply_open(req, &info) != 0) close_handle(ino, handle);
-      };
-      if (open_file_of(ino) || truncate || attr.size == 0) {
-        finish({}, truncate);
-        return;
-      }
-      mount_of(req).backend().read(path, 0, static_cast<size_t>(attr.size),
-                                   reply_with<Bytes>(req, [finish](Bytes content) mutable {
-                                     finish(std::move(content), false);
-                                   }));
+      });
     }));
   });
 }
@@ -373,17 +351,18 @@ void create_new(fuse_req_t req, std::string path, mode_t mode, fuse_file_info in
   const fuse_ctx& ctx = ctx_of(req);
   uint32_t uid = ctx.uid, gid = ctx.gid;
   mount_of(req).backend().write_file(
-      path, Bytes{}, mode & 07777, uid, gid,
+      path, nullptr, mode & 07777, uid, gid,
       reply_with<Attr>(req, [req, path, info, mode, uid, gid](Attr attr) mutable {
         FuseMount& m = mount_of(req);
         m.inodes().drop_path(path);  // a new file: a new inode
         fuse_entry_param e = entry_for(m, path, attr);
-        FileHandle* handle = open_handle(e.ino, {}, true);
-        handle->file->create_mode = mode & 07777;
-        handle->file->uid = uid;
-        handle->file->gid = gid;
-        info.fh = reinterpret_cast<uint64_t>(handle);
-        if (fuse_reply_create(req, &e, &info) != 0) close_handle(e.ino, handle);
+        open_for_writing(req, e.ino, path, 0, true, [req, e, info, mode, uid, gid](FileHandle* handle) mutable {
+          handle->file->create_mode = mode & 07777;
+          handle->file->uid = uid;
+          handle->file->gid = gid;
+          info.fh = reinterpret_cast<uint64_t>(handle);
+          if (fuse_reply_create(req, &e, &info) != 0) close_handle(e.ino, handle);
+        });
       }));
 }
 
@@ -398,23 +377,12 @@ void create_existing(fuse_req_t req, std::string path, Attr attr, fuse_file_info
     fuse_reply_err(req, EISDIR);
     return;
   }
-  bool truncate = (info.flags & O_TRUNC) != 0;
-  auto finish = [req, path, attr, info](Bytes content, bool trunc) mutable {
-    FuseMount& m = mount_of(req);
-    fuse_entry_param e = entry_for(m, path, attr);
-    FileHandle* handle = open_handle(e.ino, std::move(content), trunc);
+  FuseMount& m = mount_of(req);
+  fuse_entry_param e = entry_for(m, path, attr);
+  open_for_writing(req, e.ino, path, attr.size, (info.flags & O_TRUNC) != 0, [req, e, info](FileHandle* handle) mutable {
     info.fh = reinterpret_cast<uint64_t>(handle);
     if (fuse_reply_create(req, &e, &info) != 0) close_handle(e.ino, handle);
-  };
-  auto known = mount_of(req).inodes().find(path);
-  if ((known && open_file_of(*known)) || truncate || attr.size == 0) {
-    finish({}, truncate);
-    return;
-  }
-  mount_of(req).backend().read(path, 0, static_cast<size_t>(attr.size),
-                               reply_with<Bytes>(req, [finish](Bytes content) mutable {
-                                 finish(std::move(content), false);
-                               }));
+  });
 }
 
 void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, fuse_file_info* fi) {
@@ -436,23 +404,28 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
   });
 }
 
+// Replies with `length` bytes of the file `fd` from `position`, spliced to the kernel where it can.
+void reply_from_fd(fuse_req_t req, int fd, uint64_t position, size_t length) {
+  fuse_bufvec buf{};
+  buf.count = 1;
+  buf.buf[0].size = length;
+  buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
+  buf.buf[0].fd = fd;
+  buf.buf[0].pos = static_cast<off_t>(position);
+  fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
   if (auto file = open_file_of(ino)) {  // staged content wins over the drive's
-    size_t start = std::min(static_cast<size_t>(offset), file->data.size());
-    size_t n = std::min(size, file->data.size() - start);
-    fuse_reply_buf(req, reinterpret_cast<const char*>(file->data.data()) + start, n);
+    uint64_t staged = file->content.size();
+    uint64_t start = std::min(static_cast<uint64_t>(offset), staged);
+    reply_from_fd(req, file->content.fd(), start, static_cast<size_t>(std::min<uint64_t>(size, staged - start)));
     return;
   }
   with_path(req, ino, [&](const std::string& path) {
     // Present blocks go from the core's data file to the kernel without a copy (splice).
     if (auto extent = mount_of(req).backend().local_extent(path, static_cast<uint64_t>(offset), size)) {
-      fuse_bufvec buf{};
-      buf.count = 1;
-      buf.buf[0].size = extent->length;
-      buf.buf[0].flags = static_cast<fuse_buf_flags>(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-      buf.buf[0].fd = extent->fd;
-      buf.buf[0].pos = static_cast<off_t>(extent->position);
-      fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+      reply_from_fd(req, extent->fd, extent->position, extent->length);
       return;
     }
     mount_of(req).backend().read(path, static_cast<uint64_t>(offset), size,
@@ -469,10 +442,13 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
     fuse_reply_err(req, EBADF);
     return;
   }
-  Bytes& data = handle->file->data;
-  size_t at = (fi->flags & O_APPEND) ? data.size() : static_cast<size_t>(offset);
-  if (at + size > data.size()) data.resize(at + size, 0);
-  std::copy(buf, buf + size, reinterpret_cast<char*>(data.data()) + at);
+  StagingFile& content = handle->file->content;
+  uint64_t at = (fi->flags & O_APPEND) ? content.size() : static_cast<uint64_t>(offset);
+  if (auto written = content.write(at, ByteView(reinterpret_cast<const uint8_t*>(buf), size)); !written) {
+    log::warn("fuse", "{}", written.error().to_string());
+    fuse_reply_err(req, errno_for(written.error()));
+    return;
+  }
   handle->file->dirty = true;
   fuse_reply_write(req, size);
 }
@@ -499,7 +475,7 @@ void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 // Replies with the attributes of `ino`, its staged size taking precedence.
 void reply_attr(fuse_req_t req, fuse_ino_t ino, Attr attr) {
-  if (auto file = open_file_of(ino); file && S_ISREG(attr.mode)) attr.size = file->data.size();
+  if (auto file = open_file_of(ino); file && S_ISREG(attr.mode)) attr.size = file->content.size();
   struct stat st = to_stat(mount_of(req), ino, attr);
   fuse_reply_attr(req, &st, mount_of(req).options().attr_timeout);
 }
@@ -538,8 +514,11 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
   if (to_set & FUSE_SET_ATTR_SIZE) {
     uint64_t size = static_cast<uint64_t>(attr->st_size);
     if (file) {
-      if (file->data.size() != size) {
-        file->data.resize(static_cast<size_t>(size), 0);
+      if (file->content.size() != size) {
+        if (auto resized = file->content.resize(size); !resized) {
+          fuse_reply_err(req, errno_for(resized.error()));
+          return;
+        }
         file->dirty = true;
       }
     } else {
@@ -616,7 +595,7 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
         fuse_reply_err(req, attr ? EEXIST : errno_for(attr.error()));
         return;
       }
-      mount_of(req).backend().write_file(path, Bytes{}, mode & 07777, uid, gid, reply_new_entry(req, path));
+      mount_of(req).backend().write_file(path, nullptr, mode & 07777, uid, gid, reply_new_entry(req, path));
     });
   });
 }

@@ -126,17 +126,21 @@ int cmd_put(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args);
   if (!opened || args.empty() || args.size() > 2) return opened ? usage_error(drive_commands()[4]) : report(opened.error());
-  Bytes data;
-  if (args.size() == 2) {
+  if (args.size() == 2) {  // read piece by piece as it is appended
     auto file = store::File::open(std::string(args[1]), store::OpenMode::ReadOnly);
     if (!file || !file->exists()) return report(file ? Error::not_found("no file {}", args[1]) : file.error());
-    auto bytes = file->read_all();
-    if (!bytes) return report(bytes.error());
-    data = std::move(*bytes);
-  } else {
-    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    data.assign(text.begin(), text.end());
+    auto size = file->size();
+    if (!size) return report(size.error());
+    Bytes piece;
+    auto source = [&file, &piece](uint64_t offset, size_t length) -> Result<ByteView> {
+      piece.resize(length);
+      HM_TRY(file->read_exact(offset, piece));
+      return ByteView(piece);
+    };
+    return finish((*opened)->active().write_file(args[0], *size, source, drive::Stat{}));
   }
+  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  Bytes data(text.begin(), text.end());
   return finish((*opened)->active().write_file(args[0], data, drive::Stat{}));
 }
 

@@ -227,6 +227,13 @@ Status Drive::put_stat(std::string_view path, const Stat& stat) {
 }
 
 Status Drive::write_file(std::string_view path, ByteView data, Stat stat) {
+  auto source = [data](uint64_t offset, size_t length) -> Result<ByteView> {
+    return data.subspan(static_cast<size_t>(offset), length);
+  };
+  return write_file(path, data.size(), source, std::move(stat));
+}
+
+Status Drive::write_file(std::string_view path, uint64_t size, const ContentSource& source, Stat stat) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   Drive& d = *at.drive;
   HM_TRY(d.require_writable());
@@ -234,17 +241,24 @@ Status Drive::write_file(std::string_view path, ByteView data, Stat stat) {
   uint64_t first_block = d.content_->length();
   uint64_t first_byte = d.content_->byte_length();
   // 10.8.16 hands the whole buffer to the content stream as one chunk: one block, unsplit.
-  size_t max_block = d.line_ == corestore::DriveLine::V10_8 ? data.size() : kMaxBlockSize;
-  std::vector<ByteView> blocks;
-  for (size_t at_byte = 0; at_byte < data.size(); at_byte += max_block) {
-    blocks.push_back(data.subspan(at_byte, std::min(max_block, data.size() - at_byte)));
-  }
-  if (blocks.empty()) blocks.push_back(data);  // an empty file owns one empty block
-  HM_TRY(d.content_->append(blocks));
+  uint64_t max_block = d.line_ == corestore::DriveLine::V10_8 ? std::max<uint64_t>(size, 1) : kMaxBlockSize;
+  uint64_t batch_bytes = max_block * (d.line_ == corestore::DriveLine::V10_8 ? 1 : kAppendBatchBlocks);
+  uint64_t offset = 0;
+  do {  // an empty file owns one empty block
+    size_t length = static_cast<size_t>(std::min(batch_bytes, size - offset));
+    HM_TRY_ASSIGN(ByteView batch, source(offset, length));
+    if (batch.size() != length) return Error::invalid("{}: the new content ended early", path);
+    std::vector<ByteView> blocks;
+    for (size_t at_byte = 0; at_byte < length || blocks.empty(); at_byte += max_block) {
+      blocks.push_back(batch.subspan(at_byte, std::min<size_t>(max_block, length - at_byte)));
+    }
+    HM_TRY(d.content_->append(blocks));
+    offset += length;
+  } while (offset < size);
   uint64_t now = clock_ms();
   stat.mode = kModeRegular | (stat.mode & 07777 ? stat.mode & 07777 : kDefaultFileMode);
-  stat.size = data.size();
-  stat.blocks = blocks.size();
+  stat.size = size;
+  stat.blocks = d.content_->length() - first_block;
   stat.offset = first_block;
   stat.byte_offset = first_byte;
   if (stat.mtime_ms == 0) stat.mtime_ms = now;

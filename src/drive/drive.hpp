@@ -7,6 +7,7 @@
 #include "drive/stat.hpp"
 #include "trie/trie.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -65,6 +66,8 @@ class Drive {
   bool writable() const { return !checkout_ && metadata_->writable(); }
   // The drive version: the metadata core's length (or the checkout's version).
   uint64_t version() const { return trie_->version(); }
+  // The folder of the store the drive lives in.
+  const std::string& store_folder() const { return store_->root(); }
   core::Core& metadata() { return *metadata_; }
   core::Core* content() { return content_.get(); }
   // The reference line the drive writes like (chunking of write_file). Chosen at creation;
@@ -98,6 +101,11 @@ class Drive {
   // into kMaxBlockSize pieces, the 10.8.16 line appends it as one block (hyperdrive.md §7.1).
   // `stat` carries mode, owner and xattrs; its content fields are filled in here.
   Status write_file(std::string_view path, ByteView data, Stat stat);
+  // The same for a file of `size` bytes handed over in pieces: `source(offset, length)` returns
+  // exactly those bytes (valid until its next call). The 10.21 line holds at most
+  // kAppendBatchBlocks blocks in memory at once; the 10.8.16 line asks for the whole file.
+  using ContentSource = std::function<Result<ByteView>(uint64_t offset, size_t length)>;
+  Status write_file(std::string_view path, uint64_t size, const ContentSource& source, Stat stat);
   Status mkdir(std::string_view path, uint32_t mode = kDefaultDirectoryMode);
   Status symlink(std::string_view target, std::string_view path);
   // Replaces the Stat at `path` (metadata-only changes: mode, owner, times, xattrs; a mount
@@ -127,6 +135,8 @@ class Drive {
 
   // The 10.21 line splits files into blocks of at most this many bytes.
   static constexpr size_t kMaxBlockSize = 524288;
+  // Blocks appended (hashed, signed, written) together while writing a file.
+  static constexpr size_t kAppendBatchBlocks = 16;
 
  private:
   // Where a path lands once mounts are followed: the drive holding it and its key there.

@@ -138,6 +138,19 @@ check_files "the whole tree matches the expected folder" <(tree_list "$EXP") \
 check_files "every file matches the expected folder" <(snapshot "$EXP") \
   <($T bash -c "$(declare -f snapshot); snapshot '$MNT'")
 
+# A file larger than the mount process may hold in memory: staged on disk and appended to
+# the drive piece by piece, so the peak RSS stays far below the file's size.
+BIG_MIB=256
+head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/large.bin"
+check "cp of a $BIG_MIB MiB file in" timeout 300 cp "$WORK/large.bin" "$MNT/large.bin"
+check_eq "the $BIG_MIB MiB file reads back" "$(sha256sum <"$WORK/large.bin")" "$(timeout 300 sha256sum <"$MNT/large.bin")"
+peak_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(mount_pid "$MNT")/status")
+if [ -n "$peak_kib" ] && [ "$peak_kib" -lt $((BIG_MIB * 1024 / 2)) ]; then
+  pass "peak RSS of the mount process after writing $BIG_MIB MiB: $((peak_kib / 1024)) MiB"
+else
+  fail "peak RSS of the mount process after writing $BIG_MIB MiB: '$peak_kib' KiB (want < half the file)"
+fi
+
 # remount: everything persisted
 unmount_checked "$MNT"
 hm_ok drive cat "$K" /new.txt --store "$S1"
@@ -146,6 +159,10 @@ hm_ok drive cat "$K" /big.txt --store "$S1"
 check_files "drive cat of the dd-edited file" "$EXP/big.txt" "$WORK/out"
 hm_ok drive cat "$K" /copied/a/random.bin --store "$S1"
 check_files "drive cat of a copied binary" "$TREE/a/random.bin" "$WORK/out"
+hm_ok drive cat "$K" /large.bin --store "$S1"
+check_files "drive cat of the $BIG_MIB MiB file" "$WORK/large.bin" "$WORK/out"
+rm -f "$WORK/out" "$WORK/large.bin"
+hm_ok drive rm "$K" /large.bin --store "$S1"  # the expected folder does not hold it
 
 mount_drive "$K" "$MNT" "store=$S1"
 check_eq "remount exits 0 ($(msg))" 0 "$RC"

@@ -1,6 +1,6 @@
 // Drive: write_file chunking follows the drive's line (hyperdrive.md §7.1: a 600000-byte file is
 // one block in 10.8.16, blocks of 524288 and 75712 in 10.21), and a reopened drive knows its
-// line from the metadata header subtype (§15).
+// line from the metadata header subtype (§15); a file handed over in pieces is split the same.
 #include "drive/drive.hpp"
 
 #include <doctest/doctest.h>
@@ -86,4 +86,39 @@ TEST_CASE("small and empty files are one block in both lines") {
     CHECK((*drive)->lstat("/empty")->blocks == 1);
     CHECK((*drive)->lstat("/empty")->size == 0);
   }
+}
+
+TEST_CASE("a file written from a source is asked for in batches and split like one from memory") {
+  TempDir dir;
+  auto store = corestore::Corestore::open(dir.path());
+  REQUIRE(store.ok());
+  auto drive = drive::Drive::open_own((*store)->namespace_("drive"), corestore::DriveLine::V10_21);
+  REQUIRE(drive.ok());
+  const size_t batch = drive::Drive::kMaxBlockSize * drive::Drive::kAppendBatchBlocks;
+  const Bytes data = pattern(2 * batch + 1000);
+  std::vector<std::pair<uint64_t, size_t>> asked;
+  auto source = [&](uint64_t offset, size_t length) -> Result<ByteView> {
+    asked.emplace_back(offset, length);
+    return ByteView(data).subspan(static_cast<size_t>(offset), length);
+  };
+  REQUIRE((*drive)->write_file("/streamed", data.size(), source, drive::Stat{}).ok());
+  CHECK(asked == std::vector<std::pair<uint64_t, size_t>>{{0, batch}, {batch, batch}, {2 * batch, 1000}});
+  REQUIRE((*drive)->write_file("/whole", data, drive::Stat{}).ok());
+  auto streamed = (*drive)->lstat("/streamed");
+  auto whole = (*drive)->lstat("/whole");
+  REQUIRE((streamed.ok() && whole.ok()));
+  CHECK(streamed->blocks == 2 * drive::Drive::kAppendBatchBlocks + 1);
+  CHECK(streamed->blocks == whole->blocks);
+  CHECK((*drive)->read_file("/streamed").value() == data);
+
+  // A source that fails (a staging file that cannot be read) leaves the old entry in place.
+  auto failing = [](uint64_t, size_t) -> Result<ByteView> { return Error::io(EIO, "cannot read"); };
+  auto failed = (*drive)->write_file("/whole", data.size(), failing, drive::Stat{});
+  REQUIRE(!failed.ok());
+  CHECK(failed.error().code() == Errc::Io);
+  CHECK((*drive)->read_file("/whole").value() == data);
+  // A source handing back fewer bytes than asked is refused.
+  auto short_source = [&](uint64_t, size_t) -> Result<ByteView> { return ByteView(data).subspan(0, 10); };
+  CHECK((*drive)->write_file("/short", 100, short_source, drive::Stat{}).error().code() == Errc::InvalidArgument);
+  CHECK((*drive)->lstat("/short").error().code() == Errc::NotFound);
 }

@@ -1,0 +1,40 @@
+// The new content of a file open for writing, held in an unnamed file on disk (not in memory)
+// until it is committed to the drive. Loop thread.
+#pragma once
+
+#include "util/bytes.hpp"
+#include "util/result.hpp"
+
+#include <string>
+
+namespace hypermount::fuse {
+
+class StagingFile {
+ public:
+  // An empty unnamed file in `folder` (O_TMPFILE, or a name removed at once where the
+  // filesystem lacks it): it vanishes with its last descriptor.
+  static Result<StagingFile> create(const std::string& folder);
+
+  StagingFile(StagingFile&& other) noexcept;
+  StagingFile& operator=(StagingFile&& other) noexcept;
+  StagingFile(const StagingFile&) = delete;
+  StagingFile& operator=(const StagingFile&) = delete;
+  ~StagingFile();
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }
+  Status write(uint64_t offset, ByteView bytes);
+  Status resize(uint64_t size);
+  // Exactly `length` bytes at `offset` (they must lie within size()), read into a buffer kept
+  // here: the view is valid until the next read.
+  Result<ByteView> read(uint64_t offset, size_t length);
+
+ private:
+  explicit StagingFile(int fd) : fd_(fd) {}
+
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  Bytes buffer_;
+};
+
+}  // namespace hypermount::fuse
