@@ -126,12 +126,14 @@ mount_pid() {
   done
 }
 
-# unmount_checked DIR : fusermount3 -u as a check, waits until DIR leaves /proc/mounts, then
-# gives the daemon a moment to release the store
+# unmount_checked DIR : fusermount3 -u as a check, waits until DIR leaves /proc/mounts and its
+# daemon has exited (so the store is free for the next command)
 unmount_checked() {
+  local pid
+  pid=$(mount_pid "$1")
   check "fusermount3 -u $(basename "$1")" timeout 20 fusermount3 -u "$1"
   wait_until 10 bash -c "! grep -q ' $1 fuse' /proc/mounts" || fail "the mount at $1 did not go away"
-  sleep 0.5
+  [ -z "$pid" ] || wait_until 20 bash -c "! kill -0 $pid 2>/dev/null" || fail "the daemon of $1 did not exit"
 }
 
 # wait_until SECONDS COMMAND... : polls COMMAND every 0.1 s; false if it never succeeds in time
