@@ -170,25 +170,74 @@ Result<uint64_t> Core::block_offset(uint64_t block) const {
   return offset;
 }
 
-Result<Bytes> Core::get(uint64_t block) const {
-  if (!has(block)) return Error::not_found("block {} of {} is not present", block, dir());
-  HM_TRY_ASSIGN(Node leaf, require_node(flat_tree::leaf(block)));
-  HM_TRY_ASSIGN(uint64_t offset, block_offset(block));
-  Bytes bytes(leaf.size);
-  HM_TRY(storage_.read_data(offset, bytes));
-  if (leaf_node(block, bytes).hash != leaf.hash) {
-    return Error::corrupt("{}/data: block {} (bytes {}..{}) does not match its hash in {}/tree",
-                          dir(), block, offset, offset + leaf.size, dir());
+Result<Core::CheckedRun> Core::read_run(uint64_t first, uint64_t count) const {
+  CheckedRun run;
+  run.leaves.reserve(count);
+  uint64_t total = 0;
+  for (uint64_t b = first; b < first + count; ++b) {
+    if (!has(b)) return Error::not_found("block {} of {} is not present", b, dir());
+    HM_TRY_ASSIGN(Node leaf, require_node(flat_tree::leaf(b)));
+    total += leaf.size;
+    run.leaves.push_back(leaf);
   }
-  return bytes;
+  HM_TRY_ASSIGN(run.offset, block_offset(first));
+  run.bytes.resize(total);
+  HM_TRY(storage_.read_data(run.offset, run.bytes));
+  std::vector<size_t> starts(count);
+  for (size_t i = 1; i < count; ++i) starts[i] = starts[i - 1] + run.leaves[i - 1].size;
+  std::vector<char> intact(count);  // written by several threads: not vector<bool>
+  auto check = [&](size_t i) {
+    ByteView bytes = ByteView(run.bytes).subspan(starts[i], run.leaves[i].size);
+    intact[i] = leaf_node(first + i, bytes).hash == run.leaves[i].hash;
+  };
+  if (total >= kParallelHashBytes && count > 1) {
+    parallel_for(count, check);
+  } else {
+    for (size_t i = 0; i < count; ++i) check(i);
+  }
+  run.intact.assign(intact.begin(), intact.end());
+  return run;
 }
 
-Status Core::check_block_once(uint64_t block) {
-  if (block < checked_.size() && checked_[block]) return {};
-  HM_TRY(get(block));
-  if (block >= checked_.size()) checked_.resize(std::max<uint64_t>(block + 1, checked_.size() * 2), false);
-  checked_[block] = true;
-  return {};
+Error Core::mismatch(const CheckedRun& run, uint64_t first, uint64_t block) const {
+  uint64_t offset = run.offset;
+  for (uint64_t b = first; b < block; ++b) offset += run.leaves[b - first].size;
+  return Error::corrupt("{}/data: block {} (bytes {}..{}) does not match its hash in {}/tree", dir(),
+                        block, offset, offset + run.leaves[block - first].size, dir());
+}
+
+Result<Bytes> Core::get(uint64_t block) const { return get_range(block, 1); }
+
+Result<Bytes> Core::get_range(uint64_t first, uint64_t count) const {
+  HM_TRY_ASSIGN(CheckedRun run, read_run(first, count));
+  for (uint64_t i = 0; i < count; ++i) {
+    if (!run.intact[i]) return mismatch(run, first, first + i);
+  }
+  return std::move(run.bytes);
+}
+
+Status Core::check_blocks_once(uint64_t first, uint64_t last) {
+  auto checked = [this](uint64_t b) { return b < checked_.size() && checked_[b]; };
+  Status result;
+  for (uint64_t b = first; b <= last;) {
+    if (checked(b)) {
+      ++b;
+      continue;
+    }
+    uint64_t end = b + 1;  // the run of unchecked blocks from b
+    while (end <= last && !checked(end)) ++end;
+    HM_TRY_ASSIGN(CheckedRun run, read_run(b, end - b));
+    if (end > checked_.size()) checked_.resize(std::max<uint64_t>(end, checked_.size() * 2), false);
+    for (uint64_t i = b; i < end; ++i) {
+      if (run.intact[i - b]) {
+        checked_[i] = true;
+      } else if (result) {
+        result = mismatch(run, b, i);
+      }
+    }
+    b = end;
+  }
+  return result;
 }
 
 Result<SeekResult> Core::seek(uint64_t byte_offset) const {

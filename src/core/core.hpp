@@ -61,9 +61,15 @@ class Core {
   Status append(const std::vector<ByteView>& blocks);
   // The bytes of a present block, checked against its leaf hash. NotFound if not present.
   Result<Bytes> get(uint64_t block) const;
+  // Blocks [first, first + count) end to end, read at once and each checked against its leaf
+  // hash (on every core for a large range). NotFound if one is not present.
+  Result<Bytes> get_range(uint64_t first, uint64_t count) const;
   // Checks the present block's bytes against its tree hash, once per open core (later calls
   // cost nothing): due before the data file's bytes are handed out without reading them.
-  Status check_block_once(uint64_t block);
+  Status check_block_once(uint64_t block) { return check_blocks_once(block, block); }
+  // The same for blocks first..last (all present), those not checked yet hashed together.
+  // Every intact one is remembered even when another fails.
+  Status check_blocks_once(uint64_t first, uint64_t last);
   // Byte offset of a block in the data file (the sum of the sizes of the blocks before it).
   Result<uint64_t> block_offset(uint64_t block) const;
   // The block holding `byte_offset` of the log. Unavailable if the tree nodes on the way down
@@ -98,6 +104,15 @@ class Core {
   Status load_state();
   Status flush_bitfield();
   Result<Node> require_node(uint64_t index) const;
+  // Blocks [first, first + count) read at once, with which of them match their leaf hash.
+  struct CheckedRun {
+    Bytes bytes;
+    uint64_t offset = 0;  // of the first block in the data file
+    std::vector<Node> leaves;
+    std::vector<bool> intact;
+  };
+  Result<CheckedRun> read_run(uint64_t first, uint64_t count) const;
+  Error mismatch(const CheckedRun& run, uint64_t first, uint64_t block) const;
   Result<std::vector<Node>> read_roots(uint64_t length) const;
 
   CoreStorage storage_;

@@ -135,6 +135,8 @@ class Drive {
 
   // The 10.21 line splits files into blocks of at most this many bytes.
   static constexpr size_t kMaxBlockSize = 524288;
+  // Present blocks past a local read that are checked with it (local_extent).
+  static constexpr uint64_t kCheckAheadBlocks = 8;
   // Blocks appended (hashed, signed, written) together while writing a file.
   static constexpr size_t kAppendBatchBlocks = 16;
 

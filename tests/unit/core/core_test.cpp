@@ -1,5 +1,5 @@
 // Core: files byte-identical to JS hypercore 8 (hypercore-storage.json), reopening, get and
-// seek, proofs into a sparse replica, and refusal of bad remote data.
+// seek, ranges checked at once, proofs into a sparse replica, and refusal of bad remote data.
 #include "core/core.hpp"
 
 #include <doctest/doctest.h>
@@ -212,6 +212,42 @@ TEST_CASE("core: reading a corrupted data byte fails with the file named") {
   CHECK(bad.error().code() == Errc::Corrupt);
   CHECK(bad.error().message().find("writer/data") != std::string::npos);
   CHECK_FALSE(core->verify_all());
+}
+
+TEST_CASE("core: a range of blocks is read at once and each block checked") {
+  TempDir tmp;
+  const size_t kBlockSize = 65536;  // 12 blocks: enough bytes to hash on every core
+  Bytes all(12 * kBlockSize);
+  crypto::random_bytes(all.data(), all.size());
+  {
+    auto core = Core::create(tmp / "writer", vector_keys());
+    REQUIRE(core);
+    std::vector<ByteView> views;
+    for (size_t i = 0; i < 12; ++i) views.push_back(ByteView(all).subspan(i * kBlockSize, kBlockSize));
+    REQUIRE((*core)->append(views));
+  }
+  auto data = test::read_file_bytes(tmp / "writer/data");
+  data[5 * kBlockSize + 7] ^= 0x01;
+  test::write_file_bytes(tmp / "writer/data", data);
+  auto core = std::move(*Core::open(tmp / "writer", store::OpenMode::ReadOnly));
+  auto front = core->get_range(0, 5);
+  REQUIRE(front);
+  CHECK(*front == Bytes(all.begin(), all.begin() + 5 * kBlockSize));
+  auto bad = core->get_range(3, 4);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == Errc::Corrupt);
+  CHECK(bad.error().message().find(fmt::format("block 5 (bytes {}..{})", 5 * kBlockSize, 6 * kBlockSize)) !=
+        std::string::npos);
+  CHECK(core->get_range(11, 2).error().code() == Errc::NotFound);
+
+  // check_blocks_once names the damaged block and remembers every intact one.
+  CHECK(core->check_blocks_once(0, 11).error().code() == Errc::Corrupt);
+  data[6 * kBlockSize] ^= 0x01;  // block 6 damaged after it was checked
+  test::write_file_bytes(tmp / "writer/data", data);
+  CHECK(core->check_block_once(6));
+  CHECK_FALSE(core->check_block_once(5));
+  auto fresh = std::move(*Core::open(tmp / "writer", store::OpenMode::ReadOnly));
+  CHECK_FALSE(fresh->check_block_once(6));
 }
 
 TEST_CASE("core: a core open for writing is locked against a second writer") {
