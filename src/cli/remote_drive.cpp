@@ -52,6 +52,7 @@ Status RemoteDrive::dial(size_t index) {
     PeerSlot& slot = peers_[index];
     slot.dialing = false;
     if (!s) {
+      slot.failure = s.error().to_string();
       // Said once; the redial timer keeps trying quietly.
       if (redial_timer_ == nullptr) log::warn("cli", "peer {}: {}", slot.address, s.error().to_string());
       return;
@@ -152,7 +153,11 @@ Status RemoteDrive::connect_peers(const RemoteOptions& options) {
   replicator_ = std::make_unique<wire::Replicator>(&loop_, replicator_options);
   HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true, .follow_head = true}));
   protocol_ = options.protocol;
-  for (const std::string& peer : options.peers) peers_.push_back({peer, std::nullopt, false});
+  for (const std::string& peer : options.peers) {
+    PeerSlot slot;
+    slot.address = peer;
+    peers_.push_back(std::move(slot));
+  }
   for (size_t i = 0; i < peers_.size(); ++i) HM_TRY(dial(i));
   return {};
 }
@@ -164,11 +169,45 @@ Status RemoteDrive::fetch_drive_header() {
     drive::MissingBlocks header;
     HM_TRY_ASSIGN(auto metadata, store_->get(drive_->key()));
     header.add(metadata, 0, true);
+    HM_TRY(await_a_peer());
     HM_TRY(fetch(header));
     HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, drive_->key()));
     if (drive_->content() == nullptr) return Error::corrupt("drive header names no content core");
   }
   return replicator_->add_core(*drive_->content(), {.upload = true, .live = true});
+}
+
+Status RemoteDrive::await_a_peer() {
+  auto connected = [this] {
+    for (const PeerSlot& slot : peers_) {
+      if (slot.id && replicator_->has_peer(*slot.id)) return true;
+    }
+    return false;
+  };
+  auto dialing = [this] {
+    for (const PeerSlot& slot : peers_) {
+      if (slot.dialing) return true;
+    }
+    return false;
+  };
+  bool expired = false;
+  uv_timer_t deadline;
+  uv_timer_init(&loop_, &deadline);
+  deadline.data = &expired;
+  uv_timer_start(&deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; },
+                 static_cast<uint64_t>(fetch_timeout_ * 1000), 0);
+  while (!connected() && dialing() && !expired) uv_run(&loop_, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
+  uv_run(&loop_, UV_RUN_NOWAIT);  // the close callback, before `deadline` goes out of scope
+  if (connected()) return {};
+  std::string failures;
+  for (const PeerSlot& slot : peers_) {
+    std::string why = slot.dialing           ? fmt::format("no answer in {} s", fetch_timeout_)
+                      : slot.failure.empty() ? "connection closed"
+                                             : slot.failure;
+    failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", slot.address, why);
+  }
+  return Error::unavailable("no peer reachable ({})", failures);
 }
 
 }  // namespace hypermount::cli

@@ -39,7 +39,8 @@ class RemoteDrive {
   RemoteDrive& operator=(const RemoteDrive&) = delete;
 
   // Opens the store and the drive `key`. With peers: dials them and fetches metadata block 0
-  // (which names the content core), then reopens the drive so that it knows its content core.
+  // (which names the content core), then reopens the drive so that it knows its content core;
+  // Unavailable at once when that block is needed and no peer can be dialled.
   // Without peers the drive must have local data (NotFound otherwise).
   Status open(const crypto::PublicKey& key, const RemoteOptions& options);
   // Makes the view at `version` the active drive (the base drive stays open under it).
@@ -92,12 +93,16 @@ class RemoteDrive {
     std::string address;  // HOST:PORT
     std::optional<wire::Replicator::PeerId> id;  // while connected
     bool dialing = false;
+    std::string failure;  // why the last dial failed
   };
 
   Status connect_peers(const RemoteOptions& options);
   Status dial(size_t slot);
   void redial_lost_peers();
   Status fetch_drive_header();
+  // Runs the loop until a dial succeeded or all have ended (at most fetch_timeout); Unavailable
+  // naming each peer's failure if none could be reached.
+  Status await_a_peer();
 
   // Destroyed last member first: the view before the drive, the drive before the store.
   uv_loop_t loop_{};
