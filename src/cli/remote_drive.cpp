@@ -2,6 +2,8 @@
 
 #include "util/log.hpp"
 
+#include <filesystem>
+
 namespace hypermount::cli {
 
 RemoteDrive::RemoteDrive() { uv_loop_init(&loop_); }
@@ -70,6 +72,10 @@ Status RemoteDrive::dial(size_t index) {
 
 Status RemoteDrive::open(const crypto::PublicKey& key, const RemoteOptions& options) {
   fetch_timeout_ = options.fetch_timeout;
+  // Without peers nothing could be fetched into a new store: do not leave one behind.
+  if (options.peers.empty() && !std::filesystem::is_directory(options.store)) {
+    return Error::not_found("no store folder {}{}", options.store, options.no_data_hint);
+  }
   HM_TRY_ASSIGN(store_, corestore::Corestore::open(options.store));
   HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, key));
   if (!options.peers.empty()) {

@@ -106,4 +106,8 @@ check "mount with an absent peer fails (exit $RC: $(msg))" test "$RC" -ne 0
 check "... at once (took $(( $(date +%s) - start ))s)" test $(( $(date +%s) - start )) -le 5
 check "... saying which peer could not be reached" grep -q "no peer reachable (127.0.0.1:$PORT: .*refused" "$WORK/err"
 check "... and leaves no mount" bash -c "! grep -q ' $MNT2 ' /proc/mounts"
+# a store folder that does not exist and no peer: refused, and no store is created
+mount_drive "$K" "$MNT2" "store=$WORK/no-such-store"
+check_eq "mount from a missing store without peers exits 3 ($(msg))" 3 "$RC"
+check "... and creates no store folder" test ! -e "$WORK/no-such-store"
 finish
