@@ -66,6 +66,7 @@ Status RemoteDrive::dial(size_t index) {
       return;
     }
     slot.id = *added;
+    timed_out_.clear();  // this peer may have what the others lacked
     log::debug("cli", "peer {}: connected", slot.address);
   });
 }
@@ -96,6 +97,7 @@ RemoteDrive::Fetcher RemoteDrive::fetcher() {
       size_t pending = 0;
       std::function<void(Status)> done;
       uv_timer_t* timer = nullptr;
+      std::function<void()> on_timeout;
       void finish(Status s) {
         if (!done) return;
         auto d = std::move(done);
@@ -121,6 +123,10 @@ RemoteDrive::Fetcher RemoteDrive::fetcher() {
       });
       if (!id) wait->finish(id.error());
     };
+    if (recently_timed_out(missing)) {
+      wait->finish(Error{Errc::Timeout, "no peer delivered the block in time (a moment ago)"});
+      return;
+    }
     for (const auto& wanted : missing.cores) {
       // Cores of mounted drives (and hypercore mounts) join the replication when first needed;
       // metadata cores follow their writer's head, as the drive's own does.
@@ -138,10 +144,36 @@ RemoteDrive::Fetcher RemoteDrive::fetcher() {
     wait->timer = new uv_timer_t;
     uv_timer_init(&loop_, wait->timer);
     wait->timer->data = wait.get();
+    wait->on_timeout = [this, missing] { note_timed_out(missing); };
     uv_timer_start(wait->timer, [](uv_timer_t* t) {
-      static_cast<Wait*>(t->data)->finish(Error{Errc::Timeout, "no peer delivered the block in time"});
+      auto* w = static_cast<Wait*>(t->data);
+      if (w->on_timeout) w->on_timeout();
+      w->finish(Error{Errc::Timeout, "no peer delivered the block in time"});
     }, static_cast<uint64_t>(fetch_timeout_ * 1000), 0);
   };
+}
+
+void RemoteDrive::note_timed_out(const drive::MissingBlocks& missing) {
+  uint64_t now = uv_now(&loop_);
+  if (timed_out_.size() > 4096) timed_out_.clear();
+  for (const auto& wanted : missing.cores) {
+    for (uint64_t block : wanted.blocks) {
+      if (!wanted.core->has(block)) timed_out_[{wanted.core->key(), block}] = now;
+    }
+  }
+}
+
+bool RemoteDrive::recently_timed_out(const drive::MissingBlocks& missing) const {
+  uint64_t now = uv_now(&loop_);
+  bool any = false;
+  for (const auto& wanted : missing.cores) {
+    for (uint64_t block : wanted.blocks) {
+      auto it = timed_out_.find({wanted.core->key(), block});
+      if (it == timed_out_.end() || now - it->second > kRecentFailureMs) return false;
+      any = true;
+    }
+  }
+  return any;
 }
 
 Status RemoteDrive::fetch(const drive::MissingBlocks& missing) {

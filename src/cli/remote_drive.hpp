@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,6 +88,9 @@ class RemoteDrive {
   // A lookup crosses at most a few dozen trie nodes; more rounds than this means no progress.
   static constexpr int kMaxRounds = 64;
   static constexpr uint64_t kRedialMs = 2000;
+  // A fetch of blocks that all timed out this recently fails at once (the kernel retries a
+  // failed read-ahead as a plain read) until a peer connects again.
+  static constexpr uint64_t kRecentFailureMs = 5000;
 
  private:
   struct PeerSlot {
@@ -103,6 +107,8 @@ class RemoteDrive {
   // Runs the loop until a dial succeeded or all have ended (at most fetch_timeout); Unavailable
   // naming each peer's failure if none could be reached.
   Status await_a_peer();
+  void note_timed_out(const drive::MissingBlocks& missing);
+  bool recently_timed_out(const drive::MissingBlocks& missing) const;
 
   // Destroyed last member first: the view before the drive, the drive before the store.
   uv_loop_t loop_{};
@@ -114,6 +120,8 @@ class RemoteDrive {
   wire::ProtocolVersion protocol_ = wire::ProtocolVersion::Auto;
   std::vector<PeerSlot> peers_;
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
+  // (core key, block) -> loop time (ms) when a fetch of it timed out.
+  std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> timed_out_;
 };
 
 }  // namespace hypermount::cli
