@@ -192,6 +192,11 @@ Result<Stat> decode_stat(ByteView bytes) {
       st.metadata[it->second].value = std::move(value);
     }
   }
+  // In the order a JS object enumerates them, as the reference sees them after decoding.
+  std::vector<Xattr> ordered;
+  ordered.reserve(st.metadata.size());
+  for (const Xattr* x : js_key_order(st.metadata)) ordered.push_back(*x);
+  st.metadata = std::move(ordered);
   return st;
 }
 

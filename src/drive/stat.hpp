@@ -69,7 +69,8 @@ struct Stat {
   // The symlink target, verbatim. An empty linkname decodes as "no link", as in the reference.
   std::optional<std::string> linkname;
   std::optional<StatMount> mount;
-  // In encoding order; see xattr helpers below.
+  // Decoded in the order a JS object enumerates the names, new ones appended; encoded in that
+  // JS order (see the xattr helpers below).
   std::vector<Xattr> metadata;
 
   bool operator==(const Stat&) const = default;

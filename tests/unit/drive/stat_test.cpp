@@ -194,6 +194,18 @@ TEST_CASE("decoder edge cases follow the JS decoder") {
                                           "620b" "0a06757365722e62" "120131" +  // "user.b"
                                           "6207" "0a023032" "120134");    // "02"
   CHECK(order.xattr_names() == std::vector<std::string>{"2", "10", "user.b", "02"});
+  // Decoding puts them in that order too (a JS object enumerates its keys so), whatever the
+  // wire order: what decodes re-encodes to the same Stat.
+  Stat reordered = decode_hex("08a48302" "6206" "0a0161" "120131" "6206" "0a0130" "120132");
+  REQUIRE(reordered.metadata.size() == 2);
+  CHECK(reordered.metadata[0].name == "0");
+  CHECK(reordered.metadata[1].name == "a");
+  // Found by stat_fuzz: empty-named and array-index attributes out of JS order.
+  Stat fuzzed = decode_hex(
+      "62006200620020206200882f4e31315f5f636200620062006200624020203030302f3030303030080830303030"
+      "30620020206200882f181818182d0a013030303030303030303062620a0a01005d623030303030303030300808"
+      "083008080808080e08081008");
+  CHECK(decode_stat(encode_stat(fuzzed)).value() == fuzzed);
 }
 
 TEST_CASE("malformed Stat bytes are Corrupt") {
