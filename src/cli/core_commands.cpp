@@ -76,14 +76,20 @@ int cmd_append(Args args) {
 }
 
 int cmd_get(Args args) {
-  if (args.size() != 2) return usage_error(core_commands()[2]);
-  auto seq = parse_u64(args[1]);
-  if (!seq) return report(Error::invalid("block number '{}' is not a number", args[1]));
+  if (args.size() < 2) return usage_error(core_commands()[2]);
+  std::vector<uint64_t> seqs;
+  for (size_t i = 1; i < args.size(); ++i) {
+    auto seq = parse_u64(args[i]);
+    if (!seq) return report(Error::invalid("block number '{}' is not a number", args[i]));
+    seqs.push_back(*seq);
+  }
   auto core = core::Core::open(std::string(args[0]), store::OpenMode::ReadOnly);
   if (!core) return report(core.error());
-  auto bytes = (*core)->get(*seq);
-  if (!bytes) return report(bytes.error());
-  if (auto s = write_stdout(*bytes); !s) return report(s.error());
+  for (uint64_t seq : seqs) {
+    auto bytes = (*core)->get(seq);
+    if (!bytes) return report(bytes.error());
+    if (auto s = write_stdout(*bytes); !s) return report(s.error());
+  }
   return kExitOk;
 }
 
@@ -114,7 +120,7 @@ constexpr Command kCoreCommands[] = {
     {"core", "append", "DIR [FILE...]",
      "append each FILE as a block (or each line of standard input), one signed batch",
      cmd_append},
-    {"core", "get", "DIR SEQ", "write block SEQ to standard output", cmd_get},
+    {"core", "get", "DIR SEQ...", "write block SEQ (each SEQ in turn) to standard output", cmd_get},
     {"core", "info", "DIR", "print key, discovery key, length, byte length, blocks present",
      cmd_info},
     {"core", "verify", "DIR", "re-hash every block and node and check the signature",

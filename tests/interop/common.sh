@@ -73,6 +73,31 @@ get_sha() {
   rm -rf "$dir"
 }
 
+# get_sha_sized DIR SIZES INDEX... : as get_sha, reading every block in one `hypermount core get`
+#   and cutting the output by the block sizes listed in the file SIZES (line n = block n); falls
+#   back to get_sha (one process per block, naming each failure) when that get fails
+get_sha_sized() {
+  local core=$1 sizes=$2
+  shift 2
+  if "$HYPERMOUNT" core get "$core" "$@" >"$WORK/blocks.bin" 2>>"$WORK/get-errors"; then
+    python3 - "$WORK/blocks.bin" "$sizes" "$@" <<'PY'
+import hashlib, sys
+data = open(sys.argv[1], "rb").read()
+sizes = [int(line) for line in open(sys.argv[2])]
+at = 0
+for index in sys.argv[3:]:
+    size = sizes[int(index)]
+    print(hashlib.sha256(data[at:at + size]).hexdigest())
+    at += size
+if at != len(data):
+    print("EXTRA %d bytes" % (len(data) - at))
+PY
+  else
+    get_sha "$core" "$@"
+  fi
+  rm -f "$WORK/blocks.bin"
+}
+
 # pick FILE INDEX... : lines INDEX+1 of FILE (the expected sha256 of those blocks), in order
 pick() { local f=$1; shift; awk 'FILENAME == ARGV[1] { line[FNR - 1] = $0; next } { print line[$1] }' "$f" <(printf '%s\n' "$@"); }
 

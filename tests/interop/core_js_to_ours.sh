@@ -19,7 +19,8 @@ check_js_core() {
 
   jget "$m" m.blocks >"$WORK/all-expected"
   pick "$WORK/all-expected" "$@" >"$WORK/expected"
-  get_sha "$core" "$@" >"$WORK/actual"
+  jget "$m" m.sizes >"$WORK/sizes"
+  get_sha_sized "$core" "$WORK/sizes" "$@" >"$WORK/actual"
   if cmp -s "$WORK/expected" "$WORK/actual"; then pass "get: $# blocks match the manifest"
   else fail "get: blocks differ: $(first_diff "$WORK/expected" "$WORK/actual") $(head -c 300 "$WORK/get-errors")"; fi
 
