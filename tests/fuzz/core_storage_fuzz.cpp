@@ -37,8 +37,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string root = make_template();
   if (size == 0) return 0;
   std::string dir = root + "/case";
-  std::filesystem::remove_all(dir);
-  std::filesystem::copy(root + "/template", dir);
+  // libFuzzer's -timeout alarm (SIGALRM every second) can interrupt the copy: copy again.
+  std::error_code failed;
+  do {
+    std::filesystem::remove_all(dir, failed);
+    std::filesystem::copy(root + "/template", dir, failed);
+  } while (failed == std::errc::interrupted);
+  if (failed) std::abort();
   const char* target = kFiles[data[0] % std::size(kFiles)];
   {
     std::ofstream out(dir + "/" + target, std::ios::binary | std::ios::trunc);
