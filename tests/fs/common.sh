@@ -15,7 +15,7 @@ command -v python3 >/dev/null || skip "python3 is not installed (used to read er
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-fs.XXXXXX")
 MOUNTS=()  # mount points to unmount at exit
-PIDS=()    # background processes (servers, foreground mounts) to stop at exit, by PID
+PIDS=()    # background processes (servers, foreground mounts) to stop at exit, as PID:START (track)
 
 is_mounted() { grep -q " $1 fuse" /proc/mounts; }
 
@@ -24,6 +24,18 @@ unmount_quietly() {
   is_mounted "$1" || return 0
   timeout 20 fusermount3 -u "$1" 2>/dev/null || timeout 20 fusermount3 -uz "$1" 2>/dev/null || true
 }
+
+# start_of PID : when process PID started (field 22 of /proc/PID/stat); empty if there is none
+start_of() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  set -- ${stat##*)}
+  echo "${20}"
+}
+
+# track PID : stops PID at exit, unless by then the number names another process (pid_max is
+# 32768 here and the suites start thousands of processes)
+track() { PIDS+=("$1:$(start_of "$1")"); }
 
 # stop_pid PID : SIGTERM, up to 5 s to exit, then SIGKILL
 stop_pid() {
@@ -37,7 +49,9 @@ stop_pid() {
 cleanup() {
   local m p left=0
   for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  for p in "${PIDS[@]}"; do
+    if [ -n "${p#*:}" ] && [ "$(start_of "${p%%:*}")" = "${p#*:}" ]; then stop_pid "${p%%:*}"; fi
+  done
   for m in "${MOUNTS[@]}"; do is_mounted "$m" && left=1; done
   if [ -n "${HM_KEEP:-}" ]; then
     echo "work folder (kept): $WORK"
@@ -109,7 +123,7 @@ mount_fg() {
   MOUNTS+=("$2")
   "$HYPERMOUNT" mount "$1" "$2" -f -o "$3" >"$2.out" 2>"$2.err" </dev/null &
   MPID=$!
-  PIDS+=("$MPID")
+  track "$MPID"
   wait_until 10 is_mounted "$2" && return 0
   fail "the -f mount at $2 did not come up: $(head -c 300 "$2.err")"
   return 1
@@ -261,7 +275,7 @@ tree_list() { (cd "$1" && find . -printf '%y %p\n' | LC_ALL=C sort); }
 serve_drive() {
   "$HYPERMOUNT" drive serve "$1" --listen "127.0.0.1:${3:-0}" --store "$2" >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
   SERVER_PID=$!
-  PIDS+=("$SERVER_PID")
+  track "$SERVER_PID"
   if ! wait_until 10 grep -q '^listening on 127.0.0.1:[0-9]*$' "$WORK/serve.out"; then
     fail "drive serve did not report a port: $(head -c 300 "$WORK/serve.err")"
     return 1

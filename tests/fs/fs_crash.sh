@@ -36,7 +36,7 @@ mount_drive "$K" "$MNT" "store=$S1"
 check_eq "mount exits 0 ($(msg))" 0 "$RC"
 MPID=$(mount_pid "$MNT")
 [ -n "$MPID" ] || { fail "no mount process found for $MNT"; finish; }
-PIDS+=("$MPID")
+track "$MPID"
 timeout 60 python3 - "$MNT" "$WORK" >"$WORK/writer.out" 2>"$WORK/writer.err" <<'EOF' &
 import os, sys, time
 mnt, work = sys.argv[1], sys.argv[2]
@@ -61,7 +61,7 @@ print("ready", flush=True)
 time.sleep(50)
 EOF
 WPID=$!
-PIDS+=("$WPID")
+track "$WPID"
 check "the writer got its files written" wait_until 30 grep -q ready "$WORK/writer.out"
 kill -KILL "$MPID"
 dead_mount_cleared "daemon" "$MPID"
@@ -112,7 +112,7 @@ for i in range(100000):
     log.flush(); os.fsync(log.fileno())
 EOF
 SPID=$!
-PIDS+=("$SPID")
+track "$SPID"
 wait_until 30 test -s "$WORK/stream.log" || fail "the stream writer wrote nothing in 30 s: $(head -c 300 "$WORK/stream.err")"
 sleep 1.5
 kill -KILL "$MPID"

@@ -64,7 +64,7 @@ DPID=$(mount_pid "$DMNT")
 if [ -z "$DPID" ]; then
   fail "daemon: no mount process found for $DMNT"
 else
-  PIDS+=("$DPID")
+  track "$DPID"
   check "daemon: the process is a session leader (setsid)" test "$(ps -o sid= -p "$DPID" | tr -d ' ')" == "$DPID"
   check_eq "daemon: the mount serves the file" "unmount me" "$(timeout 20 cat "$DMNT/f.txt")"
   kill -TERM "$DPID"
@@ -78,7 +78,7 @@ mount_drive "$K" "$DMNT" "store=$S1"
 check_eq "daemon 2: mount exits 0 ($(msg))" 0 "$RC"
 DPID=$(mount_pid "$DMNT")
 if [ -n "$DPID" ]; then
-  PIDS+=("$DPID")
+  track "$DPID"
   check "daemon 2: fusermount3 -u succeeds" timeout 20 fusermount3 -u "$DMNT"
   check "daemon 2: the process exits after the unmount" wait_until 10 pid_gone "$DPID"
   check "daemon 2: nothing left in /proc/mounts" bash -c "! grep -q ' $DMNT ' /proc/mounts"

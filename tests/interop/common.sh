@@ -23,6 +23,14 @@ check() { # check DESCRIPTION COMMAND... : pass if COMMAND succeeds
   local what=$1; shift
   if "$@"; then pass "$what"; else fail "$what"; fi
 }
+# stop_jobs : SIGTERM to this script's background jobs that still run, then waits for them. Never
+#   a remembered PID: once its process has ended (pid_max is 32768 here and the suites start
+#   thousands of processes) the number may belong to another test's process.
+stop_jobs() {
+  local p
+  for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
 finish() {
   if [ "$FAILS" -gt 0 ]; then echo "$FAILS check(s) failed"; exit 1; fi
   echo "all checks passed"; exit 0

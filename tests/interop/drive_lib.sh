@@ -7,11 +7,8 @@ HM_JS_P8=${HM_JS_P8:-$HERE/js-p8}
 [ -d "$HM_JS_P7/node_modules/hyperdrive" ] || skip "no node_modules in $HM_JS_P7 (run: cd $HM_JS_P7 && npm ci)"
 jsdir() { if [ "$1" = 7 ]; then echo "$HM_JS_P7"; else echo "$HM_JS_P8"; fi; }
 
-PIDS=()
 cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop_jobs
   if [ -n "${MNT_CLEANUP:-}" ]; then
     for p in $MNT_CLEANUP; do mountpoint -q "$p" 2>/dev/null && fusermount3 -u "$p" 2>/dev/null || true; done
   fi

@@ -10,11 +10,10 @@ set -euo pipefail
 H=${HYPERMOUNT:-}
 if [ -z "$H" ] || [ ! -x "$H" ]; then echo "FAIL: HYPERMOUNT='$H' is not an executable"; exit 1; fi
 WORK=$(mktemp -d)
-PIDS=()
 cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  local p  # this script's jobs still running (a remembered PID may be another test's by now)
+  for p in $(jobs -p); do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
   if [ -z "${HM_KEEP:-}" ]; then rm -rf "$WORK"; else echo "work folder (kept): $WORK"; fi
 }
 trap cleanup EXIT
@@ -85,7 +84,7 @@ for V in 7 8; do
   S2=$WORK/s2-p$V
   timeout 300 "$H" drive serve "$KEY" --listen 127.0.0.1:0 --protocol $V --store "$S1" \
     >"$WORK/serve$V.out" 2>"$WORK/serve$V.err" &
-  SP=$!; PIDS+=("$SP")
+  SP=$!
   if ! wait_for "$WORK/serve$V.out" '^listening on' 30; then
     fail "p$V: drive serve did not start: $(head -c 300 "$WORK/serve$V.err")"; continue
   fi

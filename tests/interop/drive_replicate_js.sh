@@ -39,7 +39,7 @@ for V in 7 8; do
   JSD=$(jsdir $V)
   echo "# p$V (a): our drive serve --protocol $V -> JS hyperdrive replica"
   timeout 180 "$H" drive serve "$KEY" --listen 127.0.0.1:0 --protocol $V --store "$S" >"$WORK/serve$V.out" 2>"$WORK/serve$V.err" &
-  SPID=$!; PIDS+=($SPID)
+  SPID=$!
   if ! wait_for "$WORK/serve$V.out" '^listening on' 30; then
     fail "p$V: our drive serve did not start: $(head -c 300 "$WORK/serve$V.err")"; continue
   fi
@@ -65,7 +65,7 @@ for V in 7 8; do
   [ "$FUSE_OK" = 1 ] || break
   JSD=$(jsdir $V)
   timeout 180 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-serve.js" "$WORK/jsserve$V" --create --listen 0 >"$WORK/jsserve$V.out" 2>&1 &
-  JPID=$!; PIDS+=($JPID)
+  JPID=$!
   if ! wait_for "$WORK/jsserve$V.out" '^listening on' 60; then fail "p$V: drive-serve.js did not start"; continue; fi
   head -n1 "$WORK/jsserve$V.out" >"$WORK/jsserve$V.json"
   JKEY=$(jget "$WORK/jsserve$V.json" m.key)
@@ -79,7 +79,7 @@ for V in 7 8; do
   echo "# p$V (b): JS drive-serve.js (hyperdrive $(node -p 'require(process.argv[1]).version' "$JSD/node_modules/hyperdrive/package.json")) -> hypermount mount $MNT"
   # Attributes cached for a minute: only the kernel notifications can show a remote change sooner.
   timeout 180 "$H" mount "$JKEY" "$MNT" -f -o "store=$WORK/mstore$V,peer=127.0.0.1:$PORT,attr_timeout=60,entry_timeout=60" >"$WORK/mount$V.out" 2>"$WORK/mount$V.err" &
-  MPID=$!; PIDS+=($MPID)
+  MPID=$!
   for ((i = 0; i < 300; i++)); do mountpoint -q "$MNT" && break; kill -0 $MPID 2>/dev/null || break; sleep 0.1; done
   if ! mountpoint -q "$MNT"; then
     if grep -qiE 'fuse|permission|not permitted' "$WORK/mount$V.err"; then

@@ -32,7 +32,6 @@ TOTAL=$(present "$S" "$KEY")
 echo "# drive $KEY: $TOTAL metadata blocks"
 
 timeout 300 "$HYPERMOUNT" drive serve "$KEY" --listen 127.0.0.1:0 --protocol 8 --store "$S" >"$WORK/serve.out" 2>"$WORK/serve.err" &
-PIDS+=($!)
 wait_for "$WORK/serve.out" '^listening on' 30 || fail "drive serve did not start: $(head -c 300 "$WORK/serve.err")"
 PEER=127.0.0.1:$(port_of "$WORK/serve.out")
 

@@ -6,11 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 JSDIR=${JSDIR:?}
 [ -d "$JSDIR/node_modules/hypercore" ] || skip "no node_modules in $JSDIR (run: cd $JSDIR && npm ci)"
 
-PIDS=()
 cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  stop_jobs
   if [ -z "${HM_KEEP:-}" ]; then rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -48,7 +45,6 @@ start_js_serve() {
   local name=$1; shift
   mkfifo "$WORK/$name.in"
   timeout 120 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/serve-core.js" "$@" <"$WORK/$name.in" >"$WORK/$name.out" 2>&1 &
-  PIDS+=($!)
   eval "exec {FD_$name}>\"\$WORK/\$name.in\""
 }
 
@@ -82,7 +78,7 @@ check "sparse: block 6 was not downloaded (get exits 3, got $RC)" [ "$RC" -eq 3 
 
 echo "# v$V: live: JS appends reach our live clone"
 timeout 120 "$HYPERMOUNT" core clone "$KEY" "$WORK/live" --peer "127.0.0.1:$PORT" --live >"$WORK/live.out" 2>"$WORK/live.err" &
-LIVE_PID=$!; PIDS+=($LIVE_PID)
+LIVE_PID=$!
 check "live clone catches up" wait_for "$WORK/live.out" "^length $N present $N\$"
 eval "echo append >&\$FD_jsserve; echo append >&\$FD_jsserve"
 check "JS appended 2 blocks" wait_for "$WORK/jsserve.out" "^appended $((N + 2))\$"
@@ -103,7 +99,7 @@ block_shas "$OURS" 200 | awk '{print NR - 1 " " $0}' >"$WORK/ours-shas"
 mkfifo "$WORK/ourserve.in"
 timeout 120 "$HYPERMOUNT" core serve "$OURS" --listen 127.0.0.1:0 --protocol "$V" --append-stdin \
   <"$WORK/ourserve.in" >"$WORK/ourserve.out" 2>"$WORK/ourserve.err" &
-SERVE_PID=$!; PIDS+=($SERVE_PID)
+SERVE_PID=$!
 exec {FD_ours}>"$WORK/ourserve.in"
 wait_for "$WORK/ourserve.out" '^listening on' || fail "our serve did not start"
 OPORT=$(port_of "$WORK/ourserve.out")
@@ -121,7 +117,6 @@ check "JS sparse clone: blocks match ours" cmp -s <(json_shas "$WORK/js-sparse.j
 
 echo "# v$V: live: our appends reach a live JS clone"
 timeout 120 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/clone-core.js" "$OKEY" "$WORK/js-live" --peer "127.0.0.1:$OPORT" --live >"$WORK/js-live.out" 2>&1 &
-PIDS+=($!)
 check "JS live clone catches up" wait_for "$WORK/js-live.out" '^length 200 present 200$'
 echo "first live line" >&$FD_ours
 echo "second live line" >&$FD_ours
@@ -135,24 +130,22 @@ check "our serve exits 0 on SIGINT (got $RC)" [ "$RC" -eq 0 ]
 hm core verify "$OURS"
 check "our served core has 202 verified blocks ($(msg))" grep -q "ok: 202 blocks verified" "$WORK/out"
 eval "exec {FD_jsserve}>&-"
-for p in "${PIDS[@]}"; do [ "$p" = "$SERVE_PID" ] || kill "$p" 2>/dev/null || true; done
+for p in $(jobs -p); do [ "$p" = "$SERVE_PID" ] || kill "$p" 2>/dev/null || true; done
 sleep 0.5
 
 echo "# v$V: roles swapped: our serve dials (initiator, auto) a JS clone that listens"
 timeout 60 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/clone-core.js" "$OKEY" "$WORK/js-resp" --listen 0 >"$WORK/js-resp.out" 2>"$WORK/js-resp.err" &
-PIDS+=($!)
 wait_for "$WORK/js-resp.out" '^listening on' || fail "JS clone --listen did not start"
 timeout 60 "$HYPERMOUNT" core serve "$OURS" --connect "127.0.0.1:$(port_of "$WORK/js-resp.out")" >"$WORK/dial.out" 2>"$WORK/dial.err" &
-DIAL_PID=$!; PIDS+=($DIAL_PID)
+DIAL_PID=$!
 check "JS responder clone got all 202 blocks" wait_for "$WORK/js-resp.out" '"present":202'
 kill -INT $DIAL_PID 2>/dev/null || true
 
 echo "# v$V: roles swapped: our clone listens (responder, --protocol $V), JS serve dials"
 timeout 120 "$HYPERMOUNT" core clone "$KEY" "$WORK/resp" --listen 127.0.0.1:0 --protocol "$V" >"$WORK/resp.out" 2>"$WORK/resp.err" &
-RESP_PID=$!; PIDS+=($RESP_PID)
+RESP_PID=$!
 wait_for "$WORK/resp.out" '^listening on' || fail "our clone --listen did not start"
 timeout 60 env NODE_PATH="$JSDIR/node_modules" node "$JS_SHARED/serve-core.js" "$WORK/js-core" --connect "127.0.0.1:$(port_of "$WORK/resp.out")" </dev/null >"$WORK/jsdial.out" 2>&1 &
-PIDS+=($!)
 RC=0; wait $RESP_PID || RC=$?
 check "our responder clone exits 0 (got $RC: $(head -c 300 "$WORK/resp.err"))" [ "$RC" -eq 0 ]
 hm core info "$WORK/resp"
