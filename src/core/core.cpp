@@ -185,17 +185,16 @@ Result<Core::CheckedRun> Core::read_run(uint64_t first, uint64_t count) const {
   HM_TRY(storage_.read_data(run.offset, run.bytes));
   std::vector<size_t> starts(count);
   for (size_t i = 1; i < count; ++i) starts[i] = starts[i - 1] + run.leaves[i - 1].size;
-  std::vector<char> intact(count);  // written by several threads: not vector<bool>
+  run.intact.assign(count, 0);
   auto check = [&](size_t i) {
     ByteView bytes = ByteView(run.bytes).subspan(starts[i], run.leaves[i].size);
-    intact[i] = leaf_node(first + i, bytes).hash == run.leaves[i].hash;
+    run.intact[i] = leaf_node(first + i, bytes).hash == run.leaves[i].hash;
   };
   if (total >= kParallelHashBytes && count > 1) {
     parallel_for(count, check);
   } else {
     for (size_t i = 0; i < count; ++i) check(i);
   }
-  run.intact.assign(intact.begin(), intact.end());
   return run;
 }
 

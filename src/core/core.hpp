@@ -109,7 +109,7 @@ class Core {
     Bytes bytes;
     uint64_t offset = 0;  // of the first block in the data file
     std::vector<Node> leaves;
-    std::vector<bool> intact;
+    std::vector<char> intact;  // written by several threads: not vector<bool>
   };
   Result<CheckedRun> read_run(uint64_t first, uint64_t count) const;
   Error mismatch(const CheckedRun& run, uint64_t first, uint64_t block) const;

@@ -36,11 +36,11 @@ std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t o
   uint64_t ahead = last->block;
   uint64_t file_end = std::min(first_block + stat->blocks, last->block + 1 + kCheckAheadBlocks);
   while (ahead + 1 < file_end && core->has(ahead + 1)) ++ahead;
-  if (!core->check_blocks_once(first->block, ahead)) {
-    // A block that fails its hash is left to read(), which reports it (EIO at the mount).
-    for (uint64_t b = first->block; b <= last->block; ++b) {
-      if (!core->check_block_once(b)) return std::nullopt;
-    }
+  // A failure ahead does not matter (the intact blocks are remembered); one in the range read is
+  // left to read(), which reports it (EIO at the mount).
+  if (!core->check_blocks_once(first->block, ahead) &&
+      !core->check_blocks_once(first->block, last->block)) {
+    return std::nullopt;
   }
   return extent;
 }
