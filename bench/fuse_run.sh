@@ -35,7 +35,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 echo "hypermount $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src fuse || echo '+uncommitted'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); each figure the median of $repeat"
-echo "passthrough_ll: libfuse's example/passthrough_ll.c from the Debian source package fuse3" \
+echo "passthrough_ll: libfuse's example/passthrough_ll.c as Debian's libfuse3-dev ships it" \
   "$(dpkg-query -W -f='${source:Version}' libfuse3-dev), built against the system libfuse3 (multi-threaded, its defaults)"
 [ ${#JS[@]} -gt 0 ] && echo "JS FUSE layer: hyperdrive-fuse 1.2.16 / fuse-native 2.2.6 (bundled libfuse 2.9) on hyperdrive 10.21.0 (js-p8)"
 

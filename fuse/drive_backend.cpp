@@ -2,17 +2,13 @@
 
 #include "drive/drive_url.hpp"
 #include "drive/posix_stat.hpp"
+#include "node/fetch_loop.hpp"
 
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
 
 namespace hypermount::fuse {
-
-namespace {
-// A lookup crosses at most a few dozen trie nodes; more rounds than this means no progress.
-constexpr int kMaxRounds = 64;
-}  // namespace
 
 Attr attr_of(const drive::Stat& stat) {
   Attr attr;
@@ -30,20 +26,9 @@ Attr attr_of(const drive::Stat& stat) {
 }
 
 template <typename T>
-void DriveBackend::run(std::function<Result<T>()> attempt, Callback<T> done, int round) {
-  Result<T> result = attempt();
-  if (result || result.error().code() != Errc::Unavailable || !fetcher_ || round >= kMaxRounds) {
-    done(std::move(result));
-    return;
-  }
-  drive::MissingBlocks missing = drive_.missing();
-  fetcher_(missing, [this, attempt = std::move(attempt), done = std::move(done), round](Status fetched) mutable {
-    if (!fetched) {
-      done(fetched.error());
-      return;
-    }
-    run<T>(std::move(attempt), std::move(done), round + 1);
-  });
+void DriveBackend::run(std::function<Result<T>()> attempt, Callback<T> done) {
+  node::run_fetching<T>(fetcher_, std::move(attempt),
+                        [this]() -> const drive::MissingBlocks& { return drive_.missing(); }, std::move(done));
 }
 
 void DriveBackend::lstat(std::string path, Callback<Attr> done) {

@@ -4,6 +4,7 @@
 
 #include "drive/drive.hpp"
 #include "fuse/fs_backend.hpp"
+#include "node/fetcher.hpp"
 
 #include <functional>
 #include <map>
@@ -12,13 +13,10 @@ namespace hypermount::fuse {
 
 class DriveBackend final : public FsBackend {
  public:
-  // Asks the network for blocks an operation lacked; `done` runs once they are local (or the
-  // fetch failed or timed out), on the loop thread.
-  using Fetcher = std::function<void(const drive::MissingBlocks&, std::function<void(Status)> done)>;
-
-  // The drive must outlive the backend. Without a fetcher, a missing block is EIO at once.
-  explicit DriveBackend(drive::Drive& drive, Fetcher fetcher = {}, bool pinned_version = false)
-      : drive_(drive), fetcher_(std::move(fetcher)), pinned_(pinned_version) {}
+  // The drive (and the fetcher, which brings in the blocks an operation lacked) must outlive
+  // the backend. Without a fetcher, a missing block is EIO at once.
+  explicit DriveBackend(drive::Drive& drive, node::Fetcher* fetcher = nullptr, bool pinned_version = false)
+      : drive_(drive), fetcher_(fetcher), pinned_(pinned_version) {}
 
   void lstat(std::string path, Callback<Attr> done) override;
   void readdir(std::string path, Callback<std::vector<DirEntry>> done) override;
@@ -48,10 +46,10 @@ class DriveBackend final : public FsBackend {
 
  private:
   Result<Attr> owned_by(const std::string& path, uint32_t uid, uint32_t gid);
-  // Runs `attempt` until it stops failing with Unavailable (fetching what it lacked in
-  // between, at most kMaxRounds times), then hands its result to `done`.
+  // Runs `attempt` until it stops failing with Unavailable, fetching what it lacked in between
+  // (node::run_fetching), then hands its result to `done`.
   template <typename T>
-  void run(std::function<Result<T>()> attempt, Callback<T> done, int round = 0);
+  void run(std::function<Result<T>()> attempt, Callback<T> done);
 
   Result<Attr> write_content(const std::string& path, uint64_t size,
                              const drive::Drive::ContentSource& source, uint32_t mode, uint32_t uid,
@@ -69,7 +67,7 @@ class DriveBackend final : public FsBackend {
   std::map<std::string, uint64_t> next_read_;  // path -> where its last read ended
 
   drive::Drive& drive_;
-  Fetcher fetcher_;
+  node::Fetcher* fetcher_;
   bool pinned_;
 };
 

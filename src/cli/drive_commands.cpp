@@ -2,9 +2,9 @@
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
-#include "cli/remote_drive.hpp"
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
+#include "node/drive_session.hpp"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -20,10 +20,10 @@ namespace {
 // The store and drive a command works on, from --store and the KEY argument; for the read
 // commands also from --peer HOST:PORT (repeatable) and --protocol 7|8|auto: then the blocks an
 // operation lacks are fetched from the peers on demand (sparse) into the store.
-using Opened = std::unique_ptr<RemoteDrive>;
+using Opened = std::unique_ptr<node::DriveSession>;
 
 Result<Opened> open_drive(std::vector<std::string_view>& args, bool allow_peers = false) {
-  RemoteOptions options;
+  node::SessionOptions options;
   options.store = take_option(args, "--store").value_or(default_store());
   options.no_data_hint = allow_peers ? " (give --peer HOST:PORT, or fetch it first)"
                                      : " (fetch it from a peer first)";
@@ -38,7 +38,7 @@ Result<Opened> open_drive(std::vector<std::string_view>& args, bool allow_peers 
   if (args.empty()) return Error::invalid("a drive key is needed");
   HM_TRY_ASSIGN(DriveSource source, parse_drive_source(args.front()));
   args.erase(args.begin());
-  auto opened = std::make_unique<RemoteDrive>();
+  auto opened = std::make_unique<node::DriveSession>();
   HM_TRY(opened->open(source.key, options));
   if (source.version) opened->checkout(*source.version);
   return opened;
@@ -73,7 +73,7 @@ int cmd_ls(Args in) {
   auto opened = open_drive(args, true);
   if (!opened) return report(opened.error());
   if (args.size() > 1) return usage_error(drive_commands()[1]);
-  RemoteDrive& d = **opened;
+  node::DriveSession& d = **opened;
   std::string path = args.empty() ? "/" : std::string(args[0]);
   auto entries = d.run([&] { return d.active().readdir(path); });
   if (!entries) return report(entries.error());
@@ -88,7 +88,7 @@ int cmd_stat(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args, true);
   if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[2]) : report(opened.error());
-  RemoteDrive& d = **opened;
+  node::DriveSession& d = **opened;
   auto st = d.run([&] { return d.active().lstat(args[0]); });
   if (!st) return report(st.error());
   fmt::print("mode: {:o}\nsize: {}\nblocks: {}\noffset: {}\nbyte-offset: {}\nmtime-ms: {}\n"
@@ -105,7 +105,7 @@ int cmd_cat(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args, true);
   if (!opened || args.size() != 1) return opened ? usage_error(drive_commands()[3]) : report(opened.error());
-  RemoteDrive& d = **opened;
+  node::DriveSession& d = **opened;
   auto st = d.run([&] { return d.active().lstat(args[0]); });
   if (!st) return report(st.error());
   // A piece at a time: each read fetches the blocks of its piece in one round (and large
@@ -192,7 +192,7 @@ int cmd_mounts(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args, true);
   if (!opened || !args.empty()) return opened ? usage_error(drive_commands()[12]) : report(opened.error());
-  RemoteDrive& d = **opened;
+  node::DriveSession& d = **opened;
   auto mounts = d.run([&] { return d.active().mounts(true); });
   if (!mounts) return report(mounts.error());
   for (const auto& m : *mounts) {
@@ -212,8 +212,8 @@ int cmd_xattr(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
   auto opened = open_drive(args, true);
   if (!opened || args.empty() || args.size() > 3) return opened ? usage_error(drive_commands()[8]) : report(opened.error());
-  RemoteDrive& d = **opened;
-  if (args.size() == 3 && d.networked()) {
+  node::DriveSession& d = **opened;
+  if (args.size() == 3 && d.fetcher() != nullptr) {
     return report(Error::invalid("setting an attribute needs the drive's keys; --peer is for reading"));
   }
   auto st = d.run([&] { return d.active().lstat(args[0]); });

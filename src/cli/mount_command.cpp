@@ -3,13 +3,13 @@
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
-#include "cli/remote_drive.hpp"
 #include "cli/stop_signals.hpp"
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
 #include "fuse/drive_backend.hpp"
 #include "fuse/fuse_mount.hpp"
 #include "fuse/mount_options.hpp"
+#include "node/drive_session.hpp"
 #include "util/log.hpp"
 
 #include <fcntl.h>
@@ -29,7 +29,7 @@ namespace {
 // Everything one mount process owns, in destruction order (last member first): the loop, the
 // store, the drive and the replicator live in `remote` and go last.
 struct MountProcess {
-  RemoteDrive remote;
+  node::DriveSession remote;
   std::unique_ptr<fuse::DriveBackend> backend;
   std::unique_ptr<fuse::FuseMount> mount;
   std::vector<uv_signal_t*> signals;
@@ -75,7 +75,7 @@ void detach_stdio(const std::string& logfile) {
 }
 
 int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& config) {
-  RemoteOptions options;
+  node::SessionOptions options;
   options.store = config.store;
   options.peers = config.peers;
   options.protocol = parse_protocol(config.protocol).value_or(wire::ProtocolVersion::Auto);

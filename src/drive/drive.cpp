@@ -34,7 +34,7 @@ void MissingBlocks::add(const std::shared_ptr<core::Core>& core, uint64_t block,
     cores.push_back({core, {}, metadata});
     it = cores.end() - 1;
   }
-  if (std::find(it->blocks.begin(), it->blocks.end(), block) == it->blocks.end()) it->blocks.push_back(block);
+  it->blocks.insert(block);
 }
 
 Drive::Drive(corestore::Corestore& store, std::shared_ptr<core::Core> metadata,
@@ -160,6 +160,9 @@ Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
   size_t depth = depth_of(key);
   std::vector<DirListing> entries;
   std::unordered_set<std::string> seen;
+  // A name's own entry that is not local does not stop the others: every lookup runs, so one
+  // fetch brings all the nodes they lacked (missing() collects them) instead of one per name.
+  std::optional<Error> unavailable;
   for (const trie::NodePtr& node : below) {
     const auto& parts = node->components();
     if (parts.size() <= depth || !node->value()) continue;
@@ -178,7 +181,13 @@ Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
       continue;
     }
     // The listing gave a node below the name: the name may still have its own entry.
-    HM_TRY_ASSIGN(trie::NodePtr own, noted(trie_->get(key.empty() ? name : key + "/" + name)));
+    auto looked_up = noted(trie_->get(key.empty() ? name : key + "/" + name));
+    if (!looked_up) {
+      if (looked_up.error().code() != Errc::Unavailable) return looked_up.error();
+      if (!unavailable) unavailable = looked_up.error();
+      continue;
+    }
+    const trie::NodePtr& own = *looked_up;
     if (own && own->value()) {
       HM_TRY_ASSIGN(Stat own_stat, decode_stat(*own->value()));
       entries.push_back({name, std::move(own_stat)});
@@ -186,6 +195,7 @@ Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
       entries.push_back({name, implicit_directory(&stat)});
     }
   }
+  if (unavailable) return *unavailable;
   return entries;
 }
 

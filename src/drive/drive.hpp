@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,7 @@ struct DirListing {
 struct MissingBlocks {
   struct InCore {
     std::shared_ptr<core::Core> core;
-    std::vector<uint64_t> blocks;
+    std::set<uint64_t> blocks;
     bool metadata = false;  // a drive's metadata core: worth following to its writer's head
   };
   std::vector<InCore> cores;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
+#include <unordered_map>
 #include <optional>
 
 #include "trie/detail/node_source.hpp"
@@ -131,6 +133,54 @@ Result<NodePtr> Iterator::next() {
       }
     }
   }
+}
+
+std::vector<uint64_t> Iterator::frontier() {
+  if (!opened_) {
+    return missing_;  // the lookup of the prefix itself stopped: one path, one node at a time
+  }
+  detail::NodeSource source(reader_, *cache_);
+  // seq -> the lowest digit index it was queued at (a lower one expands more of the node).
+  std::unordered_map<uint64_t, uint64_t> queued_at;
+  std::deque<std::pair<uint64_t, uint64_t>> queue;
+  auto enqueue = [&](uint64_t seq, uint64_t i) {
+    auto [it, fresh] = queued_at.try_emplace(seq, i);
+    if (!fresh) {
+      if (it->second <= i) {
+        return;
+      }
+      it->second = i;
+    }
+    queue.emplace_back(seq, i);
+  };
+  for (const Entry& e : stack_) {
+    enqueue(e.seq, e.i);
+  }
+  while (!queue.empty()) {
+    const auto [seq, i] = queue.front();
+    queue.pop_front();
+    if (queued_at[seq] < i) {
+      continue;  // queued again lower down
+    }
+    auto node = source.node(seq);  // an absent block is recorded in source.missing()
+    if (!node || !*node) {
+      continue;
+    }
+    // Like next(): every pointer at digit index i or later (up to the listing's depth) is a
+    // node the iteration will load. The gt option skips a few of them; reading them is harmless.
+    const uint64_t end = std::min((*node)->length(), end_);
+    for (const Bucket& bucket : (*node)->trie().buckets()) {
+      if (bucket.index < i || bucket.index >= end) {
+        continue;
+      }
+      for (uint64_t slot : bucket.slots) {
+        if (slot != 0) {
+          enqueue(slot, bucket.index + 1);
+        }
+      }
+    }
+  }
+  return source.missing();
 }
 
 }  // namespace hypermount::trie

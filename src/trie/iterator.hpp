@@ -36,7 +36,12 @@ class Iterator {
   // The next node, or nullptr at the end. Non-recursive iteration yields one representative
   // node per child component (the caller reduces each key to that component).
   Result<NodePtr> next();
+  // The blocks the last failed next() needed (a few: the loads of one expansion).
   const std::vector<uint64_t>& missing_seqs() const { return missing_; }
+  // Every block the rest of the iteration can be seen to need, breadth first over all it can
+  // still reach with the blocks that are local: the whole frontier of the walk. Fetching these
+  // together makes a listing of any size cost about as many rounds as the trie is deep.
+  std::vector<uint64_t> frontier();
 
  private:
   struct Entry {

@@ -234,7 +234,7 @@ Result<std::vector<NodePtr>> Trie::list(std::string_view prefix, const ListOptio
   while (true) {
     auto n = it.next();
     if (!n) {
-      missing_ = it.missing_seqs();
+      missing_ = n.error().code() == Errc::Unavailable ? it.frontier() : it.missing_seqs();
       return n.error();
     }
     if (!*n) {

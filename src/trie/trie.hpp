@@ -98,7 +98,8 @@ class Trie {
 
   // Iteration at the current version; the iterator borrows this trie's reader.
   Iterator iterator(std::string_view prefix = "", const ListOptions& options = {}) const;
-  // Every node the iterator yields.
+  // Every node the iterator yields. When blocks are missing, missing_seqs() names the whole
+  // frontier the listing can see (Iterator::frontier), not just the first gap.
   Result<std::vector<NodePtr>> list(std::string_view prefix = "", const ListOptions& options = {});
 
   // Blocks the last failed operation needed and did not find locally (empty after success).

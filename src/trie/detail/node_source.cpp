@@ -1,7 +1,5 @@
 #include "trie/detail/node_source.hpp"
 
-#include <algorithm>
-
 namespace hypermount::trie::detail {
 
 Result<NodePtr> NodeSource::node(uint64_t seq) {
@@ -15,8 +13,7 @@ Result<NodePtr> NodeSource::node(uint64_t seq) {
   if (!node) {
     auto bytes = reader_.block(seq);
     if (!bytes) {
-      if (bytes.error().code() == Errc::Unavailable &&
-          std::find(missing_.begin(), missing_.end(), seq) == missing_.end()) {
+      if (bytes.error().code() == Errc::Unavailable && missing_set_.insert(seq).second) {
         missing_.push_back(seq);
       }
       return bytes.error();

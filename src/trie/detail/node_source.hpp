@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <unordered_set>
 #include <vector>
 
 #include "trie/block_log.hpp"
@@ -37,6 +38,7 @@ class NodeSource {
   const std::vector<NodePtr>* overlay_ = nullptr;
   uint64_t overlay_offset_ = 0;
   std::vector<uint64_t> missing_;
+  std::unordered_set<uint64_t> missing_set_;  // the same seqs, for the repeat check
 };
 
 }  // namespace hypermount::trie::detail

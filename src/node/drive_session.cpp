@@ -1,0 +1,75 @@
+#include "node/drive_session.hpp"
+
+#include "util/log.hpp"
+
+#include <filesystem>
+
+namespace hypermount::node {
+
+DriveSession::DriveSession() { uv_loop_init(&loop_); }
+
+DriveSession::~DriveSession() {
+  shutdown();
+  // Let the close callbacks of what was shut down run, then release the loop's own memory.
+  for (int i = 0; i < 16 && uv_loop_close(&loop_) == UV_EBUSY; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+void DriveSession::shutdown() {
+  if (!replicator_) return;
+  peers_.reset();
+  fetcher_.reset();
+  replicator_.reset();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+void DriveSession::close_peers() {
+  if (peers_) peers_->close();
+}
+
+void DriveSession::keep_peers_connected() {
+  if (peers_) peers_->keep_connected();
+}
+
+Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& options) {
+  // Without peers nothing could be fetched into a new store: do not leave one behind.
+  if (options.peers.empty() && !std::filesystem::is_directory(options.store)) {
+    return Error::not_found("no store folder {}{}", options.store, options.no_data_hint);
+  }
+  HM_TRY_ASSIGN(store_, corestore::Corestore::open(options.store));
+  HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, key));
+  if (options.peers.empty()) {
+    if (drive_->version() == 0) {
+      return Error::not_found("drive {} has no local data in {}{}", to_hex(key), options.store,
+                              options.no_data_hint);
+    }
+    return {};
+  }
+  const auto timeout_ms = static_cast<uint64_t>(options.fetch_timeout * 1000);
+  replicator_ = std::make_unique<wire::Replicator>(&loop_, wire::ReplicatorOptions{});
+  HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true, .follow_head = true}));
+  fetcher_ = std::make_unique<Fetcher>(&loop_, *replicator_, timeout_ms);
+  peers_ = std::make_unique<PeerSet>(&loop_, *replicator_, options.protocol,
+                                     [this] { fetcher_->forget_failures(); });
+  HM_TRY(peers_->dial_all(options.peers));
+  return fetch_drive_header(timeout_ms);
+}
+
+// Fetches block 0 of the metadata core (naming the content core), then reopens the drive.
+// (A store that has block 0 already knows the content core; it is replicated all the same.)
+Status DriveSession::fetch_drive_header(uint64_t timeout_ms) {
+  if (drive_->content() == nullptr) {
+    drive::MissingBlocks header;
+    HM_TRY_ASSIGN(auto metadata, store_->get(drive_->key()));
+    header.add(metadata, 0, true);
+    HM_TRY(peers_->await_a_peer(timeout_ms));
+    HM_TRY(run_with([&]() -> Status {
+      if (metadata->has(0)) return {};
+      return Error::unavailable("metadata block 0 is not local");
+    }, [&header]() -> const drive::MissingBlocks& { return header; }));
+    HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, drive_->key()));
+    if (drive_->content() == nullptr) return Error::corrupt("drive header names no content core");
+  }
+  return replicator_->add_core(*drive_->content(), {.upload = true, .live = true});
+}
+
+}  // namespace hypermount::node

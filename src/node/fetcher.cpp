@@ -1,0 +1,214 @@
+#include "node/fetcher.hpp"
+
+#include "util/log.hpp"
+
+#include <optional>
+#include <set>
+#include <vector>
+
+namespace hypermount::node {
+
+namespace {
+
+// A trie walk that lacks this many metadata blocks at once is reading a large part of the
+// drive's metadata (a big folder, a recursive listing): the batch then takes every block of the
+// metadata core that is not local, when that is at most kBulkFactor times as many (man page,
+// "Fetching"). The metadata core is small next to the content; later rounds need nothing.
+constexpr size_t kBulkMetadataBlocks = 256;
+constexpr uint64_t kBulkFactor = 8;
+
+}  // namespace
+
+struct Fetcher::Batch {
+  Done done;
+  // Pending gets: (core key, block) -> replicator get id.
+  std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> gets;
+  uint64_t arrived = 0;
+  std::optional<Error> failure;  // set when the batch could not be sent; reported by the timer
+  uv_timer_t* timer = nullptr;  // freed in its close callback
+};
+
+struct Fetcher::State {
+  Fetcher* owner = nullptr;
+  std::map<uint64_t, std::unique_ptr<Batch>> batches;
+};
+
+namespace {
+
+struct TimerBox {
+  uv_timer_t timer;  // first: the handle pointer is the box pointer
+  std::weak_ptr<void> state;
+  uint64_t batch_id = 0;
+};
+
+void close_timer(uv_timer_t* timer) {
+  uv_timer_stop(timer);
+  uv_close(reinterpret_cast<uv_handle_t*>(timer),
+           [](uv_handle_t* h) { delete reinterpret_cast<TimerBox*>(h); });
+}
+
+}  // namespace
+
+Fetcher::Fetcher(uv_loop_t* loop, wire::Replicator& replicator, uint64_t timeout_ms)
+    : loop_(loop), replicator_(replicator), timeout_ms_(timeout_ms), state_(std::make_shared<State>()) {
+  state_->owner = this;
+}
+
+Fetcher::~Fetcher() {
+  for (auto& [id, batch] : state_->batches) {
+    for (const auto& [wanted, get_id] : batch->gets) replicator_.cancel_get(get_id);
+    close_timer(batch->timer);
+  }
+  state_->batches.clear();
+}
+
+size_t Fetcher::pending_batches() const { return state_->batches.size(); }
+
+size_t Fetcher::pending_gets() const {
+  size_t gets = 0;
+  for (const auto& [id, batch] : state_->batches) gets += batch->gets.size();
+  return gets;
+}
+
+void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
+  const uint64_t batch_id = next_batch_id_++;
+  auto owned = std::make_unique<Batch>();
+  Batch& batch = *owned;
+  batch.done = std::move(done);
+  auto* box = new TimerBox;
+  uv_timer_init(loop_, &box->timer);
+  box->state = state_;
+  box->batch_id = batch_id;
+  batch.timer = &box->timer;
+  state_->batches.emplace(batch_id, std::move(owned));
+
+  std::optional<Error> failure;
+  if (recently_timed_out(missing)) {
+    failure = Error{Errc::Timeout, "no peer delivered the block in time (a moment ago)"};
+  }
+  std::weak_ptr<State> weak = state_;
+  auto request = [&](core::Core& core, uint64_t block) {
+    auto id = replicator_.get(core, block, [weak, batch_id, key = core.key(), block](Result<Bytes> got) {
+      if (auto state = weak.lock()) state->owner->arrived(batch_id, {key, block}, std::move(got));
+    });
+    if (!id) {
+      failure = id.error();
+      return;
+    }
+    batch.gets.emplace(std::make_pair(core.key(), block), *id);
+  };
+  for (const auto& wanted : missing.cores) {
+    if (failure) break;
+    // Cores of mounted drives (and hypercore mounts) join the replication when first needed;
+    // metadata cores follow their writer's head, as the drive's own does.
+    auto added = replicator_.add_core(*wanted.core, {.upload = true, .live = true, .follow_head = wanted.metadata});
+    if (!added && added.error().code() != Errc::Exists) {
+      failure = added.error();
+      break;
+    }
+    core::Core& core = *wanted.core;
+    std::set<uint64_t> blocks;
+    for (uint64_t block : wanted.blocks) {
+      if (!core.has(block)) blocks.insert(block);
+    }
+    const uint64_t absent = core.length() - core.blocks_present();
+    if (wanted.metadata && blocks.size() >= kBulkMetadataBlocks && absent <= kBulkFactor * blocks.size()) {
+      log::debug("node", "bulk: all {} missing metadata blocks of {}", absent, to_hex(core.key()).substr(0, 8));
+      for (uint64_t block = 0; block < core.length(); ++block) {
+        if (!core.has(block)) blocks.insert(block);
+      }
+    }
+    for (uint64_t block : blocks) {
+      request(core, block);
+      if (failure) break;
+    }
+  }
+  if (!batch.gets.empty()) {
+    ++stats_.batches;
+    stats_.blocks += batch.gets.size();
+    log::debug("node", "fetch batch {}: {} blocks", stats_.batches, batch.gets.size());
+  }
+  if (failure) {
+    for (const auto& [wanted, get_id] : batch.gets) replicator_.cancel_get(get_id);
+    batch.gets.clear();
+    batch.failure = std::move(failure);
+  }
+  // With nothing to wait for, the timer fires at once and finishes the batch.
+  uv_timer_start(batch.timer, [](uv_timer_t* t) {
+    auto* b = reinterpret_cast<TimerBox*>(t);
+    if (auto state = std::static_pointer_cast<State>(b->state.lock())) state->owner->expire(b->batch_id);
+  }, batch.gets.empty() ? 0 : timeout_ms_, 0);
+}
+
+void Fetcher::arrived(uint64_t batch_id, const std::pair<crypto::PublicKey, uint64_t>& block,
+                      Result<Bytes> got) {
+  auto it = state_->batches.find(batch_id);
+  if (it == state_->batches.end()) return;  // the batch ended (timed out, failed, cancelled)
+  Batch& batch = *it->second;
+  if (batch.gets.erase(block) == 0) return;
+  if (!got) {
+    finish(batch_id, got.error());
+    return;
+  }
+  ++batch.arrived;
+  if (batch.gets.empty()) {
+    finish(batch_id, batch.arrived);
+    return;
+  }
+  // Progress: the deadline counts from the newest arrival.
+  uv_timer_again(batch.timer);
+}
+
+void Fetcher::expire(uint64_t batch_id) {
+  auto it = state_->batches.find(batch_id);
+  if (it == state_->batches.end()) return;
+  Batch& batch = *it->second;
+  if (batch.failure) {
+    finish(batch_id, *batch.failure);
+    return;
+  }
+  if (batch.gets.empty()) {
+    finish(batch_id, batch.arrived);
+    return;
+  }
+  ++stats_.timeouts;
+  note_timed_out(batch);
+  log::debug("node", "fetch: {} blocks did not arrive within {} ms", batch.gets.size(), timeout_ms_);
+  finish(batch_id, Error{Errc::Timeout, "no peer delivered the block in time"});
+}
+
+void Fetcher::finish(uint64_t batch_id, Result<uint64_t> outcome) {
+  auto it = state_->batches.find(batch_id);
+  if (it == state_->batches.end()) return;
+  std::unique_ptr<Batch> batch = std::move(it->second);
+  state_->batches.erase(it);
+  // Whatever is still wanted leaves the replicator's tables now.
+  for (const auto& [wanted, get_id] : batch->gets) replicator_.cancel_get(get_id);
+  close_timer(batch->timer);
+  batch->done(std::move(outcome));
+}
+
+void Fetcher::note_timed_out(const Batch& batch) {
+  const uint64_t now = uv_now(loop_);
+  if (timed_out_.size() + batch.gets.size() > kMaxRememberedFailures) timed_out_.clear();
+  for (const auto& [wanted, get_id] : batch.gets) {
+    if (timed_out_.size() >= kMaxRememberedFailures) break;
+    timed_out_[wanted] = now;
+  }
+}
+
+bool Fetcher::recently_timed_out(const drive::MissingBlocks& missing) const {
+  const uint64_t now = uv_now(loop_);
+  bool any = false;
+  for (const auto& wanted : missing.cores) {
+    for (uint64_t block : wanted.blocks) {
+      if (wanted.core->has(block)) continue;
+      auto it = timed_out_.find({wanted.core->key(), block});
+      if (it == timed_out_.end() || now - it->second > kRecentFailureMs) return false;
+      any = true;
+    }
+  }
+  return any;
+}
+
+}  // namespace hypermount::node

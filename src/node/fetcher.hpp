@@ -1,0 +1,78 @@
+// Makes blocks local by a deadline: one batch per call, every block requested at once, the
+// deadline pushed back whenever a block of the batch arrives. Loop thread only.
+#pragma once
+
+#include "drive/drive.hpp"
+#include "util/result.hpp"
+#include "wire/replicator.hpp"
+
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <utility>
+
+namespace hypermount::node {
+
+// Counters for tests, benchmarks and the mount's control attributes.
+struct FetchStats {
+  uint64_t batches = 0;   // fetch() calls that had to ask the network
+  uint64_t blocks = 0;    // blocks asked for in them
+  uint64_t timeouts = 0;  // batches that ended for lack of progress
+};
+
+class Fetcher {
+ public:
+  // `done` gets the number of blocks this batch made local (0 when all were already here), or
+  // the first failure: Timeout when no block of the batch arrived for `timeout_ms`.
+  using Done = std::function<void(Result<uint64_t>)>;
+
+  // The replicator must outlive the fetcher.
+  Fetcher(uv_loop_t* loop, wire::Replicator& replicator, uint64_t timeout_ms);
+  // Cancels every batch (their gets leave the replicator; `done` is not called).
+  ~Fetcher();
+  Fetcher(const Fetcher&) = delete;
+  Fetcher& operator=(const Fetcher&) = delete;
+
+  // Asks every peer for the blocks of `missing` that are not local, all at once. `done` runs on
+  // the loop thread after fetch() has returned, exactly once.
+  void fetch(const drive::MissingBlocks& missing, Done done);
+  // A peer connected: blocks that timed out lately may come now.
+  void forget_failures() { timed_out_.clear(); }
+
+  const FetchStats& stats() const { return stats_; }
+  // Batches waiting, and gets they hold in the replicator (both 0 once every batch ended).
+  size_t pending_batches() const;
+  size_t pending_gets() const;
+
+  // A batch whose blocks all timed out this recently fails at once (the kernel retries a failed
+  // read-ahead as a plain read) until a peer connects.
+  static constexpr uint64_t kRecentFailureMs = 5000;
+  // Remembered timed-out blocks at most.
+  static constexpr size_t kMaxRememberedFailures = 4096;
+
+ private:
+  struct Batch;
+  struct State;
+
+  void arrived(uint64_t batch_id, const std::pair<crypto::PublicKey, uint64_t>& block, Result<Bytes> got);
+  void expire(uint64_t batch_id);
+  void finish(uint64_t batch_id, Result<uint64_t> outcome);
+  void note_timed_out(const Batch& batch);
+  bool recently_timed_out(const drive::MissingBlocks& missing) const;
+
+  uv_loop_t* loop_;
+  wire::Replicator& replicator_;
+  uint64_t timeout_ms_;
+  // Shared with the callbacks the replicator and timers hold, so that they can tell whether the
+  // fetcher still exists.
+  std::shared_ptr<State> state_;
+  FetchStats stats_;
+  uint64_t next_batch_id_ = 1;
+  // (core key, block) -> loop time (ms) when a fetch of it timed out.
+  std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> timed_out_;
+};
+
+}  // namespace hypermount::node

@@ -1,0 +1,106 @@
+#include "node/peer_set.hpp"
+
+#include "util/log.hpp"
+
+namespace hypermount::node {
+
+PeerSet::PeerSet(uv_loop_t* loop, wire::Replicator& replicator, wire::ProtocolVersion protocol,
+                 std::function<void()> on_connect)
+    : loop_(loop), replicator_(replicator), protocol_(protocol), on_connect_(std::move(on_connect)) {}
+
+PeerSet::~PeerSet() { close(); }
+
+void PeerSet::close() {
+  closed_ = true;
+  if (redial_timer_ != nullptr) {
+    uv_timer_stop(redial_timer_);
+    uv_close(reinterpret_cast<uv_handle_t*>(redial_timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    redial_timer_ = nullptr;
+  }
+  replicator_.close_all();
+}
+
+Status PeerSet::dial_all(const std::vector<std::string>& addresses) {
+  for (const std::string& address : addresses) slots_.push_back(Slot{address, std::nullopt, false, {}});
+  for (size_t i = 0; i < slots_.size(); ++i) HM_TRY(dial(i));
+  return {};
+}
+
+void PeerSet::keep_connected() {
+  if (redial_timer_ != nullptr || closed_) return;
+  redial_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, redial_timer_);
+  redial_timer_->data = this;
+  uv_timer_start(redial_timer_, [](uv_timer_t* t) { static_cast<PeerSet*>(t->data)->redial_lost(); },
+                 kRedialMs, kRedialMs);
+}
+
+void PeerSet::redial_lost() {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    Slot& slot = slots_[i];
+    if (slot.dialing || (slot.id && replicator_.has_peer(*slot.id))) continue;
+    slot.id.reset();
+    if (auto s = dial(i); !s) log::debug("node", "peer {}: {}", slot.address, s.error().to_string());
+  }
+}
+
+Status PeerSet::dial(size_t index) {
+  HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(slots_[index].address));
+  slots_[index].dialing = true;
+  return wire::dial_tcp(loop_, address, [this, index](Result<wire::StreamHandle> s) {
+    Slot& slot = slots_[index];
+    slot.dialing = false;
+    if (!s) {
+      slot.failure = s.error().to_string();
+      // Said once; the redial timer keeps trying quietly.
+      if (redial_timer_ == nullptr) log::warn("node", "peer {}: {}", slot.address, s.error().to_string());
+      return;
+    }
+    if (closed_) return;  // closed while dialling
+    auto added = replicator_.add_stream(std::move(*s), crypto::NoiseRole::Initiator, protocol_);
+    if (!added) {
+      log::warn("node", "peer {}: {}", slot.address, added.error().to_string());
+      return;
+    }
+    slot.id = *added;
+    log::debug("node", "peer {}: connected", slot.address);
+    if (on_connect_) on_connect_();
+  });
+}
+
+bool PeerSet::any_connected() const {
+  for (const Slot& slot : slots_) {
+    if (slot.id && replicator_.has_peer(*slot.id)) return true;
+  }
+  return false;
+}
+
+bool PeerSet::any_dialing() const {
+  for (const Slot& slot : slots_) {
+    if (slot.dialing) return true;
+  }
+  return false;
+}
+
+Status PeerSet::await_a_peer(uint64_t timeout_ms) {
+  bool expired = false;
+  uv_timer_t deadline;
+  uv_timer_init(loop_, &deadline);
+  deadline.data = &expired;
+  uv_timer_start(&deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, timeout_ms, 0);
+  while (!any_connected() && any_dialing() && !expired) uv_run(loop_, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
+  uv_run(loop_, UV_RUN_NOWAIT);  // the close callback, before `deadline` goes out of scope
+  if (any_connected()) return {};
+  std::string failures;
+  for (const Slot& slot : slots_) {
+    std::string why = slot.dialing           ? fmt::format("no answer in {} s", timeout_ms / 1000.0)
+                      : slot.failure.empty() ? "connection closed"
+                                             : slot.failure;
+    failures += fmt::format("{}{}: {}", failures.empty() ? "" : "; ", slot.address, why);
+  }
+  return Error::unavailable("no peer reachable ({})", failures);
+}
+
+}  // namespace hypermount::node
