@@ -79,6 +79,9 @@ namespace {
 // the drive it names there; removing it unmounts (`hypermount mount-drive/unmount-drive`).
 constexpr std::string_view kKeyAttr = "user.hypermount.key";
 constexpr std::string_view kVersionAttr = "user.hypermount.version";
+// Fetch batches and blocks asked of peers since the mount started, "BATCHES BLOCKS" (root only,
+// not listed: for tests and for watching a mount).
+constexpr std::string_view kFetchesAttr = "user.hypermount.fetches";
 constexpr std::string_view kMountAttr = "user.hypermount.mount";
 
 Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
@@ -99,6 +102,10 @@ std::optional<Bytes> DriveBackend::control_attribute(const std::string& path, co
                                                      std::string_view name) {
   if (path == "/" && name == kKeyAttr) return bytes_of(to_hex(drive_.key()));
   if (path == "/" && name == kVersionAttr) return bytes_of(std::to_string(drive_.version()));
+  if (path == "/" && name == kFetchesAttr) {
+    const node::FetchStats stats = fetcher_ ? fetcher_->stats() : node::FetchStats{};
+    return bytes_of(fmt::format("{} {}", stats.batches, stats.blocks));
+  }
   if (name == kMountAttr && stat.mount && !stat.mount->hypercore) return bytes_of(drive::format_drive_url(stat.mount->key, stat.mount->version));
   return std::nullopt;
 }

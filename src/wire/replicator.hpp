@@ -29,7 +29,9 @@ struct ReplicatorOptions {
   // peers (the reference destroys the stream after 20 s, wire.md §7.3).
   uint64_t request_timeout_ms = 20000;
   size_t max_requests_per_peer = 16;  // background downloads (wire.md §7.3)
-  size_t max_get_requests_per_peer = 32;  // explicit gets
+  // Explicit gets: a fetch batch (a folder's trie nodes, a read-ahead) is sent at once, so that
+  // it costs one round trip and not one per 32 blocks. The reference queues any number.
+  size_t max_get_requests_per_peer = 512;
 };
 
 struct CoreOptions {
@@ -105,6 +107,8 @@ class Replicator : public ConnectionHandler {
   // Whether the peer added as `id` is still connected.
   bool has_peer(PeerId id) const;
   const ReplicatorStats& stats() const { return stats_; }
+  // Gets waiting for their block (not yet called back or cancelled).
+  size_t pending_gets() const { return gets_.size(); }
   // Closes every connection now.
   void close_all();
 

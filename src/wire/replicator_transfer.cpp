@@ -182,7 +182,10 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
 void Replicator::pump(CoreState& state) {
   core::Core& core = *state.core;
   for (const auto& [block, count] : state.get_blocks) {
-    if (!core.has(block) && state.inflight.count(block) == 0) request_block(state, block, true);
+    if (core.has(block) || state.inflight.count(block) != 0) continue;
+    // Every peer that has it is at its limit: the next Data or drain pumps again (a batch of
+    // thousands of gets is not scanned again on every Data).
+    if (request_block(state, block, true) == RequestOutcome::AllBusy) break;
   }
   uint64_t length = known_length(state);
   for (Selection& selection : state.selections) {

@@ -4,6 +4,7 @@
 
 #include "core/core.hpp"
 #include "crypto/keys.hpp"
+#include "replication_fixture.hpp"
 #include "temp_dir.hpp"
 #include "wire/stream_transport.hpp"
 
@@ -19,90 +20,9 @@
 
 using namespace hypermount;
 using hypermount::test::TempDir;
+using namespace hypermount::test;
 
 namespace {
-
-struct Loop {
-  uv_loop_t loop{};
-  Loop() { uv_loop_init(&loop); }
-  ~Loop() {
-    // Every handle must be closed by now: run the close callbacks, then the loop must close.
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&loop) == 0);
-  }
-  // Runs the loop until pred() holds or timeout_ms passes; returns pred().
-  bool run_until(std::function<bool()> pred, uint64_t timeout_ms = 10000) {
-    struct Ctx {
-      std::function<bool()> pred;
-      uint64_t deadline;
-    } ctx{std::move(pred), uv_now(&loop) + timeout_ms};
-    uv_timer_t timer;
-    uv_timer_init(&loop, &timer);
-    timer.data = &ctx;
-    uv_timer_start(
-        &timer,
-        [](uv_timer_t* t) {
-          auto* c = static_cast<Ctx*>(t->data);
-          if (c->pred() || uv_now(t->loop) >= c->deadline) uv_stop(t->loop);
-        },
-        0, 5);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return ctx.pred();
-  }
-};
-
-Bytes block_bytes(uint64_t index, size_t size) {
-  Bytes out(size);
-  for (size_t i = 0; i < size; ++i) out[i] = static_cast<uint8_t>((index * 131 + i * 7) & 0xff);
-  return out;
-}
-
-std::unique_ptr<core::Core> make_writer(const std::string& dir, uint64_t blocks, size_t size) {
-  auto created = core::Core::create(dir);
-  REQUIRE(created.ok());
-  std::unique_ptr<core::Core> core = std::move(*created);
-  for (uint64_t i = 0; i < blocks; ++i) {
-    Bytes b = block_bytes(i, size + i % 5);
-    REQUIRE(core->append({ByteView(b)}).ok());
-  }
-  return core;
-}
-
-std::unique_ptr<core::Core> make_replica(const std::string& dir, const crypto::PublicKey& key) {
-  auto opened = core::Core::open_replica(dir, key);
-  REQUIRE(opened.ok());
-  return std::move(*opened);
-}
-
-// Listens on 127.0.0.1:0 with `server`; `client` dials it.
-struct Link {
-  std::unique_ptr<wire::TcpListener> listener;
-};
-
-Link connect(uv_loop_t* loop, wire::Replicator& client, wire::Replicator& server,
-             wire::ProtocolVersion version = wire::ProtocolVersion::V8) {
-  Link link;
-  auto address = wire::parse_host_port("127.0.0.1:0");
-  REQUIRE(address.ok());
-  auto listener = wire::TcpListener::listen(loop, *address, [&server, version](wire::StreamHandle s) {
-    auto added = server.add_stream(std::move(s), crypto::NoiseRole::Responder, version);
-    CHECK(added.ok());
-  });
-  REQUIRE(listener.ok());
-  link.listener = std::move(*listener);
-  auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", link.listener->port()));
-  REQUIRE(target.ok());
-  auto dialed = wire::dial_tcp(loop, *target, [&client](Result<wire::StreamHandle> s) {
-    REQUIRE(s.ok());
-    auto added = client.add_stream(std::move(*s), crypto::NoiseRole::Initiator,
-                                   wire::ProtocolVersion::Auto);
-    CHECK(added.ok());
-  });
-  REQUIRE(dialed.ok());
-  return link;
-}
 
 void check_blocks(const core::Core& replica, uint64_t from, uint64_t to) {
   for (uint64_t i = from; i < to; ++i) {

@@ -1,0 +1,164 @@
+// Fetcher and run_fetching: our replicator to our replicator over real loopback TCP (a batch
+// brings every block in one go, a timed-out batch leaves nothing queued, no round limit).
+#include "node/fetcher.hpp"
+
+#include "crypto/keys.hpp"
+#include "node/fetch_loop.hpp"
+#include "replication_fixture.hpp"
+#include "temp_dir.hpp"
+
+#include <doctest/doctest.h>
+
+#include <memory>
+#include <optional>
+
+using namespace hypermount;
+using namespace hypermount::test;
+
+namespace {
+
+// A writer with `blocks` blocks served by one replicator, a replica fetched by another.
+struct Pair {
+  TempDir dir;
+  Loop loop;
+  std::unique_ptr<core::Core> writer;
+  std::shared_ptr<core::Core> replica;
+  std::unique_ptr<wire::Replicator> server;
+  std::unique_ptr<wire::Replicator> client;
+  Link link;
+
+  explicit Pair(uint64_t blocks) {
+    REQUIRE(crypto::init());
+    writer = make_writer(dir / "w", blocks, 100);
+    replica = make_replica(dir / "r", writer->key());
+    server = std::make_unique<wire::Replicator>(&loop.loop);
+    client = std::make_unique<wire::Replicator>(&loop.loop);
+    REQUIRE(server->add_core(*writer, {.upload = true, .live = true}).ok());
+    REQUIRE(client->add_core(*replica, {.upload = true, .live = true}).ok());
+    link = connect(&loop.loop, *client, *server);
+    REQUIRE(loop.run_until([&] { return client->peer_count() == 1; }));
+  }
+  ~Pair() {
+    client->close_all();
+    server->close_all();
+    link.listener.reset();
+    loop.run_until([&] { return client->peer_count() == 0 && server->peer_count() == 0; });
+    client.reset();
+    server.reset();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("fetcher: one batch brings every block it names, all requested at once") {
+  Pair p(600);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  drive::MissingBlocks missing;
+  for (uint64_t b = 0; b < 600; b += 2) missing.add(p.replica, b);
+  std::optional<Result<uint64_t>> outcome;
+  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  CHECK(!outcome);  // never called back before fetch() returns
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+  REQUIRE(outcome->ok());
+  CHECK(**outcome == 300);
+  CHECK(fetcher.stats().batches == 1);
+  CHECK(fetcher.stats().blocks == 300);
+  CHECK(p.replica->blocks_present() == 300);
+  CHECK(fetcher.pending_batches() == 0);
+  CHECK(p.client->pending_gets() == 0);
+
+  // Everything named is here already: done at once with 0, and no batch is counted.
+  outcome.reset();
+  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+  REQUIRE(outcome->ok());
+  CHECK(**outcome == 0);
+  CHECK(fetcher.stats().batches == 1);
+}
+
+TEST_CASE("fetcher: a batch that stops making progress times out and leaves no get queued") {
+  Pair p(10);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 300);
+  drive::MissingBlocks missing;
+  for (uint64_t b = 0; b < 5; ++b) missing.add(p.replica, b);
+  missing.add(p.replica, 50);  // beyond the writer's length: no peer has it
+  std::optional<Result<uint64_t>> outcome;
+  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+  REQUIRE(!outcome->ok());
+  CHECK(outcome->error().code() == Errc::Timeout);
+  CHECK(p.replica->blocks_present() == 5);  // what came stays
+  CHECK(fetcher.stats().timeouts == 1);
+  CHECK(fetcher.pending_batches() == 0);
+  CHECK(fetcher.pending_gets() == 0);
+  CHECK(p.client->pending_gets() == 0);
+
+  // Asked again at once, it fails without waiting (the kernel retries failed reads).
+  drive::MissingBlocks again;
+  again.add(p.replica, 50);
+  outcome.reset();
+  fetcher.fetch(again, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }, 100));
+  CHECK(outcome->error().code() == Errc::Timeout);
+  CHECK(p.client->pending_gets() == 0);
+}
+
+TEST_CASE("fetcher: destroyed with batches in flight, nothing stays queued") {
+  Pair p(10);
+  bool called = false;
+  {
+    node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+    drive::MissingBlocks missing;
+    missing.add(p.replica, 70);
+    fetcher.fetch(missing, [&](Result<uint64_t>) { called = true; });
+    p.loop.run_until([] { return false; }, 20);
+  }
+  p.loop.run_until([] { return false; }, 20);
+  CHECK(!called);
+  CHECK(p.client->pending_gets() == 0);
+}
+
+TEST_CASE("run_fetching: an operation that needs many rounds is never cut short") {
+  // Each attempt lacks the next block only: 200 rounds, far past the old limit of 64.
+  Pair p(200);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  drive::MissingBlocks missing;
+  int attempts = 0;
+  std::optional<Result<uint64_t>> outcome;
+  node::run_fetching<uint64_t>(
+      &fetcher,
+      [&]() -> Result<uint64_t> {
+        ++attempts;
+        missing.clear();
+        for (uint64_t b = 0; b < 200; ++b) {
+          if (!p.replica->has(b)) {
+            missing.add(p.replica, b);
+            return Error::unavailable("block {} is not local", b);
+          }
+        }
+        return uint64_t{200};
+      },
+      [&]() -> const drive::MissingBlocks& { return missing; },
+      [&](Result<uint64_t> r) { outcome = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }, 60000));
+  REQUIRE(outcome->ok());
+  CHECK(**outcome == 200);
+  CHECK(attempts == 201);
+  CHECK(fetcher.stats().batches == 200);
+}
+
+TEST_CASE("run_fetching: an operation that keeps naming local blocks stops") {
+  Pair p(5);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  drive::MissingBlocks missing;
+  missing.add(p.replica, 0);
+  int attempts = 0;
+  std::optional<Status> outcome;
+  node::run_fetching<void>(
+      &fetcher, [&]() -> Status { ++attempts; return Error::unavailable("always"); },
+      [&]() -> const drive::MissingBlocks& { return missing; },
+      [&](Status s) { outcome = std::move(s); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+  CHECK(outcome->error().code() == Errc::Unavailable);
+  CHECK(attempts == node::kMaxIdleRounds + 2);
+}
