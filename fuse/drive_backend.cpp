@@ -152,25 +152,81 @@ std::string child(const std::string& dir, const std::string& name) {
 
 }  // namespace
 
-Result<Attr> DriveBackend::write_content(const std::string& path, uint64_t size,
-                                         const drive::Drive::ContentSource& source, uint32_t mode,
-                                         uint32_t uid, uint32_t gid) {
-  drive::Stat stat;
-  auto old = drive_.lstat(path);
-  if (old) {
-    if (old->is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
-    stat = *old;
-  } else if (old.error().code() == Errc::NotFound) {
-    stat = drive::Stat::file(0, mode & 07777);
-    stat.uid = uid;
-    stat.gid = gid;
-  } else {
-    return old.error();
+struct DriveBackend::Commit {
+  std::string path;
+  uint64_t size = 0;
+  drive::Drive::ContentSource source;
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  Callback<Attr> done;
+};
+
+DriveBackend::DriveBackend(uv_loop_t* loop, drive::Drive& drive, node::Fetcher* fetcher, bool pinned_version)
+    : loop_(loop), commit_idle_(new uv_idle_t), drive_(drive), fetcher_(fetcher), pinned_(pinned_version) {
+  uv_idle_init(loop_, commit_idle_);
+  commit_idle_->data = this;
+}
+
+DriveBackend::~DriveBackend() {
+  uv_idle_stop(commit_idle_);
+  uv_close(reinterpret_cast<uv_handle_t*>(commit_idle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+}
+
+void DriveBackend::commit(std::string path, uint64_t size, drive::Drive::ContentSource source, uint32_t mode,
+                          uint32_t uid, uint32_t gid, Callback<Attr> done) {
+  commits_.push_back(std::unique_ptr<Commit>(
+      new Commit{std::move(path), size, std::move(source), mode, uid, gid, std::move(done)}));
+  if (commits_.size() == 1) start_next_commit();
+}
+
+void DriveBackend::start_next_commit() {
+  while (!commits_.empty()) {
+    Commit& c = *commits_.front();
+    auto begun = [&]() -> Result<drive::Drive::FileWrite> {
+      drive::Stat stat;
+      auto old = drive_.lstat(c.path);
+      if (old) {
+        if (old->is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", c.path)};
+        stat = *old;
+      } else if (old.error().code() == Errc::NotFound) {
+        stat = drive::Stat::file(0, c.mode & 07777);
+        stat.uid = c.uid;
+        stat.gid = c.gid;
+      } else {
+        return old.error();
+      }
+      stat.mtime_ms = 0;  // end_write stamps it
+      return drive_.begin_write(c.path, c.size, stat);
+    }();
+    if (begun) {
+      running_ = std::move(*begun);
+      // Each turn of the loop appends one batch; between them it answers whatever else came in.
+      uv_idle_start(commit_idle_, [](uv_idle_t* h) { static_cast<DriveBackend*>(h->data)->commit_step(); });
+      return;
+    }
+    auto done = std::move(c.done);
+    commits_.pop_front();
+    done(begun.error());
   }
-  stat.mtime_ms = 0;  // write_file stamps it
-  HM_TRY(drive_.write_file(path, size, source, stat));
-  HM_TRY_ASSIGN(drive::Stat written, drive_.lstat(path));
-  return attr_of(written);
+}
+
+void DriveBackend::commit_step() {
+  Commit& c = *commits_.front();
+  auto appended = drive_.write_step(*running_, c.source);
+  if (appended && !*appended) return;  // the next turn appends the next batch
+  Result<Attr> outcome = [&]() -> Result<Attr> {
+    if (!appended) return appended.error();
+    HM_TRY(drive_.end_write(*running_));
+    HM_TRY_ASSIGN(drive::Stat written, drive_.lstat(c.path));
+    return attr_of(written);
+  }();
+  running_.reset();
+  uv_idle_stop(commit_idle_);
+  auto done = std::move(c.done);
+  commits_.pop_front();
+  start_next_commit();
+  done(std::move(outcome));
 }
 
 Result<StagingFile> DriveBackend::new_staging_file() {
@@ -193,34 +249,31 @@ void DriveBackend::copy_content(std::string path, uint64_t size, StagingFile& in
 
 void DriveBackend::write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid,
                               uint32_t gid, Callback<Attr> done) {
-  run<Attr>([this, path, content, mode, uid, gid]() -> Result<Attr> {
-    uint64_t size = content ? content->size() : 0;
-    auto source = [content](uint64_t offset, size_t length) -> Result<ByteView> {
-      if (!content) return ByteView{};
-      return content->read(offset, length);
-    };
-    return write_content(path, size, source, mode, uid, gid);
-  }, std::move(done));
+  const uint64_t size = content ? content->size() : 0;
+  auto source = [content](uint64_t offset, size_t length) -> Result<ByteView> {
+    if (!content) return ByteView{};
+    return content->read(offset, length);
+  };
+  commit(std::move(path), size, std::move(source), mode, uid, gid, std::move(done));
 }
 
 void DriveBackend::truncate(std::string path, uint64_t size, Callback<Attr> done) {
-  run<Attr>([this, path, size]() -> Result<Attr> {
-    HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
-    if (stat.is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
-    if (!stat.is_file()) return Error::invalid("{} is not a regular file", path);
-    // The kept bytes are read piece by piece as they are appended; the rest is zeros.
-    uint64_t kept = std::min(stat.size, size);
-    Bytes piece;
-    auto source = [this, &path, kept, &piece](uint64_t offset, size_t length) -> Result<ByteView> {
-      piece.assign(length, 0);
-      if (offset < kept) {
-        HM_TRY_ASSIGN(Bytes old, drive_.read(path, offset, static_cast<size_t>(std::min<uint64_t>(length, kept - offset))));
-        std::copy(old.begin(), old.end(), piece.begin());
-      }
-      return ByteView(piece);
-    };
-    return write_content(path, size, source, 0, 0, 0);
-  }, std::move(done));
+  auto stat = drive_.lstat(path);
+  if (!stat) return done(stat.error());
+  if (stat->is_directory()) return done(Error{Errc::IsDir, fmt::format("{} is a directory", path)});
+  if (!stat->is_file()) return done(Error::invalid("{} is not a regular file", path));
+  // The kept bytes are read piece by piece as they are appended; the rest is zeros.
+  const uint64_t kept = std::min(stat->size, size);
+  auto piece = std::make_shared<Bytes>();
+  auto source = [this, path, kept, piece](uint64_t offset, size_t length) -> Result<ByteView> {
+    piece->assign(length, 0);
+    if (offset < kept) {
+      HM_TRY_ASSIGN(Bytes old, drive_.read(path, offset, static_cast<size_t>(std::min<uint64_t>(length, kept - offset))));
+      std::copy(old.begin(), old.end(), piece->begin());
+    }
+    return ByteView(*piece);
+  };
+  commit(std::move(path), size, std::move(source), 0, 0, 0, std::move(done));
 }
 
 void DriveBackend::change_attr(std::string path, AttrChange change, Callback<Attr> done) {

@@ -6,8 +6,13 @@
 #include "fuse/fs_backend.hpp"
 #include "node/fetcher.hpp"
 
+#include <uv.h>
+
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 
 namespace hypermount::fuse {
 
@@ -15,8 +20,10 @@ class DriveBackend final : public FsBackend {
  public:
   // The drive (and the fetcher, which brings in the blocks an operation lacked) must outlive
   // the backend. Without a fetcher, a missing block is EIO at once.
-  explicit DriveBackend(drive::Drive& drive, node::Fetcher* fetcher = nullptr, bool pinned_version = false)
-      : drive_(drive), fetcher_(fetcher), pinned_(pinned_version) {}
+  // Files are committed on `loop` a batch of blocks at a time, one file after another.
+  DriveBackend(uv_loop_t* loop, drive::Drive& drive, node::Fetcher* fetcher = nullptr,
+               bool pinned_version = false);
+  ~DriveBackend() override;
 
   void lstat(std::string path, Callback<Attr> done) override;
   void readdir(std::string path, Callback<std::vector<DirEntry>> done) override;
@@ -51,9 +58,13 @@ class DriveBackend final : public FsBackend {
   template <typename T>
   void run(std::function<Result<T>()> attempt, Callback<T> done);
 
-  Result<Attr> write_content(const std::string& path, uint64_t size,
-                             const drive::Drive::ContentSource& source, uint32_t mode, uint32_t uid,
-                             uint32_t gid);
+  // Writes `size` bytes from `source` as the new content of `path` (mode, uid and gid for a
+  // new file): queued behind the commits before it, then appended one batch per turn of the
+  // loop, so that other requests and peers are answered while a big file is committed.
+  void commit(std::string path, uint64_t size, drive::Drive::ContentSource source, uint32_t mode,
+              uint32_t uid, uint32_t gid, Callback<Attr> done);
+  void start_next_commit();
+  void commit_step();
   Status move_tree(const std::string& from, const std::string& to);
   std::vector<std::string> control_attributes(const std::string& path, const drive::Stat& stat);
   std::optional<Bytes> control_attribute(const std::string& path, const drive::Stat& stat,
@@ -66,6 +77,11 @@ class DriveBackend final : public FsBackend {
   static constexpr size_t kReadAhead = 4 << 20;
   std::map<std::string, uint64_t> next_read_;  // path -> where its last read ended
 
+  struct Commit;
+  uv_loop_t* loop_;
+  uv_idle_t* commit_idle_;  // one commit step per turn of the loop while active; freed on close
+  std::deque<std::unique_ptr<Commit>> commits_;  // the front one is running once started
+  std::optional<drive::Drive::FileWrite> running_;
   drive::Drive& drive_;
   node::Fetcher* fetcher_;
   bool pinned_;

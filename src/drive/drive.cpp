@@ -244,38 +244,66 @@ Status Drive::write_file(std::string_view path, ByteView data, Stat stat) {
 }
 
 Status Drive::write_file(std::string_view path, uint64_t size, const ContentSource& source, Stat stat) {
+  HM_TRY_ASSIGN(FileWrite write, begin_write(path, size, std::move(stat)));
+  while (true) {
+    HM_TRY_ASSIGN(bool appended, write_step(write, source));
+    if (appended) break;
+  }
+  return end_write(write);
+}
+
+Result<Drive::FileWrite> Drive::begin_write(std::string_view path, uint64_t size, Stat stat) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   Drive& d = *at.drive;
   HM_TRY(d.require_writable());
   if (at.key.empty()) return Error{Errc::IsDir, "the drive root is a directory"};
-  uint64_t first_block = d.content_->length();
-  uint64_t first_byte = d.content_->byte_length();
+  FileWrite write;
+  write.drive = &d;
+  write.key = std::move(at.key);
+  write.size = size;
+  write.first_block = d.content_->length();
+  write.first_byte = d.content_->byte_length();
+  write.stat = std::move(stat);
+  return write;
+}
+
+Result<bool> Drive::write_step(FileWrite& write, const ContentSource& source) {
+  Drive& d = *write.drive;
+  core::Core& content = *d.content_;
+  if (content.byte_length() != write.first_byte + write.offset) {
+    return Error{Errc::Busy, fmt::format("{}: the content core grew during the write", key_to_path(write.key))};
+  }
   // 10.8.16 hands the whole buffer to the content stream as one chunk: one block, unsplit.
-  uint64_t max_block = d.line_ == corestore::DriveLine::V10_8 ? std::max<uint64_t>(size, 1) : kMaxBlockSize;
-  uint64_t batch_bytes = max_block * (d.line_ == corestore::DriveLine::V10_8 ? 1 : kAppendBatchBlocks);
-  uint64_t offset = 0;
-  do {  // an empty file owns one empty block
-    size_t length = static_cast<size_t>(std::min(batch_bytes, size - offset));
-    HM_TRY_ASSIGN(ByteView batch, source(offset, length));
-    if (batch.size() != length) return Error::invalid("{}: the new content ended early", path);
-    std::vector<ByteView> blocks;
-    for (size_t at_byte = 0; at_byte < length || blocks.empty(); at_byte += max_block) {
-      blocks.push_back(batch.subspan(at_byte, std::min<size_t>(max_block, length - at_byte)));
-    }
-    HM_TRY(d.content_->append(blocks));
-    offset += length;
-  } while (offset < size);
-  uint64_t now = clock_ms();
+  const bool whole = d.line_ == corestore::DriveLine::V10_8;
+  const uint64_t max_block = whole ? std::max<uint64_t>(write.size, 1) : kMaxBlockSize;
+  const uint64_t batch_bytes = max_block * (whole ? 1 : kAppendBatchBlocks);
+  // An empty file owns one empty block.
+  const size_t length = static_cast<size_t>(std::min(batch_bytes, write.size - write.offset));
+  HM_TRY_ASSIGN(ByteView batch, source(write.offset, length));
+  if (batch.size() != length) return Error::invalid("{}: the new content ended early", key_to_path(write.key));
+  std::vector<ByteView> blocks;
+  for (size_t at_byte = 0; at_byte < length || blocks.empty(); at_byte += max_block) {
+    blocks.push_back(batch.subspan(at_byte, std::min<size_t>(max_block, length - at_byte)));
+  }
+  HM_TRY(content.append(blocks));
+  write.offset += length;
+  return write.offset >= write.size;
+}
+
+Status Drive::end_write(FileWrite& write) {
+  Drive& d = *write.drive;
+  Stat& stat = write.stat;
+  const uint64_t now = clock_ms();
   stat.mode = kModeRegular | (stat.mode & 07777 ? stat.mode & 07777 : kDefaultFileMode);
-  stat.size = size;
-  stat.blocks = d.content_->length() - first_block;
-  stat.offset = first_block;
-  stat.byte_offset = first_byte;
+  stat.size = write.size;
+  stat.blocks = d.content_->length() - write.first_block;
+  stat.offset = write.first_block;
+  stat.byte_offset = write.first_byte;
   if (stat.mtime_ms == 0) stat.mtime_ms = now;
   stat.ctime_ms = now;
   stat.linkname.reset();
   stat.mount.reset();
-  return d.put_stat_key(at.key, stat);
+  return d.put_stat_key(write.key, stat);
 }
 
 Status Drive::mkdir(std::string_view path, uint32_t mode) {

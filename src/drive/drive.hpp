@@ -107,6 +107,22 @@ class Drive {
   // kAppendBatchBlocks blocks in memory at once; the 10.8.16 line asks for the whole file.
   using ContentSource = std::function<Result<ByteView>(uint64_t offset, size_t length)>;
   Status write_file(std::string_view path, uint64_t size, const ContentSource& source, Stat stat);
+  // The same in steps, so that a caller on the loop can answer others between batches:
+  // begin_write checks the path, each write_step appends the next batch (true once all `size`
+  // bytes are appended), end_write writes the Stat. Nothing else may append to the content core
+  // meanwhile (Busy if something did); a write given up half way leaves unreferenced blocks.
+  struct FileWrite {
+    Drive* drive = nullptr;  // the drive holding the path (mounts followed)
+    std::string key;
+    uint64_t size = 0;
+    uint64_t offset = 0;       // bytes appended so far
+    uint64_t first_block = 0;  // the file's first content block and byte
+    uint64_t first_byte = 0;
+    Stat stat;
+  };
+  Result<FileWrite> begin_write(std::string_view path, uint64_t size, Stat stat);
+  Result<bool> write_step(FileWrite& write, const ContentSource& source);
+  Status end_write(FileWrite& write);
   Status mkdir(std::string_view path, uint32_t mode = kDefaultDirectoryMode);
   Status symlink(std::string_view target, std::string_view path);
   // Replaces the Stat at `path` (metadata-only changes: mode, owner, times, xattrs; a mount
