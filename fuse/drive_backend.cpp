@@ -49,19 +49,35 @@ void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> don
 }
 
 void DriveBackend::read(std::string path, uint64_t offset, size_t size, Callback<Bytes> done) {
-  // A reader that continues where its last read ended gets the blocks of the next
-  // kReadAhead bytes fetched with the ones it lacks (one round trip instead of many).
-  bool sequential = next_read_[path] == offset && offset != 0;
-  if (next_read_.size() > 256) next_read_.clear();
-  next_read_[path] = offset + size;
-  run<Bytes>([this, path, offset, size, sequential]() -> Result<Bytes> {
-    auto bytes = drive_.read(path, offset, size);
-    if (!bytes && bytes.error().code() == Errc::Unavailable && sequential) {
-      auto wider = drive_.read(path, offset, size + kReadAhead);  // fails too, listing more
-      if (wider || wider.error().code() != Errc::Unavailable) return drive_.read(path, offset, size);
-    }
-    return bytes;
-  }, std::move(done));
+  run<Bytes>([this, path, offset, size]() -> Result<Bytes> { return drive_.read(path, offset, size); },
+             std::move(done));
+}
+
+void DriveBackend::read_ahead(const std::string& path, uint64_t offset, size_t size) {
+  // A reader that continues near where its reads so far ended (the kernel's own read-ahead
+  // sends a few reads at once, out of order) gets the blocks of the next `window` bytes asked
+  // for ahead of it, without waiting for them, whenever less than half a window is left ahead;
+  // the window doubles each time, so a fast reader keeps more blocks in flight.
+  if (reads_.size() > 256) reads_.clear();
+  SequentialRead& state = reads_[path];
+  const uint64_t end = offset + size;
+  const bool sequential = offset != 0 && offset <= state.next + kReadAheadMin &&
+                          end + kReadAheadMin > state.next;
+  if (!sequential) {
+    state = SequentialRead{};
+    state.next = end;
+    return;
+  }
+  state.next = std::max(state.next, end);
+  if (state.ahead > state.next && state.ahead - state.next >= state.window / 2) return;
+  const uint64_t from = std::max(state.ahead, state.next);
+  const uint64_t to = state.next + state.window;
+  state.ahead = to;
+  state.window = std::min(state.window * 2, kReadAheadMax);
+  auto wider = drive_.check_local(path, from, static_cast<size_t>(to - from));  // lists what is missing
+  if (!wider && wider.error().code() == Errc::Unavailable) {
+    fetcher_->fetch(drive_.missing(), [](Result<uint64_t>) {});
+  }
 }
 
 void DriveBackend::readlink(std::string path, Callback<std::string> done) {
@@ -130,6 +146,8 @@ void DriveBackend::listxattr(std::string path, Callback<std::vector<std::string>
 }
 
 std::optional<FileExtent> DriveBackend::local_extent(const std::string& path, uint64_t offset, size_t size) {
+  // Every read asks here first: the place to see a sequential reader.
+  if (fetcher_ != nullptr) read_ahead(path, offset, size);
   auto extent = drive_.local_extent(path, offset, size);
   if (!extent) return std::nullopt;
   return FileExtent{extent->fd, extent->position, extent->length};

@@ -73,9 +73,17 @@ class DriveBackend final : public FsBackend {
 
   // Bytes copied or read from a drive file per call.
   static constexpr size_t kCopyPiece = 4 << 20;
-  // Read-ahead for sequential readers of remote files.
-  static constexpr size_t kReadAhead = 4 << 20;
-  std::map<std::string, uint64_t> next_read_;  // path -> where its last read ended
+  // Read-ahead for sequential readers of remote files: from 4 MiB, doubling up to 64 MiB.
+  static constexpr size_t kReadAheadMin = 4 << 20;
+  static constexpr size_t kReadAheadMax = 64 << 20;
+  struct SequentialRead {
+    uint64_t next = 0;   // where the reads so far ended
+    uint64_t ahead = 0;  // where the blocks asked for ahead of the reader end
+    size_t window = kReadAheadMin;
+  };
+  std::map<std::string, SequentialRead> reads_;  // by path
+  // Asks for the blocks ahead of a sequential reader of `path` (reading `size` at `offset`).
+  void read_ahead(const std::string& path, uint64_t offset, size_t size);
 
   struct Commit;
   uv_loop_t* loop_;

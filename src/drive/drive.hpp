@@ -97,6 +97,10 @@ class Drive {
   // present and match their hashes (checked once per block and process); nullopt if any is
   // not, or `path` is no file.
   std::optional<LocalExtent> local_extent(std::string_view path, uint64_t offset, size_t size);
+  // Unavailable, with missing() naming them, when content blocks of bytes [offset, offset +
+  // size) of the file at `path` are absent; reads none of them (read-ahead asks for these).
+  // Success when all are local or the tree cannot tell which blocks the range covers yet.
+  Status check_local(std::string_view path, uint64_t offset, size_t size);
 
   // Writes a whole file (a new run of content blocks, then its Stat): the 10.21 line splits it
   // into kMaxBlockSize pieces, the 10.8.16 line appends it as one block (hyperdrive.md §7.1).

@@ -4,6 +4,18 @@
 
 namespace hypermount::drive {
 
+namespace {
+
+// The block of a file (`blocks` blocks from `first_block`, `file_size` bytes) that byte `offset`
+// falls in if its blocks are of one size (a writer's usual chunking): a guess, to fetch by.
+uint64_t estimate_block(uint64_t first_block, uint64_t blocks, uint64_t file_size, uint64_t offset) {
+  if (blocks == 0 || file_size == 0) return first_block;
+  const double share = static_cast<double>(offset) / static_cast<double>(file_size);
+  return first_block + std::min(blocks - 1, static_cast<uint64_t>(share * static_cast<double>(blocks)));
+}
+
+}  // namespace
+
 std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t offset, size_t size) {
   auto at = locate(path, false);
   if (!at) return std::nullopt;
@@ -43,6 +55,34 @@ std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t o
     return std::nullopt;
   }
   return extent;
+}
+
+Status Drive::check_local(std::string_view path, uint64_t offset, size_t size) {
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  HM_TRY_ASSIGN(Stat stat, at.drive->lstat_key(at.key));
+  core::Core* core = at.drive->content_.get();
+  if (!stat.is_file() || stat.mount || core == nullptr || offset >= stat.size || size == 0) return {};
+  size = static_cast<size_t>(std::min<uint64_t>(size, stat.size - offset));
+  // Where the tree cannot place the range yet, the blocks are guessed from the average size.
+  const uint64_t end_block = stat.offset + stat.blocks;
+  auto first = core->seek(stat.byte_offset + offset);
+  auto last = core->seek(stat.byte_offset + offset + size - 1);
+  const uint64_t guess_first = estimate_block(stat.offset, stat.blocks, stat.size, offset);
+  const uint64_t from = first && first->block >= stat.offset && first->block < end_block
+                            ? first->block
+                            : (guess_first > stat.offset ? guess_first - 1 : guess_first);
+  const uint64_t to = last && last->block >= stat.offset && last->block < end_block
+                          ? last->block
+                          : std::min(end_block - 1, estimate_block(stat.offset, stat.blocks, stat.size, offset + size - 1) + 1);
+  bool absent = false;
+  for (uint64_t b = from; b <= to; ++b) {
+    if (!core->has(b)) {
+      root_->missing_.add(at.drive->content_, b);
+      absent = true;
+    }
+  }
+  if (absent) return Error::unavailable("content blocks {}-{} are not all local", from, to);
+  return {};
 }
 
 Result<Bytes> Drive::read_stat(const Stat& stat, uint64_t offset, size_t size) {
@@ -97,6 +137,18 @@ Result<Bytes> Drive::read_blocks(const std::shared_ptr<core::Core>& core, uint64
       return bytes;
     }
   } else {
+    // The tree cannot place the byte yet: its nodes come with the blocks around it. Ask for
+    // the block the file's average block size points at and its neighbours; once they are here
+    // the tree can seek (walking from the file's start would read every block before it).
+    const uint64_t guess = estimate_block(first_block, blocks, file_size, offset);
+    bool absent = false;
+    for (uint64_t b = guess > first_block ? guess - 1 : guess; b <= guess + 1 && b < end_block; ++b) {
+      if (!core->has(b)) {
+        root_->missing_.add(core, b);
+        absent = true;
+      }
+    }
+    if (absent) return Error::unavailable("content block {} is not local", guess);
     uint64_t remaining = offset;
     while (true) {
       if (block >= end_block) return Error::corrupt("file at block {} ends before its size", first_block);

@@ -115,4 +115,25 @@ async function writeRich (drive) {
   return { beforeDelete, final: drive.version, mounted: sub.key.toString('hex') }
 }
 
-module.exports = { call, arg, fileBytes, manifest, writeRich, BIG }
+// Serves `drive` on 127.0.0.1:PORT (0: any free port), one replication stream per connection
+// (drive.replicate(false, { live: true }), i.e. corestore.replicate), with TCP_NODELAY as
+// hyperswarm sets it (without it Nagle and delayed ACKs hold most answers 40 ms). Prints
+// "listening on 127.0.0.1:PORT", then a line per connection event.
+function serveDrive (drive, port) {
+  const net = require('net')
+  const server = net.createServer((socket) => {
+    console.log('connection')
+    socket.setNoDelay(true)
+    const stream = drive.replicate(false, { live: true })
+    stream.on('error', (err) => console.log('stream error ' + err.message))
+    socket.on('error', () => {})
+    socket.on('close', () => console.log('closed'))
+    socket.pipe(stream).pipe(socket)
+  })
+  server.listen(port, '127.0.0.1', () => {
+    console.log('listening on 127.0.0.1:' + server.address().port)
+  })
+  return server
+}
+
+module.exports = { call, arg, fileBytes, manifest, writeRich, serveDrive, BIG }

@@ -9,9 +9,8 @@
 // "listening on 127.0.0.1:PORT", then a line per connection event.
 // Works with hyperdrive 10.8.16 (js-p7) and 10.21.0 (js-p8).
 'use strict'
-const net = require('net')
 const hyperdrive = require('hyperdrive')
-const { call, arg, manifest, writeRich } = require('./drive-lib')
+const { call, arg, manifest, writeRich, serveDrive } = require('./drive-lib')
 
 async function main () {
   const dir = process.argv[2]
@@ -22,17 +21,7 @@ async function main () {
   let versions = null
   if (process.argv.includes('--create')) versions = await writeRich(drive)
   console.log(JSON.stringify({ key: drive.key.toString('hex'), version: drive.version, versions, pid: process.pid, lines: await manifest(drive) }))
-  const server = net.createServer((socket) => {
-    console.log('connection')
-    const stream = drive.replicate(false, { live: true })
-    stream.on('error', (err) => console.log('stream error ' + err.message))
-    socket.on('error', () => {})
-    socket.on('close', () => console.log('closed'))
-    socket.pipe(stream).pipe(socket)
-  })
-  server.listen(Number(arg('--listen', '0')), '127.0.0.1', () => {
-    console.log('listening on 127.0.0.1:' + server.address().port)
-  })
+  serveDrive(drive, Number(arg('--listen', '0')))
   // SIGUSR2: the writer appends while peers are connected (a live reader must see /live.txt).
   process.on('SIGUSR2', () => {
     call(drive, 'writeFile', '/overwrite.txt', Buffer.from('third version, written while mounted\n'))
