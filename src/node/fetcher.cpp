@@ -49,8 +49,12 @@ void close_timer(uv_timer_t* timer) {
 
 }  // namespace
 
-Fetcher::Fetcher(uv_loop_t* loop, wire::Replicator& replicator, uint64_t timeout_ms)
-    : loop_(loop), replicator_(replicator), timeout_ms_(timeout_ms), state_(std::make_shared<State>()) {
+Fetcher::Fetcher(uv_loop_t* loop, wire::Replicator& replicator, uint64_t timeout_ms, size_t max_pending_gets)
+    : loop_(loop),
+      replicator_(replicator),
+      timeout_ms_(timeout_ms),
+      max_pending_gets_(max_pending_gets),
+      state_(std::make_shared<State>()) {
   state_->owner = this;
 }
 
@@ -117,6 +121,11 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
       for (uint64_t block = 0; block < core.length(); ++block) {
         if (!core.has(block)) blocks.insert(block);
       }
+    }
+    if (pending_gets() + blocks.size() > max_pending_gets_) {
+      failure = Error::unavailable("{} blocks wanted at once: more than {} may wait", pending_gets() + blocks.size(),
+                                   max_pending_gets_);
+      break;
     }
     for (uint64_t block : blocks) {
       request(core, block);

@@ -29,8 +29,9 @@ class Fetcher {
   // the first failure: Timeout when no block of the batch arrived for `timeout_ms`.
   using Done = std::function<void(Result<uint64_t>)>;
 
-  // The replicator must outlive the fetcher.
-  Fetcher(uv_loop_t* loop, wire::Replicator& replicator, uint64_t timeout_ms);
+  // The replicator must outlive the fetcher. At most `max_pending_gets` gets wait at once.
+  Fetcher(uv_loop_t* loop, wire::Replicator& replicator, uint64_t timeout_ms,
+          size_t max_pending_gets = kMaxPendingGets);
   // Cancels every batch (their gets leave the replicator; `done` is not called).
   ~Fetcher();
   Fetcher(const Fetcher&) = delete;
@@ -52,6 +53,9 @@ class Fetcher {
   static constexpr uint64_t kRecentFailureMs = 5000;
   // Remembered timed-out blocks at most.
   static constexpr size_t kMaxRememberedFailures = 4096;
+  // Gets waiting in all batches at most (about 100 bytes each across the fetcher and the
+  // replicator): a batch that would pass it fails with Unavailable instead of being sent.
+  static constexpr size_t kMaxPendingGets = size_t{1} << 20;
 
  private:
   struct Batch;
@@ -66,6 +70,7 @@ class Fetcher {
   uv_loop_t* loop_;
   wire::Replicator& replicator_;
   uint64_t timeout_ms_;
+  size_t max_pending_gets_;
   // Shared with the callbacks the replicator and timers hold, so that they can tell whether the
   // fetcher still exists.
   std::shared_ptr<State> state_;

@@ -103,6 +103,25 @@ TEST_CASE("fetcher: a batch that stops making progress times out and leaves no g
   CHECK(p.client->pending_gets() == 0);
 }
 
+TEST_CASE("fetcher: a batch past the bound on waiting gets fails whole, nothing queued") {
+  Pair p(100);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000, 50);
+  drive::MissingBlocks first;
+  for (uint64_t b = 0; b < 40; ++b) first.add(p.replica, b);
+  drive::MissingBlocks second;
+  for (uint64_t b = 40; b < 60; ++b) second.add(p.replica, b);
+  std::optional<Result<uint64_t>> a;
+  std::optional<Result<uint64_t>> b;
+  fetcher.fetch(first, [&](Result<uint64_t> r) { a = std::move(r); });
+  fetcher.fetch(second, [&](Result<uint64_t> r) { b = std::move(r); });  // 40 + 20 > 50
+  REQUIRE(p.loop.run_until([&] { return a.has_value() && b.has_value(); }));
+  CHECK(a->ok());
+  REQUIRE(!b->ok());
+  CHECK(b->error().code() == Errc::Unavailable);
+  CHECK(p.replica->blocks_present() == 40);
+  CHECK(p.client->pending_gets() == 0);
+}
+
 TEST_CASE("fetcher: destroyed with batches in flight, nothing stays queued") {
   Pair p(10);
   bool called = false;
