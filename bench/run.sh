@@ -36,3 +36,4 @@ fi
 
 bash bench/drive_run.sh "$build" 10000 100000 "$total"
 bash bench/fuse_run.sh "$build"
+bash bench/remote_run.sh "$build" 10000 100x10x100 "$total"

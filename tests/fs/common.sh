@@ -25,17 +25,7 @@ unmount_quietly() {
   timeout 20 fusermount3 -u "$1" 2>/dev/null || timeout 20 fusermount3 -uz "$1" 2>/dev/null || true
 }
 
-# start_of PID : when process PID started (field 22 of /proc/PID/stat); empty if there is none
-start_of() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-  set -- ${stat##*)}
-  echo "${20}"
-}
-
-# track PID : stops PID at exit, unless by then the number names another process (pid_max is
-# 32768 here and the suites start thousands of processes)
-track() { PIDS+=("$1:$(start_of "$1")"); }
+source "$(dirname "${BASH_SOURCE[0]}")/../process_ids.sh"
 
 # stop_pid PID : SIGTERM, up to 5 s to exit, then SIGKILL
 stop_pid() {
