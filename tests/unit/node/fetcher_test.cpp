@@ -76,6 +76,49 @@ TEST_CASE("fetcher: one batch brings every block it names, all requested at once
   CHECK(fetcher.stats().batches == 1);
 }
 
+TEST_CASE("fetcher: a metadata batch of a large part of the core takes all of it (bulk rule)") {
+  Pair p(2000);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  // The last block first: the replica learns the length from its signature (as a drive does
+  // from its header and the writer's head).
+  drive::MissingBlocks head;
+  head.add(p.replica, 1999, /*metadata=*/true);
+  std::optional<Result<uint64_t>> outcome;
+  fetcher.fetch(head, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+  REQUIRE(p.replica->length() == 2000);
+  drive::MissingBlocks missing;
+  for (uint64_t b = 0; b < 300; ++b) missing.add(p.replica, b, /*metadata=*/true);
+  outcome.reset();
+  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+  REQUIRE(outcome->ok());
+  CHECK(**outcome == 1999);  // 300 wanted, 1,999 absent: at most 8 times as many
+  CHECK(p.replica->blocks_present() == 2000);
+}
+
+TEST_CASE("fetcher: a small or content batch takes only its blocks") {
+  Pair p(3000);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  drive::MissingBlocks head;
+  head.add(p.replica, 2999);
+  std::optional<Result<uint64_t>> fetched;
+  fetcher.fetch(head, [&](Result<uint64_t> r) { fetched = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return fetched.has_value(); }));
+  REQUIRE(p.replica->length() == 3000);
+  for (bool metadata : {true, false}) {
+    drive::MissingBlocks missing;
+    // metadata: 300 wanted but 3,000 absent (more than 8 times); content: never in bulk
+    for (uint64_t b = metadata ? 0 : 1000; b < (metadata ? 300 : 2000); ++b) missing.add(p.replica, b, metadata);
+    std::optional<Result<uint64_t>> outcome;
+    fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+    REQUIRE(outcome->ok());
+    CHECK(**outcome == (metadata ? 300 : 1000));
+  }
+  CHECK(p.replica->blocks_present() == 1301);
+}
+
 TEST_CASE("fetcher: a batch that stops making progress times out and leaves no get queued") {
   Pair p(10);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 300);
