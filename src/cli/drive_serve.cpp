@@ -5,6 +5,7 @@
 #include "cli/peer_node.hpp"
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
+#include "node/host.hpp"
 
 namespace hypermount::cli {
 
@@ -38,10 +39,7 @@ int cmd_drive_serve(Args in) {
     }
   }
   // The cores of mounted drives (and any other core the store holds) as peers ask for them.
-  node.replicator->set_core_provider([&store = **store](const crypto::DiscoveryKey& dk) -> core::Core* {
-    auto core = store.get_by_discovery_key(dk);
-    return core ? core->get() : nullptr;
-  });
+  node::serve_store(*node.replicator, **store);
   if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8,
                             crypto::NoiseRole::Responder);
       !s) {
