@@ -48,7 +48,8 @@ void PeerSet::redial_lost() {
 Status PeerSet::dial(size_t index) {
   HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(slots_[index].address));
   slots_[index].dialing = true;
-  return wire::dial_tcp(loop_, address, [this, index](Result<wire::StreamHandle> s) {
+  return wire::dial_tcp(loop_, address, [this, index, alive = std::weak_ptr<bool>(alive_)](Result<wire::StreamHandle> s) {
+    if (alive.expired()) return;  // the set is gone; the stream closes with `s`
     Slot& slot = slots_[index];
     slot.dialing = false;
     if (!s) {

@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,9 @@ class PeerSet {
   std::vector<Slot> slots_;
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
   bool closed_ = false;
+  // Dials finish after the set may be gone (a command ends while one is under way): their
+  // callbacks hold this and do nothing once it has expired.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace hypermount::node
