@@ -181,8 +181,8 @@ struct DriveBackend::Commit {
 };
 
 DriveBackend::DriveBackend(uv_loop_t* loop, drive::Drive& drive, node::Fetcher* fetcher, bool pinned_version)
-    : loop_(loop), commit_idle_(new uv_idle_t), drive_(drive), fetcher_(fetcher), pinned_(pinned_version) {
-  uv_idle_init(loop_, commit_idle_);
+    : commit_idle_(new uv_idle_t), drive_(drive), fetcher_(fetcher), pinned_(pinned_version) {
+  uv_idle_init(loop, commit_idle_);
   commit_idle_->data = this;
 }
 
@@ -236,8 +236,7 @@ void DriveBackend::commit_step() {
   Result<Attr> outcome = [&]() -> Result<Attr> {
     if (!appended) return appended.error();
     HM_TRY(drive_.end_write(*running_));
-    HM_TRY_ASSIGN(drive::Stat written, drive_.lstat(c.path));
-    return attr_of(written);
+    return attr_of(running_->stat);  // as written: no lookup
   }();
   running_.reset();
   uv_idle_stop(commit_idle_);

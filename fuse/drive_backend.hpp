@@ -86,7 +86,6 @@ class DriveBackend final : public FsBackend {
   void read_ahead(const std::string& path, uint64_t offset, size_t size);
 
   struct Commit;
-  uv_loop_t* loop_;
   uv_idle_t* commit_idle_;  // one commit step per turn of the loop while active; freed on close
   std::deque<std::unique_ptr<Commit>> commits_;  // the front one is running once started
   std::optional<drive::Drive::FileWrite> running_;

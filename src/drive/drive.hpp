@@ -194,6 +194,8 @@ class Drive {
                             uint64_t blocks, uint64_t first_byte, uint64_t file_size,
                             uint64_t offset, size_t size);
   Status put_stat_key(const std::string& key, const Stat& stat);
+  // Adds the absent blocks of [first, last] of `core` to missing(); whether there were any.
+  bool note_absent(const std::shared_ptr<core::Core>& core, uint64_t first, uint64_t last);
   Status require_writable() const;
   Result<std::vector<trie::NodePtr>> children(const std::string& key);
   // Records the blocks a failed trie operation lacked (for missing()) and passes it on.

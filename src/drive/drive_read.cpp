@@ -57,6 +57,17 @@ std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t o
   return extent;
 }
 
+bool Drive::note_absent(const std::shared_ptr<core::Core>& core, uint64_t first, uint64_t last) {
+  bool absent = false;
+  for (uint64_t b = first; b <= last; ++b) {
+    if (!core->has(b)) {
+      root_->missing_.add(core, b);
+      absent = true;
+    }
+  }
+  return absent;
+}
+
 Status Drive::check_local(std::string_view path, uint64_t offset, size_t size) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   HM_TRY_ASSIGN(Stat stat, at.drive->lstat_key(at.key));
@@ -74,14 +85,9 @@ Status Drive::check_local(std::string_view path, uint64_t offset, size_t size) {
   const uint64_t to = last && last->block >= stat.offset && last->block < end_block
                           ? last->block
                           : std::min(end_block - 1, estimate_block(stat.offset, stat.blocks, stat.size, offset + size - 1) + 1);
-  bool absent = false;
-  for (uint64_t b = from; b <= to; ++b) {
-    if (!core->has(b)) {
-      root_->missing_.add(at.drive->content_, b);
-      absent = true;
-    }
+  if (note_absent(at.drive->content_, from, to)) {
+    return Error::unavailable("content blocks {}-{} are not all local", from, to);
   }
-  if (absent) return Error::unavailable("content blocks {}-{} are not all local", from, to);
   return {};
 }
 
@@ -121,14 +127,9 @@ Result<Bytes> Drive::read_blocks(const std::shared_ptr<core::Core>& core, uint64
     // Ask for every absent block of the range at once when the tree tells where it ends.
     auto last = core->seek(first_byte + offset + size - 1);
     if (in_file(last)) {
-      bool absent = false;
-      for (uint64_t b = block; b <= last->block; ++b) {
-        if (!core->has(b)) {
-          root_->missing_.add(core, b);
-          absent = true;
-        }
+      if (note_absent(core, block, last->block)) {
+        return Error::unavailable("content blocks {}-{} are not all local", block, last->block);
       }
-      if (absent) return Error::unavailable("content blocks {}-{} are not all local", block, last->block);
       // All local: one read, the blocks checked together.
       HM_TRY_ASSIGN(Bytes bytes, core->get_range(block, last->block - block + 1));
       if (in_block + size > bytes.size()) return Error::corrupt("file at block {} ends before its size", first_block);
@@ -141,14 +142,9 @@ Result<Bytes> Drive::read_blocks(const std::shared_ptr<core::Core>& core, uint64
     // the block the file's average block size points at and its neighbours; once they are here
     // the tree can seek (walking from the file's start would read every block before it).
     const uint64_t guess = estimate_block(first_block, blocks, file_size, offset);
-    bool absent = false;
-    for (uint64_t b = guess > first_block ? guess - 1 : guess; b <= guess + 1 && b < end_block; ++b) {
-      if (!core->has(b)) {
-        root_->missing_.add(core, b);
-        absent = true;
-      }
+    if (note_absent(core, guess > first_block ? guess - 1 : guess, std::min(guess + 1, end_block - 1))) {
+      return Error::unavailable("content block {} is not local", guess);
     }
-    if (absent) return Error::unavailable("content block {} is not local", guess);
     uint64_t remaining = offset;
     while (true) {
       if (block >= end_block) return Error::corrupt("file at block {} ends before its size", first_block);
