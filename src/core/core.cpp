@@ -207,6 +207,15 @@ Error Core::mismatch(const CheckedRun& run, uint64_t first, uint64_t block) cons
 
 Result<Bytes> Core::get(uint64_t block) const { return get_range(block, 1); }
 
+Result<Bytes> Core::get_unchecked(uint64_t block) const {
+  if (!has(block)) return Error::not_found("block {} of {} is not present", block, dir());
+  HM_TRY_ASSIGN(Node leaf, require_node(flat_tree::leaf(block)));
+  HM_TRY_ASSIGN(uint64_t offset, block_offset(block));
+  Bytes bytes(leaf.size);
+  HM_TRY(storage_.read_data(offset, bytes));
+  return bytes;
+}
+
 Result<Bytes> Core::get_range(uint64_t first, uint64_t count) const {
   HM_TRY_ASSIGN(CheckedRun run, read_run(first, count));
   for (uint64_t i = 0; i < count; ++i) {

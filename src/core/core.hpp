@@ -61,6 +61,9 @@ class Core {
   Status append(const std::vector<ByteView>& blocks);
   // The bytes of a present block, checked against its leaf hash. NotFound if not present.
   Result<Bytes> get(uint64_t block) const;
+  // The bytes of a present block as stored, not hashed: for a peer, who verifies them against
+  // the signed tree itself (as JS hypercore serves). NotFound if not present.
+  Result<Bytes> get_unchecked(uint64_t block) const;
   // Blocks [first, first + count) end to end, read at once and each checked against its leaf
   // hash (on every core for a large range). NotFound if one is not present.
   Result<Bytes> get_range(uint64_t first, uint64_t count) const;
@@ -85,9 +88,11 @@ class Core {
   // The digest to send when asking a peer for `block`.
   uint64_t digest_for(uint64_t block) const;
   // Verifies a block (or, with no value, a hash-only reply) received from a peer against its
-  // proof and the signed roots, then stores it. Nothing is stored unless it verifies.
+  // proof and the signed roots, then stores it. Nothing is stored unless it verifies. `leaf`
+  // is the value's leaf_node when it was hashed already (off the loop); hashed here otherwise.
   Status put_remote(uint64_t block, std::optional<ByteView> value, const std::vector<Node>& nodes,
-                    const std::optional<crypto::Signature>& signature);
+                    const std::optional<crypto::Signature>& signature,
+                    const std::optional<Node>& leaf = std::nullopt);
 
   // Re-hashes every present block and node and checks the signature of the current roots.
   // Returns the number of blocks verified.

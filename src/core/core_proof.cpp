@@ -43,7 +43,8 @@ Result<Proof> Core::proof(uint64_t block, uint64_t digest, bool hash_only,
 
 Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
                         const std::vector<Node>& nodes,
-                        const std::optional<crypto::Signature>& signature) {
+                        const std::optional<crypto::Signature>& signature,
+                        const std::optional<Node>& leaf) {
   if (storage_.read_only()) return Error::read_only("{} is opened read-only", dir());
   if (block >= kMaxNodeIndex / 2 || nodes.size() > kMaxProofNodes) {
     return Error::protocol("proof for block {} is out of range", block);
@@ -87,7 +88,8 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
 
   // 2. Hash upwards from the leaf until the trusted node, or until a root.
   size_t pos = 0;
-  Node top = value ? leaf_node(block, *value) : nodes[pos++];
+  Node top = !value ? nodes[pos++] : leaf ? *leaf : leaf_node(block, *value);
+  if (top.index != leaf_index) return Error::protocol("hashed leaf is not block {}'s", block);
   std::vector<Node> visited;
   size_t local_pos = 0;
   bool accepted = false;

@@ -35,6 +35,16 @@ Replicator::~Replicator() {
     uv_close(reinterpret_cast<uv_handle_t*>(&box->timer),
              [](uv_handle_t* h) { delete static_cast<TimerBox*>(h->data); });
   }
+  // A block still being hashed is freed by its after-work callback, any other here.
+  for (auto& state : cores_) {
+    for (ArrivedBlock* block : state->arrived) {
+      if (block->in_pool) {
+        block->owner = nullptr;
+      } else {
+        delete block;
+      }
+    }
+  }
   // Connection destructors close their handles without calling back.
   peers_.clear();
   retired_.clear();
@@ -312,6 +322,7 @@ void Replicator::open_channel(Peer& peer, CoreState& state) {
 void Replicator::start_channel(Peer& peer, Channel& channel) {
   if (channel.started || !channel.local_id) return;
   channel.started = true;
+  channel.window = RequestWindow(options_.max_requests_per_peer, options_.max_request_window);
   CoreState& state = *channel.core;
   channel.downloading = state.default_downloading;
   // wire.md §7.1: Status only when one of the flags is false; Want only when downloading.

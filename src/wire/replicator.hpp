@@ -28,7 +28,10 @@ struct ReplicatorOptions {
   // A request without its Data after this long drops the peer; its requests go to other
   // peers (the reference destroys the stream after 20 s, wire.md §7.3).
   uint64_t request_timeout_ms = 20000;
-  size_t max_requests_per_peer = 16;  // background downloads (wire.md §7.3)
+  // Background downloads (wire.md §7.3): each peer starts with this many requests in flight;
+  // the window then follows the round trip (request_window.hpp), up to the maximum.
+  size_t max_requests_per_peer = 16;
+  size_t max_request_window = 1024;
   // Explicit gets: a fetch batch (a folder's trie nodes, a read-ahead) is sent at once, so that
   // it costs one round trip and not one per 32 blocks. The reference queues any number.
   size_t max_get_requests_per_peer = 512;
@@ -129,7 +132,9 @@ class Replicator : public ConnectionHandler {
   struct Inflight {
     Peer* peer = nullptr;
     uint64_t sent_ms = 0;
+    bool for_get = false;  // an explicit get (outside the request window)
   };
+  struct ArrivedBlock;
   struct PendingGet {
     CoreState* core = nullptr;
     uint64_t block = 0;
@@ -149,6 +154,12 @@ class Replicator : public ConnectionHandler {
   void on_have(Peer& peer, Channel& channel, const Have& have);
   void on_want(Peer& peer, Channel& channel, const Want& want);
   void on_data(Peer& peer, Channel& channel, Data& data);
+  // replicator_verify.cpp: hashing off the loop, then verifying and storing in arrival order.
+  void receive_block(std::unique_ptr<ArrivedBlock> block);
+  static void on_block_hashed(uv_work_t* work, int status);
+  void store_arrived(CoreState& core);
+  void store_block(ArrivedBlock& block);
+  bool requested(const CoreState& core, uint64_t block) const;
   void serve_requests(Peer& peer);
   void on_remote_status(Peer& peer, Channel& channel, const StatusMessage& status);
   void on_channel_closed(Peer& peer, const crypto::DiscoveryKey& discovery_key);

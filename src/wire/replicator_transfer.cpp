@@ -44,7 +44,7 @@ void Replicator::serve_requests(Peer& peer) {
       Data data;
       data.index = index;
       if (!hash_only) {
-        auto value = core.get(index);
+        auto value = core.get_unchecked(index);
         if (!value) {
           log::warn("wire", "cannot serve block {}: {}", index, value.error().to_string());
           continue;
@@ -76,6 +76,7 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
     }
     return;
   }
+  if (!it->second.for_get) channel.window.on_reply(uv_now(loop_) - it->second.sent_ms, channel.inflight);
   state.inflight.erase(it);
   if (channel.inflight > 0) --channel.inflight;
   if (!data.value) {
@@ -104,27 +105,14 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
     signature.emplace();
     std::copy(data.signature->begin(), data.signature->end(), signature->begin());
   }
-  auto stored = core.put_remote(data.index, ByteView(*data.value), nodes, signature);
-  if (!stored) {
-    ++stats_.data_rejected;
-    drop_peer(peer, Error(stored.error().code(),
-                          fmt::format("block {} of {} failed verification: {}", data.index,
-                                      short_key(channel.discovery_key),
-                                      stored.error().message())));
-    return;
-  }
-  ++stats_.blocks_downloaded;
-  stats_.bytes_downloaded += data.value->size();
-  log::trace("wire", "peer {}: block {} stored", peer.id, data.index);
-  // Tell the other peers that asked for updates (wire.md §7.2).
-  for (auto& [id, other] : peers_) {
-    if (other.get() == &peer) continue;
-    auto ch = other->channels.find(channel.discovery_key);
-    if (ch == other->channels.end() || !ch->second.remote_want || !ch->second.local_id) continue;
-    send(*other, *ch->second.local_id, Have{data.index, std::nullopt, std::nullopt, std::nullopt});
-  }
-  resolve_gets(state, data.index);
-  check_done(state);
+  auto block = std::make_unique<ArrivedBlock>();
+  block->core = &state;
+  block->peer = peer.id;
+  block->index = data.index;
+  block->value = std::move(*data.value);
+  block->nodes = std::move(nodes);
+  block->signature = signature;
+  receive_block(std::move(block));
 }
 
 void Replicator::resolve_gets(CoreState& state, uint64_t block) {
@@ -152,7 +140,7 @@ uint64_t Replicator::known_length(const CoreState& state) const {
 
 Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t block,
                                                      bool for_get) {
-  size_t limit = for_get ? options_.max_get_requests_per_peer : options_.max_requests_per_peer;
+  size_t max_get = options_.max_get_requests_per_peer;
   Peer* best = nullptr;
   Channel* best_channel = nullptr;
   bool busy = false;
@@ -162,6 +150,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
     if (it == peer->channels.end()) continue;
     Channel& channel = it->second;
     if (!channel.started || !channel.remote_uploading || !channel.remote.contains(block)) continue;
+    size_t limit = for_get ? max_get : channel.window.size();
     if (channel.inflight >= limit || peer->connection->queue_full()) {
       busy = true;
       continue;
@@ -173,7 +162,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
   }
   if (best == nullptr) return busy ? RequestOutcome::AllBusy : RequestOutcome::NobodyHasIt;
   Request request{block, uint64_t{0}, false, state.core->digest_for(block)};
-  state.inflight[block] = Inflight{best, uv_now(loop_)};
+  state.inflight[block] = Inflight{best, uv_now(loop_), for_get};
   ++best_channel->inflight;
   send(*best, *best_channel->local_id, request);
   return RequestOutcome::Sent;
@@ -182,7 +171,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
 void Replicator::pump(CoreState& state) {
   core::Core& core = *state.core;
   for (const auto& [block, count] : state.get_blocks) {
-    if (core.has(block) || state.inflight.count(block) != 0) continue;
+    if (core.has(block) || requested(state, block)) continue;
     // Every peer that has it is at its limit: the next Data or drain pumps again (a batch of
     // thousands of gets is not scanned again on every Data).
     if (request_block(state, block, true) == RequestOutcome::AllBusy) break;
@@ -193,7 +182,7 @@ void Replicator::pump(CoreState& state) {
     while (selection.next < end && core.has(selection.next)) ++selection.next;
     size_t misses = 0;
     for (uint64_t block = selection.next; block < end; ++block) {
-      if (core.has(block) || state.inflight.count(block) != 0) continue;
+      if (core.has(block) || requested(state, block)) continue;
       RequestOutcome outcome = request_block(state, block, false);
       // Every peer that has it is at its limit: the next Data or drain pumps again.
       if (outcome == RequestOutcome::AllBusy) break;
@@ -236,6 +225,10 @@ void Replicator::drop_peer(Peer& peer, Error reason) {
   if (peer.closed) return;
   ++stats_.peers_dropped;
   peer.dropped = true;
+  // What it sent and is still being hashed is not stored either (nor counted as rejected).
+  for (auto& state : cores_) {
+    for (ArrivedBlock* block : state->arrived) block->discard |= block->peer == peer.id;
+  }
   log::warn("wire", "dropping peer {}: {}", peer.id, reason.to_string());
   peer.connection->close(std::move(reason));
 }

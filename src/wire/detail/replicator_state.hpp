@@ -3,6 +3,7 @@
 #pragma once
 
 #include "wire/replicator.hpp"
+#include "wire/request_window.hpp"
 
 #include <string>
 
@@ -47,6 +48,7 @@ struct Replicator::Channel {
   std::set<uint64_t> remote_nodes;  // what the remote is known to have (hypercore.md §6.4)
   std::set<uint64_t> want_regions;  // Want regions sent (index = start / kWantRegion)
   size_t inflight = 0;
+  RequestWindow window{1, 1};  // background requests in flight: set when the channel starts
   std::deque<Request> requests;  // waiting to be served (write queue full)
 };
 
@@ -58,6 +60,22 @@ struct Replicator::Peer {
   bool dropped = false;  // closed by drop_peer, which logged the reason
 };
 
+// A block received from a peer, waiting to be hashed (on libuv's thread pool when large) and
+// then verified and stored on the loop, in arrival order (replicator_verify.cpp).
+struct Replicator::ArrivedBlock {
+  uv_work_t work{};
+  Replicator* owner = nullptr;  // null once the replicator is gone: the block is dropped
+  CoreState* core = nullptr;
+  PeerId peer = 0;
+  uint64_t index = 0;
+  Bytes value;
+  std::vector<core::Node> nodes;
+  std::optional<crypto::Signature> signature;
+  std::optional<core::Node> leaf;  // set once hashed
+  bool in_pool = false;            // the thread pool owns it until its after-work callback
+  bool discard = false;            // its peer was dropped: not stored, whatever it holds
+};
+
 struct Replicator::CoreState {
   core::Core* core = nullptr;
   CoreOptions options;
@@ -66,6 +84,8 @@ struct Replicator::CoreState {
   std::vector<Selection> selections;
   std::map<uint64_t, Inflight> inflight;
   std::map<uint64_t, int> get_blocks;  // block -> number of pending gets
+  std::deque<ArrivedBlock*> arrived;   // received, not yet stored; owned as ArrivedBlock says
+  std::set<uint64_t> arriving;         // their indices: not requested again meanwhile
 };
 
 }  // namespace hypermount::wire

@@ -34,11 +34,12 @@ void check_blocks(const core::Core& replica, uint64_t from, uint64_t to) {
 
 }  // namespace
 
-TEST_CASE("replicator: full clone ends both streams (non-live)") {
-  REQUIRE(crypto::init());
+namespace {
+
+void check_full_clone(size_t size) {
   TempDir dir;
   Loop loop;
-  auto writer = make_writer(dir / "w", 40, 1000);
+  auto writer = make_writer(dir / "w", 40, size);
   auto replica = make_replica(dir / "r", writer->key());
   {
     wire::Replicator server(&loop.loop);
@@ -61,8 +62,44 @@ TEST_CASE("replicator: full clone ends both streams (non-live)") {
   for (uint64_t i = 0; i < 40; ++i) {
     auto got = replica->get(i);
     REQUIRE(got.ok());
-    CHECK(*got == block_bytes(i, 1000 + i % 5));
+    CHECK(*got == block_bytes(i, size + i % 5));
   }
+}
+
+}  // namespace
+
+TEST_CASE("replicator: full clone ends both streams (non-live)") {
+  REQUIRE(crypto::init());
+  check_full_clone(1000);  // small blocks: hashed on the loop
+}
+
+TEST_CASE("replicator: full clone of 64 KiB blocks, hashed on the thread pool") {
+  REQUIRE(crypto::init());
+  check_full_clone(64 * 1024);
+}
+
+TEST_CASE("replicator: destroyed while received blocks are being hashed") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 64, 256 * 1024);
+  auto replica = make_replica(dir / "r", writer->key());
+  {
+    wire::Replicator server(&loop.loop);
+    REQUIRE(server.add_core(*writer, {}).ok());
+    auto client = std::make_unique<wire::Replicator>(&loop.loop);
+    REQUIRE(client->add_core(*replica, {}).ok());
+    REQUIRE(client->download(*replica, 0, std::nullopt).ok());
+    Link link = connect(&loop.loop, *client, server);
+    CHECK(loop.run_until([&] { return client->stats().blocks_downloaded > 0; }));
+    client.reset();  // blocks in the pool now belong to their after-work callbacks
+    CHECK(loop.run_until([&] { return server.peer_count() == 0; }));
+  }
+  // What was stored verifies; the rest is simply absent.
+  auto verified = replica->verify_all();
+  REQUIRE(verified.ok());
+  CHECK(*verified == replica->blocks_present());
+  CHECK(replica->blocks_present() < 64);
 }
 
 TEST_CASE("replicator: sparse gets and a range download fetch nothing else") {
@@ -308,11 +345,16 @@ void dial(uv_loop_t* loop, wire::Replicator& client, uint16_t port) {
 
 TEST_CASE("replicator: a peer sending bad data is dropped and nothing is stored") {
   REQUIRE(crypto::init());
-  for (EvilMode mode : {EvilMode::BadHash, EvilMode::BadSignature}) {
+  // 100-byte blocks are hashed on the loop, 64 KiB ones on the thread pool.
+  for (auto [mode, size] : {std::pair{EvilMode::BadHash, size_t{100}},
+                            std::pair{EvilMode::BadSignature, size_t{100}},
+                            std::pair{EvilMode::BadHash, size_t{64} * 1024},
+                            std::pair{EvilMode::BadSignature, size_t{64} * 1024}}) {
     CAPTURE(static_cast<int>(mode));
+    CAPTURE(size);
     TempDir dir;
     Loop loop;
-    auto writer = make_writer(dir / "w", 8, 100);
+    auto writer = make_writer(dir / "w", 8, size);
     auto replica = make_replica(dir / "r", writer->key());
     {
       EvilServer evil(&loop.loop, *writer, mode);

@@ -1,0 +1,107 @@
+// Blocks received from peers: large ones hashed on libuv's thread pool so that the loop goes
+// on reading, decrypting and writing meanwhile; all verified and stored in arrival order.
+#include "core/merkle.hpp"
+#include "util/log.hpp"
+#include "wire/detail/replicator_state.hpp"
+#include "wire/replicator.hpp"
+
+namespace hypermount::wire {
+
+using namespace detail;
+
+namespace {
+// Smaller blocks (trie nodes, small files) are hashed on the loop: handing them to a thread
+// would cost more than hashing them.
+constexpr size_t kPoolHashBytes = 16 * 1024;
+}  // namespace
+
+bool Replicator::requested(const CoreState& state, uint64_t block) const {
+  return state.inflight.count(block) != 0 || state.arriving.count(block) != 0;
+}
+
+void Replicator::receive_block(std::unique_ptr<ArrivedBlock> block) {
+  CoreState& state = *block->core;
+  state.arriving.insert(block->index);
+  ArrivedBlock* arrived = block.release();
+  state.arrived.push_back(arrived);
+  if (arrived->value.size() < kPoolHashBytes) {
+    arrived->leaf = core::leaf_node(arrived->index, arrived->value);
+    store_arrived(state);
+    return;
+  }
+  arrived->owner = this;
+  arrived->in_pool = true;
+  arrived->work.data = arrived;
+  int queued = uv_queue_work(
+      loop_, &arrived->work,
+      [](uv_work_t* work) {
+        auto* b = static_cast<ArrivedBlock*>(work->data);
+        b->leaf = core::leaf_node(b->index, b->value);
+      },
+      &Replicator::on_block_hashed);
+  if (queued != 0) {  // no thread pool: hash here
+    arrived->in_pool = false;
+    arrived->leaf = core::leaf_node(arrived->index, arrived->value);
+    store_arrived(state);
+  }
+}
+
+void Replicator::on_block_hashed(uv_work_t* work, int status) {
+  auto* block = static_cast<ArrivedBlock*>(work->data);
+  block->in_pool = false;
+  Replicator* self = block->owner;
+  if (self == nullptr) {
+    delete block;
+    return;
+  }
+  if (status != 0) block->leaf = core::leaf_node(block->index, block->value);
+  CoreState& state = *block->core;
+  self->store_arrived(state);
+  self->pump_all();
+  self->changed();
+}
+
+void Replicator::store_arrived(CoreState& state) {
+  while (!state.arrived.empty() && state.arrived.front()->leaf && !state.arrived.front()->in_pool) {
+    std::unique_ptr<ArrivedBlock> block(state.arrived.front());
+    state.arrived.pop_front();
+    state.arriving.erase(block->index);
+    store_block(*block);
+  }
+}
+
+void Replicator::store_block(ArrivedBlock& block) {
+  CoreState& state = *block.core;
+  core::Core& core = *state.core;
+  auto peer_it = peers_.find(block.peer);
+  Peer* peer = peer_it == peers_.end() ? nullptr : peer_it->second.get();
+  if (block.discard || core.has(block.index)) return;
+  auto stored = core.put_remote(block.index, ByteView(block.value), block.nodes, block.signature,
+                                block.leaf);
+  if (!stored) {
+    ++stats_.data_rejected;
+    Error error(stored.error().code(),
+                fmt::format("block {} of {} failed verification: {}", block.index,
+                            short_key(core.discovery_key()), stored.error().message()));
+    if (peer != nullptr) {
+      drop_peer(*peer, std::move(error));
+    } else {
+      log::warn("wire", "{}", error.to_string());
+    }
+    return;
+  }
+  ++stats_.blocks_downloaded;
+  stats_.bytes_downloaded += block.value.size();
+  log::trace("wire", "peer {}: block {} stored", block.peer, block.index);
+  // Tell the other peers that asked for updates (wire.md §7.2).
+  for (auto& [id, other] : peers_) {
+    if (other.get() == peer) continue;
+    auto ch = other->channels.find(core.discovery_key());
+    if (ch == other->channels.end() || !ch->second.remote_want || !ch->second.local_id) continue;
+    send(*other, *ch->second.local_id, Have{block.index, std::nullopt, std::nullopt, std::nullopt});
+  }
+  resolve_gets(state, block.index);
+  check_done(state);
+}
+
+}  // namespace hypermount::wire

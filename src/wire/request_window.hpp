@@ -1,0 +1,40 @@
+// How many background requests one peer gets in flight: grows while replies come back at about
+// the path's base round trip, shrinks when they queue up (a delay-based window, as LEDBAT).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace hypermount::wire {
+
+class RequestWindow {
+ public:
+  RequestWindow(size_t initial, size_t maximum)
+      : size_(initial), minimum_(initial), maximum_(std::max(initial, maximum)) {}
+
+  size_t size() const { return size_; }
+
+  // A reply came `rtt_ms` after its request, sent while `in_flight` requests (this one
+  // included) were out. One more per reply doubles the window every round trip while the
+  // window is full and replies are not delayed by queueing (at most twice the lowest round
+  // trip seen, plus a slack for the millisecond clock); a queued reply shrinks it by an eighth.
+  void on_reply(uint64_t rtt_ms, size_t in_flight) {
+    base_rtt_ms_ = std::min(base_rtt_ms_, rtt_ms);
+    if (rtt_ms > 2 * base_rtt_ms_ + kSlackMs) {
+      size_ = std::max(minimum_, size_ - size_ / 8);
+    } else if (in_flight >= size_) {
+      size_ = std::min(maximum_, size_ + 1);
+    }
+  }
+
+ private:
+  static constexpr uint64_t kSlackMs = 10;
+  size_t size_;
+  size_t minimum_;
+  size_t maximum_;
+  uint64_t base_rtt_ms_ = std::numeric_limits<uint64_t>::max();
+};
+
+}  // namespace hypermount::wire
