@@ -10,6 +10,11 @@
 
 namespace hypermount::cli {
 
+namespace {
+// How long --peer may take to connect.
+constexpr uint64_t kDialTimeoutMs = 30000;
+}  // namespace
+
 std::optional<wire::ProtocolVersion> parse_protocol(std::string_view text) {
   if (text == "7") return wire::ProtocolVersion::V7;
   if (text == "8") return wire::ProtocolVersion::V8;
@@ -78,8 +83,8 @@ Node::Node() {
   uv_signal_start(&sigterm, on_signal, SIGTERM);
 }
 Node::~Node() {
+  peers.reset();
   replicator.reset();
-  listener.reset();
   input.reset();
   for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&sigint),
                          reinterpret_cast<uv_handle_t*>(&sigterm),
@@ -91,6 +96,7 @@ Node::~Node() {
   uv_loop_close(&loop);
 }
 void Node::stop() {
+  if (peers) peers->close();
   if (replicator) replicator->close_all();
   uv_stop(&loop);
 }
@@ -106,56 +112,33 @@ std::string address_text(const sockaddr_in& address, uint16_t port) {
   return fmt::format("{}:{}", host, port);
 }
 
-// Accepts connections as responder, dials as initiator, or runs one connection over standard
-// input/output, adding each stream to the node's replicator.
 Status connect_node(Node& node, const Flags& flags, wire::ProtocolVersion version,
                     wire::ProtocolVersion responder_default, crypto::NoiseRole stdio_role) {
+  wire::Replicator& rep = *node.replicator;
+  node.peers = std::make_unique<node::PeerSet>(&node.loop, rep, version, nullptr);
+  wire::ProtocolVersion as_responder =
+      version == wire::ProtocolVersion::Auto ? responder_default : version;
   if (flags.stdio) {
     crypto::NoiseRole role = flags.role.value_or(stdio_role);
-    wire::ProtocolVersion v =
-        role == crypto::NoiseRole::Responder && version == wire::ProtocolVersion::Auto
-            ? responder_default
-            : version;
     // A peer that exits mid-write must surface as a write error, not kill us.
     std::signal(SIGPIPE, SIG_IGN);
-    HM_TRY_ASSIGN(wire::StdioStreams streams, wire::take_stdio(&node.loop));
     node.stdio = true;
     // One peer only: once it is gone there is nothing left to do.
-    wire::Replicator& rep = *node.replicator;
     rep.set_on_change([&node, &rep, previous = rep.on_change()]() {
       if (previous) previous();
       if (node.stdio && rep.peer_count() == 0) node.stop();
     });
-    HM_TRY(rep.add_stream(std::move(streams.input), std::move(streams.output), role, v));
-    log::info("cli", "replicating over standard input/output as {}",
-              role == crypto::NoiseRole::Initiator ? "initiator" : "responder");
-    return {};
+    return node.peers->attach_stdio(
+        role, role == crypto::NoiseRole::Responder ? as_responder : version);
   }
   if (flags.listen) {
     HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(*flags.listen));
-    wire::ProtocolVersion v = version == wire::ProtocolVersion::Auto ? responder_default : version;
-    HM_TRY_ASSIGN(node.listener,
-                  wire::TcpListener::listen(&node.loop, address, [&node, v](wire::StreamHandle s) {
-                    auto added = node.replicator->add_stream(std::move(s),
-                                                             crypto::NoiseRole::Responder, v);
-                    if (!added) log::warn("cli", "peer refused: {}", added.error().to_string());
-                  }));
-    print_line(fmt::format("listening on {}", address_text(address, node.listener->port())));
+    HM_TRY_ASSIGN(uint16_t port, node.peers->listen(*flags.listen, as_responder));
+    print_line(fmt::format("listening on {}", address_text(address, port)));
   }
   if (flags.peer) {
-    HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(*flags.peer));
-    HM_TRY(wire::dial_tcp(&node.loop, address, [&node, version](Result<wire::StreamHandle> s) {
-      if (!s) {
-        node.failure = s.error();
-        node.stop();
-        return;
-      }
-      auto added = node.replicator->add_stream(std::move(*s), crypto::NoiseRole::Initiator, version);
-      if (!added) {
-        node.failure = added.error();
-        node.stop();
-      }
-    }));
+    HM_TRY(node.peers->dial_all({std::string(*flags.peer)}));
+    HM_TRY(node.peers->await_a_peer(kDialTimeoutMs));
   }
   return {};
 }

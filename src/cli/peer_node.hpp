@@ -1,8 +1,9 @@
-// The network side shared by the replicating commands: one libuv loop with a replicator, a
-// TCP listener, a dialled peer or standard input/output, and SIGINT/SIGTERM handling. Main
-// thread only.
+// The network side shared by the replicating commands: one libuv loop with a replicator, its
+// peers (node::PeerSet: listening, dialled, or standard input/output), and SIGINT/SIGTERM
+// handling. Main thread only.
 #pragma once
 
+#include "node/peer_set.hpp"
 #include "util/result.hpp"
 #include "wire/replicator.hpp"
 #include "wire/stream_transport.hpp"
@@ -44,7 +45,7 @@ bool has_transport(const Flags& flags);
 struct Node {
   uv_loop_t loop{};
   std::unique_ptr<wire::Replicator> replicator;
-  std::unique_ptr<wire::TcpListener> listener;
+  std::unique_ptr<node::PeerSet> peers;
   uv_signal_t sigint{};
   uv_signal_t sigterm{};
   uv_timer_t linger{};
@@ -68,10 +69,11 @@ struct Node {
 // fd 1 is pointed at standard error first, so these lines never reach the wire.
 void print_line(const std::string& line);
 std::string address_text(const sockaddr_in& address, uint16_t port);
-// Accepts connections as responder (--listen), dials as initiator (--peer), or runs one
-// connection over standard input/output (--stdio, as `stdio_role` unless --initiator or
-// --responder says otherwise), adding each stream to the node's replicator. Over stdio the node
-// stops once that connection is closed; call after set_on_change (it chains the callback).
+// Accepts connections as responder (--listen), dials as initiator (--peer: Unavailable if it
+// cannot be reached), or runs one connection over standard input/output (--stdio, as
+// `stdio_role` unless --initiator or --responder says otherwise), through the node's peer set.
+// Over stdio the node stops once that connection is closed; call after set_on_change (it
+// chains the callback).
 Status connect_node(Node& node, const Flags& flags, wire::ProtocolVersion version,
                     wire::ProtocolVersion responder_default, crypto::NoiseRole stdio_role);
 

@@ -18,7 +18,30 @@ void PeerSet::close() {
              [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     redial_timer_ = nullptr;
   }
+  listener_.reset();
   replicator_.close_all();
+}
+
+Result<uint16_t> PeerSet::listen(std::string_view address, wire::ProtocolVersion version) {
+  HM_TRY_ASSIGN(sockaddr_in at, wire::parse_host_port(address));
+  HM_TRY_ASSIGN(listener_, wire::TcpListener::listen(loop_, at, [this, version](wire::StreamHandle s) {
+    auto added = replicator_.add_stream(std::move(s), crypto::NoiseRole::Responder, version);
+    if (!added) {
+      log::warn("node", "peer refused: {}", added.error().to_string());
+      return;
+    }
+    if (on_connect_) on_connect_();
+  }));
+  return listener_->port();
+}
+
+Status PeerSet::attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion version) {
+  HM_TRY_ASSIGN(wire::StdioStreams streams, wire::take_stdio(loop_));
+  HM_TRY(replicator_.add_stream(std::move(streams.input), std::move(streams.output), role, version));
+  log::info("node", "replicating over standard input/output as {}",
+            role == crypto::NoiseRole::Initiator ? "initiator" : "responder");
+  if (on_connect_) on_connect_();
+  return {};
 }
 
 Status PeerSet::dial_all(const std::vector<std::string>& addresses) {

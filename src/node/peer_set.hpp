@@ -1,9 +1,10 @@
-// The connections of a node to the peers it was given (HOST:PORT, `peer=` / `--peer`): dialled
-// into the replicator, redialled with a fixed period once lost. Loop thread only.
+// The connections of a node, from every source: peers it was given (HOST:PORT, `peer=` /
+// `--peer`, redialled once lost), peers accepted on a listening port, standard input/output.
 #pragma once
 
 #include "util/result.hpp"
 #include "wire/replicator.hpp"
+#include "wire/stream_transport.hpp"
 
 #include <uv.h>
 
@@ -11,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hypermount::node {
@@ -26,6 +28,12 @@ class PeerSet {
 
   // Dials every address (HOST:PORT) at once; InvalidArgument for an address that is not one.
   Status dial_all(const std::vector<std::string>& addresses);
+  // Accepts connections on HOST:PORT (port 0: one the system picks) as Noise responder of
+  // protocol `version`; returns the port. Until close().
+  Result<uint16_t> listen(std::string_view address, wire::ProtocolVersion version);
+  // Replicates with one peer over standard input and output (wire::take_stdio: process-wide,
+  // at most once), as `role` of protocol `version`.
+  Status attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion version);
   // Runs the loop until one peer is connected or every dial has ended (at most `timeout_ms`);
   // Unavailable naming each peer's failure if none could be reached.
   Status await_a_peer(uint64_t timeout_ms);
@@ -33,7 +41,7 @@ class PeerSet {
   // From now on, dials again every kRedialMs each peer whose connection failed or is gone, so
   // that a long-running user (a mount) recovers when peers return. Until close().
   void keep_connected();
-  // Stops redialling and closes every peer connection.
+  // Stops redialling and listening, and closes every peer connection.
   void close();
 
   static constexpr uint64_t kRedialMs = 2000;
@@ -55,6 +63,7 @@ class PeerSet {
   wire::ProtocolVersion protocol_;
   std::function<void()> on_connect_;
   std::vector<Slot> slots_;
+  std::unique_ptr<wire::TcpListener> listener_;
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
   bool closed_ = false;
   // Dials finish after the set may be gone (a command ends while one is under way): their

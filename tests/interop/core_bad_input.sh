@@ -106,4 +106,11 @@ BEFORE=$(snapshot "$WORK/renew")
 hm core new "$WORK/renew"
 check "new on an existing core fails (got $RC: $(msg))" [ "$RC" -ge 1 -a "$RC" -lt 124 ]
 check "new on an existing core: files unchanged" [ "$(snapshot "$WORK/renew")" = "$BEFORE" ]
+
+echo "# clone from a peer nobody listens on: a clear error, at once"
+# A port that was just free: bound and released by a listener that exits at once.
+FREE_PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
+hm core clone "$(printf 'ab%.0s' $(seq 32))" "$WORK/unreached" --peer "127.0.0.1:$FREE_PORT"
+check "clone from an unreachable peer fails (got $RC: $(msg))" [ "$RC" -ge 1 -a "$RC" -lt 124 ]
+check "clone from an unreachable peer: message names the peer" grep -q "no peer reachable (127.0.0.1:$FREE_PORT" <(cat "$WORK/out" "$WORK/err")
 finish
