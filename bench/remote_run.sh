@@ -10,7 +10,8 @@
 #   find /tree           ours: find | wc -l; JS: readdir + lstat of each entry, recursively
 #   cat /big             a sequential read of the whole file, MB/s
 #   clone of the content core   ours: hypermount core clone; JS: content.download of every block
-#   ls -l /fN through tests/interop/js/delay-proxy.js (DELAY_MS each way, a fresh proxy per case)
+#   ls -l /fN and the clone through tests/interop/js/delay-proxy.js (DELAY_MS each way, a fresh
+#     proxy per case)
 # Beside ours: the fetch batches (about one round trip each) and blocks the case took, from the
 # mount's user.hypermount.fetches. Beside JS: the blocks it downloaded; through the proxy also its
 # time in round trips (time / (2 x DELAY_MS), an upper bound). Ratio: JS time / ours (above 1:
@@ -316,6 +317,25 @@ echo
 js_up() { if [ -n "$JS_S" ]; then json "$JS_OUT" 'round(m["connect_s"], 3)'; fi; }
 figure() { printf '%-34s ours %s, JS %s: %s\n' "$1:" "$2" "$3" "$4"; }
 
+# clone_figure LABEL PORT : the whole content core (every file's blocks) through PORT; ours with
+# hypermount core clone, timed from launch; JS with content.download of every block
+clone_figure() {
+  OURS_S='' OURS_NOTE=''
+  run "$ours_timeout" "$WORK/clone.out" "$H" core clone "$CONTENT_KEY" "$FS/clone" --peer "127.0.0.1:$2"
+  content_bytes=
+  if [ "$RC" -eq 0 ]; then
+    content_bytes=$("$H" core info "$FS/clone" | awk '$1 == "byte-length:" { print $2 }')
+    OURS_S=$TOOK OURS_NOTE="$(sed -n 's/^cloned: .* downloaded \([0-9]*\).*/\1 blocks/p' "$WORK/clone.out")"
+  else
+    OURS_NOTE="failed: $(why "$WORK/clone.out")"; FAILED=1
+  fi
+  rm -rf "$FS/clone"
+  js_case clone "$2" "m['bytes'] == ${content_bytes:-m['bytes']}" clone
+  local cmb; cmb=$(div "${content_bytes:-0}" 1000000 3)
+  figure "$1" "$( [ -n "$OURS_S" ] && echo "$(div "$cmb" "$OURS_S" 0) MB/s ($(fmt_s "$OURS_S"), $OURS_NOTE)" || echo "$OURS_NOTE")" \
+    "$( [ -n "$JS_S" ] && echo "$(div "$cmb" "$JS_S" 0) MB/s ($(fmt_s "$JS_S"), $(json "$JS_OUT" 'm["blocks"]["content"]') blocks)" || echo "$JS_NOTE")" "$(ratio)"
+}
+
 ours_case ls "$SPORT" "lines ^- $folder_entries" ls -l "MNT/f$folder_entries"
 up_ours=$OURS_UP
 js_case ls "$SPORT" "m['entries'] == $folder_entries" ls "/f$folder_entries"
@@ -334,21 +354,7 @@ if [ "$file_mib" -gt 0 ]; then
   js_case read "$SPORT" "m['bytes'] == $big_bytes" read /big
   figure "cat /big ($file_mib MiB) cold" "$(rate_text "$OURS_S" "$(ours_text)")" "$(rate_text "$JS_S" "$(js_text)")" "$(ratio)"
 
-  # the whole content core (every file's blocks): ours with hypermount core clone, timed from launch
-  OURS_S='' OURS_NOTE=''
-  run "$ours_timeout" "$WORK/clone.out" "$H" core clone "$CONTENT_KEY" "$FS/clone" --peer "127.0.0.1:$SPORT"
-  content_bytes=
-  if [ "$RC" -eq 0 ]; then
-    content_bytes=$("$H" core info "$FS/clone" | awk '$1 == "byte-length:" { print $2 }')
-    OURS_S=$TOOK OURS_NOTE="$(sed -n 's/^cloned: .* downloaded \([0-9]*\).*/\1 blocks/p' "$WORK/clone.out")"
-  else
-    OURS_NOTE="failed: $(why "$WORK/clone.out")"; FAILED=1
-  fi
-  rm -rf "$FS/clone"
-  js_case clone "$SPORT" "m['bytes'] == ${content_bytes:-m['bytes']}" clone
-  cmb=$(div "${content_bytes:-0}" 1000000 3)
-  figure "clone of the content core" "$( [ -n "$OURS_S" ] && echo "$(div "$cmb" "$OURS_S" 0) MB/s ($(fmt_s "$OURS_S"), $OURS_NOTE)" || echo "$OURS_NOTE")" \
-    "$( [ -n "$JS_S" ] && echo "$(div "$cmb" "$JS_S" 0) MB/s ($(fmt_s "$JS_S"), $(json "$JS_OUT" 'm["blocks"]["content"]') blocks)" || echo "$JS_NOTE")" "$(ratio)"
+  clone_figure "clone of the content core" "$SPORT"
 fi
 
 rtt=$(div "$((2 * delay_ms))" 1000 3)
@@ -362,6 +368,11 @@ up_js_delay=$(js_up)
 proxy_stop
 figure "ls -l /f$folder_entries cold, ${delay_ms} ms proxy" "$(ours_text)" \
   "$(js_text "$( [ -n "$JS_S" ] && echo "<= $(div "$JS_S" "$rtt" 0) round trips of $((2 * delay_ms)) ms")")" "$(ratio)"
+if [ "$file_mib" -gt 0 ]; then
+  proxy_start
+  clone_figure "clone of the content core, ${delay_ms} ms proxy" "$PPORT"
+  proxy_stop
+fi
 echo "time to mounted / to the drive's head (from the ls -l cases): loopback: ours ${up_ours:-?} s, JS ${up_js:-?} s;" \
   "${delay_ms} ms proxy: ours ${up_ours_delay:-?} s, JS ${up_js_delay:-?} s"
 

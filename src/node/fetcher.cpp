@@ -16,6 +16,10 @@ namespace {
 // "Fetching"). The metadata core is small next to the content; later rounds need nothing.
 constexpr size_t kBulkMetadataBlocks = 256;
 constexpr uint64_t kBulkFactor = 8;
+// A metadata core this short (a drive of up to about a thousand entries, some 150 KB) is taken
+// whole by the first batch that lacks any of it: a walk down to a folder and through it would
+// cost one round trip per trie level for what one round brings.
+constexpr uint64_t kSmallMetadataBlocks = 1024;
 
 }  // namespace
 
@@ -116,8 +120,10 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
       if (!core.has(block)) blocks.insert(block);
     }
     // (Counting the absent blocks reads the whole bitfield: only where the rule can apply.)
-    if (wanted.metadata && blocks.size() >= kBulkMetadataBlocks &&
-        core.length() - core.blocks_present() <= kBulkFactor * blocks.size()) {
+    if (wanted.metadata && !blocks.empty() &&
+        (core.length() <= kSmallMetadataBlocks ||
+         (blocks.size() >= kBulkMetadataBlocks &&
+          core.length() - core.blocks_present() <= kBulkFactor * blocks.size()))) {
       for (uint64_t block = 0; block < core.length(); ++block) {
         if (!core.has(block)) blocks.insert(block);
       }

@@ -97,6 +97,28 @@ TEST_CASE("fetcher: a metadata batch of a large part of the core takes all of it
   CHECK(p.replica->blocks_present() == 2000);
 }
 
+TEST_CASE("fetcher: a short metadata core is taken whole by any batch, a content core never") {
+  for (bool metadata : {true, false}) {
+    CAPTURE(metadata);
+    Pair p(1000);
+    node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+    drive::MissingBlocks head;
+    head.add(p.replica, 999, metadata);
+    std::optional<Result<uint64_t>> outcome;
+    fetcher.fetch(head, [&](Result<uint64_t> r) { outcome = std::move(r); });
+    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+    REQUIRE(p.replica->length() == 1000);
+    drive::MissingBlocks missing;
+    for (uint64_t b : {3, 40, 500}) missing.add(p.replica, b, metadata);
+    outcome.reset();
+    fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+    REQUIRE(outcome->ok());
+    CHECK(**outcome == (metadata ? 999 : 3));
+    CHECK(p.replica->blocks_present() == (metadata ? 1000 : 4));
+  }
+}
+
 TEST_CASE("fetcher: a small or content batch takes only its blocks") {
   Pair p(3000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
