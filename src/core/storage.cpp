@@ -65,6 +65,7 @@ Result<CoreStorage> CoreStorage::open(const std::string& dir, store::OpenMode mo
   auto open_file = [&](const char* name) { return store::File::open(dir + "/" + name, mode); };
   HM_TRY_ASSIGN(auto key, open_file("key"));
   HM_TRY_ASSIGN(auto secret_key, open_file("secret_key"));
+  HM_TRY(secret_key.make_private());
   HM_TRY_ASSIGN(auto tree, open_file("tree"));
   HM_TRY_ASSIGN(auto data, open_file("data"));
   HM_TRY_ASSIGN(auto bitfield, open_file("bitfield"));

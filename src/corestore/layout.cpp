@@ -1,6 +1,9 @@
 #include "corestore/layout.hpp"
 
 #include <sodium.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include "store/file.hpp"
 
@@ -15,9 +18,13 @@ Result<MasterKey> load_or_create_master_key(const std::string& root) {
   HM_TRY(store::make_dirs(root));
   const std::string path = root + "/" + std::string(kMasterKeyFile);
   HM_TRY_ASSIGN(auto file, store::File::open(path, store::OpenMode::ReadWrite));
+  // Every writable drive's keys derive from this one: readable by the owner only.
+  HM_TRY(file.make_private());
   ByteArray<kMasterKeySize> bytes;
   HM_TRY_ASSIGN(size_t n, file.read(0, bytes));
   if (n < bytes.size()) {
+    // A new store: its folder is the owner's alone too.
+    if (::chmod(root.c_str(), 0700) != 0) return Error::io(errno, "making {} private", root);
     // The reference treats a short read as "no key" and overwrites the start of the file.
     crypto::random_bytes(bytes.data(), bytes.size());
     HM_TRY(file.write(0, bytes));

@@ -31,7 +31,8 @@ Result<File> File::open(std::string path, OpenMode mode) {
 }
 
 File::File(File&& other) noexcept
-    : path_(std::move(other.path_)), mode_(other.mode_), fd_(other.fd_) {
+    : path_(std::move(other.path_)), mode_(other.mode_), fd_(other.fd_),
+      permissions_(other.permissions_) {
   other.fd_ = -1;
 }
 
@@ -41,6 +42,7 @@ File& File::operator=(File&& other) noexcept {
     path_ = std::move(other.path_);
     mode_ = other.mode_;
     fd_ = other.fd_;
+    permissions_ = other.permissions_;
     other.fd_ = -1;
   }
   return *this;
@@ -54,8 +56,18 @@ Status File::create() {
   if (mode_ == OpenMode::ReadOnly) return Error::read_only("{} is opened read-only", path_);
   auto slash = path_.rfind('/');
   if (slash != std::string::npos) HM_TRY(make_dirs(path_.substr(0, slash)));
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, permissions_);
   if (fd_ < 0) return Error::io(errno, "creating {}", path_);
+  return {};
+}
+
+Status File::make_private() {
+  permissions_ = 0600;
+  struct stat st {};
+  if (fd_ < 0 || mode_ == OpenMode::ReadOnly) return {};
+  if (::fstat(fd_, &st) != 0) return Error::io(errno, "checking {}", path_);
+  if ((st.st_mode & 077) == 0) return {};
+  if (::fchmod(fd_, 0600) != 0) return Error::io(errno, "making {} readable by its owner only", path_);
   return {};
 }
 

@@ -34,6 +34,9 @@ class File {
   Status write_gather(uint64_t offset, std::span<const ByteView> pieces);
   Result<uint64_t> size() const;
   Status sync();
+  // For secrets (keys): created readable by the owner only (0600), and an existing file that
+  // others may read is narrowed to 0600 (in ReadWrite mode; a warning where that fails).
+  Status make_private();
   // Takes an exclusive advisory lock (flock), as JS random-access-file does with `lock: true`;
   // Unavailable if another process holds it. Released when the file is closed.
   Status try_lock();
@@ -50,6 +53,7 @@ class File {
   std::string path_;
   OpenMode mode_;
   int fd_ = -1;
+  unsigned permissions_ = 0644;  // for create()
 };
 
 // Creates `path` and its missing parents; Io on failure.

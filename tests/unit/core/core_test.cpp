@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "temp_dir.hpp"
 #include "vectors.hpp"
 
@@ -58,6 +60,16 @@ std::unique_ptr<Core> writer_with(const TempDir& tmp, size_t blocks, bool batch)
 }
 
 }  // namespace
+
+TEST_CASE("core: a writable core's secret key is readable by its owner only") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  auto created = core::Core::create(dir / "c");
+  REQUIRE(created.ok());
+  namespace fs = std::filesystem;
+  CHECK(fs::status(dir / "c/secret_key").permissions() ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+}
 
 TEST_CASE("core: appending one by one writes the reference files") {
   auto v = test::load_vectors("hypercore-storage.json");

@@ -65,3 +65,22 @@ TEST_CASE("master key file") {
           Bytes(long_key.begin(), long_key.begin() + 32));
   }
 }
+
+TEST_CASE("a new store is its owner's alone; a master key others could read is narrowed") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  const std::string root = dir / "store";
+  namespace fs = std::filesystem;
+  auto others = fs::perms::group_all | fs::perms::others_all;
+  REQUIRE(load_or_create_master_key(root).ok());
+  CHECK((fs::status(root).permissions() & others) == fs::perms::none);
+  CHECK((fs::status(root + "/master_key").permissions() & others) == fs::perms::none);
+
+  // A store made before (or by JS, 0644): opened for writing, its key is narrowed to 0600.
+  fs::permissions(root + "/master_key", fs::perms::group_read | fs::perms::others_read,
+                  fs::perm_options::add);
+  auto again = load_or_create_master_key(root);
+  REQUIRE(again.ok());
+  CHECK(fs::status(root + "/master_key").permissions() ==
+        (fs::perms::owner_read | fs::perms::owner_write));
+}
