@@ -127,7 +127,7 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
       for (uint64_t block = 0; block < core.length(); ++block) {
         if (!core.has(block)) blocks.insert(block);
       }
-      log::debug("node", "bulk: all {} missing metadata blocks of {}", blocks.size(), to_hex(core.key()).substr(0, 8));
+      log::debug("node", "bulk: all {} missing metadata blocks of {}", blocks.size(), to_hex(core.discovery_key()).substr(0, 8));
     }
     if (pending_gets() + blocks.size() > max_pending_gets_) {
       failure = Error::unavailable("{} blocks wanted at once: more than {} may wait", pending_gets() + blocks.size(),
