@@ -708,6 +708,10 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* v
 
 void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   if (refuse_if_read_only(req)) return;
+  if (kernel_namespace(name)) {
+    fuse_reply_err(req, EOPNOTSUPP);  // never stored, as setxattr and getxattr say
+    return;
+  }
   with_path(req, ino, [&](const std::string& path) {
     std::weak_ptr<bool> alive = mount_of(req).alive();
     mount_of(req).backend().removexattr(path, name, [req, alive](Status status) {
@@ -733,10 +737,13 @@ void reply_xattr(fuse_req_t req, size_t size, const char* data, size_t length) {
 }
 
 void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
-  // `ls -l` asks every entry for security.selinux and system.posix_acl_access: never stored
-  // (setxattr refuses those namespaces), so answered at once without a lookup.
+  // Those namespaces are not supported (setxattr refuses them), and saying so is what keeps
+  // `ls -l` fast: it asks every entry for security.selinux and system.posix_acl_access, a
+  // round trip each, until a file system answers EOPNOTSUPP (then it stops asking for the
+  // whole device); ENODATA would only answer for the one entry. Never ENOSYS: the kernel would
+  // stop sending getxattr for user.* too.
   if (kernel_namespace(name)) {
-    fuse_reply_err(req, ENODATA);
+    fuse_reply_err(req, EOPNOTSUPP);
     return;
   }
   with_path(req, ino, [&](const std::string& path) {

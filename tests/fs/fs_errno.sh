@@ -118,6 +118,14 @@ errno_is ENODATA getxattr "$M/file.txt" user.absent
 errno_is ENODATA removexattr "$M/file.txt" user.absent
 errno_is ENODATA setxattr_replace "$M/file.txt" user.absent
 
+# ENOTSUP (EOPNOTSUPP): the namespaces the kernel interprets are not supported, which lets ls -l
+# stop asking every entry for security.selinux and system.posix_acl_access
+errno_is ENOTSUP getxattr "$M/file.txt" security.selinux
+errno_is ENOTSUP getxattr "$M/file.txt" system.posix_acl_access
+errno_is ENOTSUP getxattr "$M/dir" system.posix_acl_default
+errno_is ENOTSUP setxattr "$M/file.txt" security.label
+errno_is ENOTSUP removexattr "$M/file.txt" security.label
+
 # EINVAL, ELOOP, ENAMETOOLONG
 errno_is EINVAL rename "$M/dir" "$M/dir/inside-itself"
 errno_is EINVAL readlink "$M/file.txt"
