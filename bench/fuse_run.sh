@@ -130,22 +130,26 @@ for mode in default always; do
 done
 
 echo
-echo "== 2. listing $files files in $((dirs + 1)) folders ($entries entries), entries/s; a fresh mount each time, backing files in the page cache"
+echo "== 2. listing $files files in $((dirs + 1)) folders ($entries entries), entries/s; a fresh mount each time, cold: after drop_caches"
 KT=$("$H" drive create --store "$WORK/T")
 start_mount "$WORK/mt" "$WORK/mt.log" "$H" mount "hyper://$KT" "$WORK/mt" -o "store=$WORK/T" -f
 timed cp -r "$SRC/tree/." "$WORK/mt/"
 echo "filling the drive: cp -r into the read-write mount: $(div "$files" "$SECONDS_TAKEN" 0) files/s ($SECONDS_TAKEN s)"
 stop_mount "$WORK/mt" "$MOUNT_PID"
 [ ${#JS[@]} -gt 0 ] && cp -a "$WORK/T" "$WORK/J"  # the same drive for JS, in a store of its own
-# list LABEL DIR [MOUNT_COMMAND...] : ls -lR and find -ls over DIR, each on a fresh mount (none
-# without a command), REPEAT times; sets LS and FIND (entries/s, medians)
+# list LABEL DIR [daemon] [MOUNT_COMMAND...] : ls -lR and find -ls over DIR, each on a fresh
+# mount (none without a command; "daemon": the command backgrounds itself once mounted) with the
+# page cache dropped, REPEAT times; sets LS and FIND (entries/s, medians) and LS_ALL, FIND_ALL
+# (every run)
 list() {
-  local label=$1 dir=$2 tool r out rates
+  local label=$1 dir=$2 tool r out rates start=start_mount
   shift 2
+  if [ "${1:-}" = daemon ]; then start=start_daemon; shift; fi
   for tool in ls find; do
     rates=()
     for ((r = 0; r < repeat; r++)); do
-      if [ $# -gt 0 ]; then start_mount "$dir" "$WORK/list.log" "$@"; fi
+      if [ $# -gt 0 ]; then "$start" "$dir" "$WORK/list.log" "$@"; fi
+      drop_caches
       if [ "$tool" = ls ]; then timed ls -lR "$dir"; else timed find "$dir" -ls; fi
       rates+=("$(div "$entries" "$SECONDS_TAKEN" 0)")
       if [ "$tool" = find ] && [ "$r" -eq 0 ]; then
@@ -154,29 +158,42 @@ list() {
       fi
       if [ $# -gt 0 ]; then stop_mount "$dir" "$MOUNT_PID"; fi
     done
-    if [ "$tool" = ls ]; then LS=$(median "${rates[@]}"); else FIND=$(median "${rates[@]}"); fi
+    if [ "$tool" = ls ]; then
+      LS=$(median "${rates[@]}") LS_ALL="${rates[*]}"
+    else
+      FIND=$(median "${rates[@]}") FIND_ALL="${rates[*]}"
+    fi
   done
 }
-printf '%-30s %8s %8s\n' "" "ls -lR" "find -ls"
+# list_row LABEL : the figures of the last list
+list_row() { printf '%-30s %8s %8s   (ls -lR: %s; find -ls: %s)\n' "$1" "$LS" "$FIND" "$LS_ALL" "$FIND_ALL"; }
+printf '%-30s %8s %8s   (every run)\n' "" "ls -lR" "find -ls"
 list native "$SRC/tree"
-printf '%-30s %8s %8s\n' "native (no FUSE)" "$LS" "$FIND"
+list_row "native (no FUSE)"
 list passthrough_ll "$WORK/mp" "$PT" -f -o "source=$SRC/tree" "$WORK/mp"
-printf '%-30s %8s %8s\n' "passthrough_ll (default)" "$LS" "$FIND"
+list_row "passthrough_ll (default)"
 pt_ls=$LS pt_find=$FIND
-# with xattrs answered, as ours must (the default's ENOSYS stops the kernel asking: ls -l asks twice an entry)
+# with xattrs answered, as ours must (the default's ENOSYS stops the kernel asking for any)
 list "passthrough_ll -o xattr" "$WORK/mp" "$PT" -f -o xattr -o "source=$SRC/tree" "$WORK/mp"
-printf '%-30s %8s %8s\n' "passthrough_ll -o xattr" "$LS" "$FIND"
+list_row "passthrough_ll -o xattr"
 ptx_ls=$LS ptx_find=$FIND
 if [ ${#JS[@]} -gt 0 ]; then
   list "the JS FUSE layer" "$WORK/mj" "${JS[@]}" "$WORK/J" "$KT" "$WORK/mj"
-  printf '%-30s %8s %8s\n' "JS FUSE layer" "$LS" "$FIND"
+  list_row "JS FUSE layer"
   js_ls=$LS js_find=$FIND
 fi
-list ours "$WORK/mt" "$H" mount "hyper://$KT" "$WORK/mt" -o "store=$WORK/T" -f
-printf '%-30s %8s %8s\n' "ours hyper://KEY" "$LS" "$FIND"
-echo "ours/passthrough_ll: ls -lR $(div "$LS" "$pt_ls" 2)x, find -ls $(div "$FIND" "$pt_find" 2)x (aim >= 0.8x);" \
-  "ours/passthrough_ll -o xattr: ls -lR $(div "$LS" "$ptx_ls" 2)x, find -ls $(div "$FIND" "$ptx_find" 2)x"
-[ ${#JS[@]} -gt 0 ] && echo "ours/JS:             ls -lR $(div "$LS" "$js_ls" 1)x, find -ls $(div "$FIND" "$js_find" 1)x (aim >= 10x)"
+# as users mount (hypermount mount backgrounds itself once mounted), and in the foreground (-f)
+for mode in background foreground; do
+  if [ "$mode" = background ]; then
+    list ours "$WORK/mt" daemon "$H" mount "hyper://$KT" "$WORK/mt" -o "store=$WORK/T"
+  else
+    list ours "$WORK/mt" "$H" mount "hyper://$KT" "$WORK/mt" -o "store=$WORK/T" -f
+  fi
+  list_row "ours hyper://KEY, $mode"
+  echo "  ours/passthrough_ll: ls -lR $(div "$LS" "$pt_ls" 2)x, find -ls $(div "$FIND" "$pt_find" 2)x (aim >= 0.8x);" \
+    "ours/passthrough_ll -o xattr: ls -lR $(div "$LS" "$ptx_ls" 2)x, find -ls $(div "$FIND" "$ptx_find" 2)x"
+  [ ${#JS[@]} -gt 0 ] && echo "  ours/JS:             ls -lR $(div "$LS" "$js_ls" 1)x, find -ls $(div "$FIND" "$js_find" 1)x (aim >= 10x)"
+done
 
 echo
 echo "== 4. time to first byte (head -c 1) of cold remote files, ms: the drive served by our drive serve on 127.0.0.1 (protocol 8), mounted from an empty store"

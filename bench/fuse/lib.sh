@@ -1,5 +1,5 @@
-# Shared by bench/fuse_run.sh: timing, cache dropping, and FUSE mounts run in the foreground as
-# our own background children (known PIDs), all unmounted and stopped by the EXIT trap.
+# Shared by bench/fuse_run.sh: timing, cache dropping, and FUSE mounts (foreground servers run as
+# our own background children, or daemons found by PID), all unmounted and stopped by the EXIT trap.
 # shellcheck shell=bash disable=SC2034  # SECONDS_TAKEN, MOUNT_PID: read by the caller
 
 MOUNTS=()  # mount points to unmount at exit
@@ -31,6 +31,22 @@ start_mount() {
     echo "mounting $dir failed: $*"; sed 's/^/  /' "$log" | tail -n 20
     exit 1
   fi
+}
+
+# start_daemon DIR LOG COMMAND... : runs COMMAND (a FUSE server that returns once DIR is mounted
+# and goes on in the background, as users mount) and sets MOUNT_PID to that background process,
+# found by its command line (DIR is in this run's own work folder, so only ours can match).
+# Exits the bench if mounting failed.
+start_daemon() {
+  local dir=$1 log=$2; shift 2
+  mkdir -p "$dir"
+  MOUNTS+=("$dir")
+  if ! "$@" >"$log" 2>&1 </dev/null || ! is_mounted "$dir"; then
+    echo "mounting $dir failed: $*"; sed 's/^/  /' "$log" | tail -n 20
+    exit 1
+  fi
+  MOUNT_PID=$(pgrep -n -x -f "$(printf '%s' "$*" | sed 's/[][\\.*^$+?(){}|]/\\&/g')")
+  PIDS+=("$MOUNT_PID")
 }
 
 # stop_pid PID : SIGTERM, up to 10 s to exit, then SIGKILL
