@@ -142,10 +142,20 @@ Status Core::append(const std::vector<ByteView>& blocks) {
   for (const Node& leaf : leaves) push_leaf(roots, leaf, created);
   uint64_t block_index = length_ + blocks.size();
   crypto::Signature sig = crypto::sign(signable_v8(tree_hash(roots)), *secret_key_);
-  // Data and tree first, signature next, bitfield last: the bitfield decides the length on open.
-  HM_TRY(storage_.write_blocks(byte_length_, blocks));
-  HM_TRY(storage_.write_nodes(created));
-  HM_TRY(storage_.write_signature(block_index - 1, sig));
+  // Space for all of it first (ENOSPC here leaves every file as it was), then data and tree,
+  // signature next, bitfield last: the bitfield decides the length on open. A write that fails
+  // cuts the files back, so no signature outlives a partial batch.
+  uint64_t last_node = 0;
+  for (const Node& node : created) last_node = std::max(last_node, node.index);
+  uint64_t last_page = std::max((block_index - 1) / (8 * kDataPageBytes), last_node / (8 * kTreePageBytes));
+  HM_TRY_ASSIGN(auto mark, storage_.reserve_append(byte_length_ + total, last_node, block_index - 1, last_page));
+  Status written = storage_.write_blocks(byte_length_, blocks);
+  if (written) written = storage_.write_nodes(created);
+  if (written) written = storage_.write_signature(block_index - 1, sig);
+  if (!written) {
+    storage_.roll_back(mark);
+    return written.error();
+  }
   for (const Node& node : created) bitfield_.set_node(node.index);
   for (uint64_t b = length_; b < block_index; ++b) bitfield_.set_block(b, true);
   HM_TRY(flush_bitfield());

@@ -1,5 +1,7 @@
 #include "core/storage.hpp"
 
+#include "util/log.hpp"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -213,6 +215,32 @@ Result<Bytes> CoreStorage::read_bitfield_pages() const {
 
 Status CoreStorage::write_bitfield_page(uint64_t page, ByteView bytes) {
   return bitfield_.write(kHeaderSize + page * kBitfieldPageSize, bytes);
+}
+
+Result<CoreStorage::AppendMark> CoreStorage::reserve_append(uint64_t data_end, uint64_t last_node,
+                                                            uint64_t last_block,
+                                                            uint64_t last_page) {
+  AppendMark mark;
+  HM_TRY_ASSIGN(mark.data, data_.size());
+  HM_TRY_ASSIGN(mark.tree, tree_.size());
+  HM_TRY_ASSIGN(mark.signatures, signatures_.size());
+  Status reserved = data_.reserve(data_end);
+  if (reserved) reserved = tree_.reserve(kHeaderSize + (last_node + 1) * kTreeRecordSize);
+  if (reserved) reserved = signatures_.reserve(kHeaderSize + (last_block + 1) * kSignatureRecordSize);
+  // Zero pages past the last one written read as "nothing here", as absent pages do.
+  if (reserved) reserved = bitfield_.reserve(kHeaderSize + (last_page + 1) * kBitfieldPageSize);
+  if (!reserved) {
+    roll_back(mark);
+    return reserved.error();
+  }
+  return mark;
+}
+
+void CoreStorage::roll_back(const AppendMark& mark) {
+  for (auto [file, size] : {std::pair{&data_, mark.data}, std::pair{&tree_, mark.tree},
+                            std::pair{&signatures_, mark.signatures}}) {
+    if (auto cut = file->truncate(size); !cut) log::warn("core", "{}", cut.error().to_string());
+  }
 }
 
 Status CoreStorage::sync() {

@@ -54,6 +54,21 @@ class CoreStorage {
   Result<Bytes> read_bitfield_pages() const;
   Status write_bitfield_page(uint64_t page, ByteView bytes);
 
+  // The file sizes before an append (reserve_append), to cut them back to if it fails.
+  struct AppendMark {
+    uint64_t data = 0;
+    uint64_t tree = 0;
+    uint64_t signatures = 0;
+  };
+  // Allocates, before anything is written, the space an append will write: data up to byte
+  // `data_end`, tree records up to node `last_node`, the signature of `last_block` and bitfield
+  // pages up to `last_page`. Io with ENOSPC (and every file as it was) if the store's file
+  // system cannot hold it.
+  Result<AppendMark> reserve_append(uint64_t data_end, uint64_t last_node, uint64_t last_block,
+                                    uint64_t last_page);
+  // Cuts data, tree and signatures back to `mark` (after a failed append): best effort.
+  void roll_back(const AppendMark& mark);
+
   // fdatasync of every file written to.
   Status sync();
 

@@ -159,6 +159,26 @@ Result<uint64_t> File::size() const {
   return static_cast<uint64_t>(st.st_size);
 }
 
+Status File::reserve(uint64_t end) {
+  if (fd_ < 0) HM_TRY(create());
+  HM_TRY_ASSIGN(uint64_t now, size());
+  if (now >= end) return {};
+  if (::fallocate(fd_, 0, static_cast<off_t>(now), static_cast<off_t>(end - now)) == 0) return {};
+  if (errno == EOPNOTSUPP) return {};
+  int error = errno;
+  (void)::ftruncate(fd_, static_cast<off_t>(now));  // a failed fallocate may leave blocks behind
+  return Error::io(error, "reserving {} bytes for {}", end - now, path_);
+}
+
+Status File::truncate(uint64_t size_wanted) {
+  HM_TRY_ASSIGN(uint64_t now, size());
+  if (now <= size_wanted) return {};
+  if (::ftruncate(fd_, static_cast<off_t>(size_wanted)) != 0) {
+    return Error::io(errno, "truncating {} to {} bytes", path_, size_wanted);
+  }
+  return {};
+}
+
 Status File::sync() {
   if (fd_ >= 0 && ::fdatasync(fd_) != 0) return Error::io(errno, "syncing {}", path_);
   return {};

@@ -33,6 +33,13 @@ class File {
   // Writes the pieces back to back starting at `offset` (one pwritev where possible).
   Status write_gather(uint64_t offset, std::span<const ByteView> pieces);
   Result<uint64_t> size() const;
+  // Makes the file at least `end` bytes long with its blocks allocated (fallocate; the new
+  // bytes read as zeros), creating it if needed, so that writes below `end` cannot run out of
+  // space: Io with ENOSPC when the file system cannot hold it. A file system without fallocate
+  // reserves nothing (and that is not an error).
+  Status reserve(uint64_t end);
+  // Cuts the file back to `size` bytes (nothing if it is no longer).
+  Status truncate(uint64_t size);
   Status sync();
   // For secrets (keys): created readable by the owner only (0600), and an existing file that
   // others may read is narrowed to 0600 (in ReadWrite mode; a warning where that fails).

@@ -107,6 +107,32 @@ hm core new "$WORK/renew"
 check "new on an existing core fails (got $RC: $(msg))" [ "$RC" -ge 1 -a "$RC" -lt 124 ]
 check "new on an existing core: files unchanged" [ "$(snapshot "$WORK/renew")" = "$BEFORE" ]
 
+echo "# an append the store's file system cannot hold: ENOSPC before anything is written"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "# skip: full-disk case needs root to mount a small tmpfs"
+else
+  mkdir -p "$WORK/small"
+  mount -t tmpfs -o size=4m hm-nospc "$WORK/small"
+  trap 'umount "$WORK/small" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+  hm core new "$WORK/small/c"
+  head -c 1000000 /dev/urandom >"$WORK/small-block"
+  hm core append "$WORK/small/c" "$WORK/small-block"
+  check "full disk: a 1 MB append fits in 4 MB (got $RC: $(msg))" [ "$RC" -eq 0 ]
+  BEFORE=$(snapshot "$WORK/small/c")
+  head -c 3500000 /dev/urandom >"$WORK/big-block"
+  hm core append "$WORK/small/c" "$WORK/big-block"
+  check "full disk: a 3.5 MB append fails (got $RC: $(msg))" [ "$RC" -ge 1 -a "$RC" -lt 124 ]
+  check "full disk: the message says no space" grep -q "No space left on device" <(cat "$WORK/out" "$WORK/err")
+  check "full disk: files unchanged" [ "$(snapshot "$WORK/small/c")" = "$BEFORE" ]
+  hm core verify "$WORK/small/c"
+  check "full disk: the core still verifies ($(msg))" [ "$RC" -eq 0 ]
+  hm core append "$WORK/small/c" "$WORK/small-block"
+  check "full disk: a smaller append still works (got $RC: $(msg))" [ "$RC" -eq 0 ]
+  hm core get "$WORK/small/c" 1
+  check "full disk: and reads back" cmp -s "$WORK/out" "$WORK/small-block"
+  umount "$WORK/small"
+fi
+
 echo "# clone from a peer nobody listens on: a clear error, at once"
 # A port that was just free: bound and released by a listener that exits at once.
 FREE_PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close() })')
