@@ -25,16 +25,19 @@ class StagingFile {
   uint64_t size() const { return size_; }
   Status write(uint64_t offset, ByteView bytes);
   Status resize(uint64_t size);
-  // Exactly `length` bytes at `offset` (they must lie within size()), read into a buffer kept
-  // here: the view is valid until the next read.
+  // Exactly `length` bytes at `offset` (they must lie within size()), mapped from the file
+  // rather than copied out of it: the view is valid until the next read, resize or the end
+  // of the staging file, whichever comes first.
   Result<ByteView> read(uint64_t offset, size_t length);
 
  private:
   explicit StagingFile(int fd) : fd_(fd) {}
+  void unmap();
 
   int fd_ = -1;
   uint64_t size_ = 0;
-  Bytes buffer_;
+  void* map_ = nullptr;  // the mapping the last read returned a view into
+  size_t map_length_ = 0;
 };
 
 }  // namespace hypermount::fuse
