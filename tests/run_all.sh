@@ -55,7 +55,8 @@ run_build build -Dwerror=true -- unit interop fs
 # GCC 12 reports false maybe-uninitialized warnings under the sanitizers, so no werror here.
 run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -- unit interop
 # The fuzz build compiles only the fuzz targets (and the libraries they need).
-targets=(bitfield_rle_fuzz core_storage_fuzz wire_frame_fuzz trie_node_fuzz stat_fuzz)
+targets=(bitfield_rle_fuzz core_storage_fuzz wire_frame_fuzz trie_node_fuzz stat_fuzz drive_url_fuzz
+  handshake_fuzz proof_fuzz)
 CXX=clang++ run_build build-fuzz -Dfuzz=true -Db_lundef=false -- fuzz
 
 echo "skipped: $skipped (each skip prints its reason above)"
