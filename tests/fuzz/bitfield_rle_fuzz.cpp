@@ -56,12 +56,11 @@ void fuzz_pages(ByteView input) {
   if (ones != bits.count_blocks()) {
     __builtin_trap();
   }
+  // With inconsistent tree bits the reference's verifiedBy can name a length whose last leaf
+  // is absent (opening a core then rests on the signature check); a proof exists when present.
   const uint64_t length = local_length_from_bitfield(bits);
-  if (length > 0 && !bits.has_node(2 * (length - 1))) {
-    __builtin_trap();
-  }
   (void)proof_digest(bits, 2 * length);
-  if (length > 0) {
+  if (length > 0 && bits.has_node(2 * (length - 1))) {
     std::set<uint64_t> remote;
     auto proof = build_proof(bits, 2 * (length - 1), 0, true, remote);
     if (!proof) {
