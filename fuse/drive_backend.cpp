@@ -3,10 +3,14 @@
 #include "drive/drive_url.hpp"
 #include "drive/posix_stat.hpp"
 #include "node/fetch_loop.hpp"
+#include "util/log.hpp"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/xattr.h>
 
+#include <cerrno>
+#include <cstring>
 
 namespace hypermount::fuse {
 
@@ -156,13 +160,21 @@ std::optional<FileExtent> DriveBackend::local_extent(const std::string& path, ui
   return FileExtent{extent->fd, extent->position, extent->length};
 }
 
-FsStats DriveBackend::statfs() {
-  FsStats stats;
-  stats.block_size = 4096;
-  uint64_t bytes = drive_.content() ? drive_.content()->byte_length() : 0;
-  stats.blocks = (bytes + stats.block_size - 1) / stats.block_size;
-  stats.files = drive_.version();
-  return stats;
+struct statvfs DriveBackend::statfs() {
+  // Everything the mount writes goes to the store's file system: its room is the mount's.
+  struct statvfs st {};
+  if (::statvfs(drive_.metadata().dir().c_str(), &st) != 0) {
+    log::warn("fuse", "statfs of the store {}: {}", drive_.metadata().dir(), std::strerror(errno));
+  }
+  return st;
+}
+
+Status DriveBackend::check_room(uint64_t bytes) {
+  struct statvfs st {};
+  if (::statvfs(drive_.metadata().dir().c_str(), &st) != 0) return {};  // nothing to go by
+  uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (bytes <= available) return {};
+  return Error::io(ENOSPC, "{} bytes to write, the store's file system has {} free", bytes, available);
 }
 
 namespace {
@@ -218,6 +230,8 @@ void DriveBackend::start_next_commit() {
         return old.error();
       }
       stat.mtime_ms = 0;  // end_write stamps it
+      // A file that cannot fit fails before its first batch, not after filling the store.
+      HM_TRY(check_room(c.size));
       return drive_.begin_write(c.path, c.size, stat);
     }();
     if (begun) {

@@ -31,7 +31,7 @@ class DriveBackend final : public FsBackend {
   void readlink(std::string path, Callback<std::string> done) override;
   void getxattr(std::string path, std::string name, Callback<Bytes> done) override;
   void listxattr(std::string path, Callback<std::vector<std::string>> done) override;
-  FsStats statfs() override;
+  struct statvfs statfs() override;
   std::optional<FileExtent> local_extent(const std::string& path, uint64_t offset, size_t size) override;
   bool immutable() const override { return pinned_; }
 
@@ -52,6 +52,8 @@ class DriveBackend final : public FsBackend {
   void removexattr(std::string path, std::string name, Callback<void> done) override;
 
  private:
+  // ENOSPC when the store's file system has less than `bytes` free (Io with the errno).
+  Status check_room(uint64_t bytes);
   Result<Attr> owned_by(const std::string& path, uint32_t uid, uint32_t gid);
   // Runs `attempt` until it stops failing with Unavailable, fetching what it lacked in between
   // (node::run_fetching), then hands its result to `done`.

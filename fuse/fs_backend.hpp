@@ -2,6 +2,8 @@
 // run exactly once on the loop thread. Implemented over a drive (drive_backend.hpp).
 #pragma once
 
+#include <sys/statvfs.h>
+
 #include "fuse/staging_file.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
@@ -37,11 +39,8 @@ struct AttrChange {
   std::optional<timespec> mtime;
 };
 
-struct FsStats {
-  uint64_t block_size = 4096;
-  uint64_t blocks = 0;  // total, in block_size units
-  uint64_t files = 0;
-};
+// The largest file a mount holds (4 TiB): a write or truncate past it fails with EFBIG.
+constexpr uint64_t kMaxFileSize = uint64_t{1} << 42;
 
 // Bytes of a file that lie, verified, in a local file: handed to the kernel without copying.
 struct FileExtent {
@@ -66,7 +65,8 @@ class FsBackend {
   // An absent attribute is Errc::NotFound (ENODATA at the FUSE edge).
   virtual void getxattr(std::string path, std::string name, Callback<Bytes> done) = 0;
   virtual void listxattr(std::string path, Callback<std::vector<std::string>> done) = 0;
-  virtual FsStats statfs() = 0;
+  // The figures of the file system everything written lands on (the store's).
+  virtual struct statvfs statfs() = 0;
   // Where bytes [offset, offset + size) of the file at `path` lie locally, if they all do
   // (answered at once); nullopt means read() them.
   virtual std::optional<FileExtent> local_extent(const std::string& path, uint64_t offset, size_t size) = 0;

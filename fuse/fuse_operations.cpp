@@ -444,6 +444,10 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
   }
   StagingFile& content = handle->file->content;
   uint64_t at = (fi->flags & O_APPEND) ? content.size() : static_cast<uint64_t>(offset);
+  if (at > kMaxFileSize || size > kMaxFileSize - at) {
+    fuse_reply_err(req, EFBIG);
+    return;
+  }
   if (auto written = content.write(at, ByteView(reinterpret_cast<const uint8_t*>(buf), size)); !written) {
     log::warn("fuse", "{}", written.error().to_string());
     fuse_reply_err(req, errno_for(written.error()));
@@ -513,6 +517,10 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
   };
   if (to_set & FUSE_SET_ATTR_SIZE) {
     uint64_t size = static_cast<uint64_t>(attr->st_size);
+    if (size > kMaxFileSize) {
+      fuse_reply_err(req, EFBIG);
+      return;
+    }
     if (file) {
       if (file->content.size() != size) {
         if (auto resized = file->content.resize(size); !resized) {
@@ -774,12 +782,7 @@ void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 }
 
 void op_statfs(fuse_req_t req, fuse_ino_t) {
-  FsStats stats = mount_of(req).backend().statfs();
-  struct statvfs st {};
-  st.f_bsize = stats.block_size;
-  st.f_frsize = stats.block_size;
-  st.f_blocks = stats.blocks;
-  st.f_files = stats.files;
+  struct statvfs st = mount_of(req).backend().statfs();
   st.f_namemax = kNameMax;
   fuse_reply_statfs(req, &st);
 }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# A mount and the room it has: statfs reports the store's file system, a size past the maximum
+# (4 TiB) is EFBIG, and a file the store cannot hold is ENOSPC before anything is appended (the
+# pjdfstest case `truncate -s 999999999999999` once filled 80 GB). The store sits on a 64 MiB
+# tmpfs this test mounts, so a bug here cannot fill the machine's disk.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/common.sh"
+[ "$(id -u)" -eq 0 ] || skip "needs root to mount a tmpfs"
+
+FS=$WORK/fs
+S=$FS/store
+MNT=$WORK/mnt
+T="timeout 60"
+mkdir -p "$FS"
+mount -t tmpfs -o size=64m hm-space "$FS" 2>"$WORK/tmpfs.err" || skip "cannot mount a tmpfs: $(head -c 200 "$WORK/tmpfs.err")"
+# the drive's mount first, then the tmpfs under it, then the usual cleanup
+trap 'for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done; umount "$FS" 2>/dev/null || true; cleanup' EXIT
+
+# errno_of_truncate PATH SIZE [open] : the errno name of truncate(PATH, SIZE) (of ftruncate on
+# an open descriptor with "open"), OK if it succeeds; errno_of_pwrite PATH OFFSET : of writing
+# one byte there
+errno_of_truncate() {
+  timeout 60 python3 -c '
+import errno, os, sys
+path, size = sys.argv[1], int(sys.argv[2])
+try:
+    if len(sys.argv) > 3:
+        fd = os.open(path, os.O_WRONLY)
+        try: os.ftruncate(fd, size)
+        finally: os.close(fd)
+    else:
+        os.truncate(path, size)
+    print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))' "$@"
+}
+errno_of_pwrite() {
+  timeout 60 python3 -c '
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try:
+    os.pwrite(fd, b"x", int(sys.argv[2])); os.fsync(fd); print("OK")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, e.errno))
+finally:
+    try: os.close(fd)
+    except OSError: pass' "$@"
+}
+
+new_drive "$S"
+mount_drive "$K" "$MNT" "store=$S"
+check_eq "mount exits 0 ($(msg))" 0 "$RC"
+is_mounted "$MNT" || { fail "$MNT is not in /proc/mounts"; finish; }
+
+# statfs: the tmpfs's figures (df of the mount = df of the store), names up to 255 bytes
+read -r size_m avail_m <<<"$($T stat -f -c '%b %a' "$MNT")"
+read -r size_s avail_s bsize_s <<<"$(stat -f -c '%b %a %S' "$FS")"
+bsize_m=$($T stat -f -c '%S' "$MNT")
+check_eq "statfs block size is the store's" "$bsize_s" "$bsize_m"
+check_eq "statfs blocks are the store's" "$size_s" "$size_m"
+check "statfs available is the store's, within 1 MiB ($avail_m vs $avail_s)" \
+  [ $(( (avail_m > avail_s ? avail_m - avail_s : avail_s - avail_m) * bsize_s )) -le 1048576 ]
+check_eq "statfs name length" 255 "$($T stat -f -c '%l' "$MNT")"
+check "df shows free space on the mount" [ "$($T df --output=avail -B1 "$MNT" | tail -n1)" -gt 0 ]
+
+# a size past the maximum: EFBIG, by truncate of a closed file, of an open one, and by a write
+echo "small" >"$MNT/f"
+before=$(snapshot "$S")
+check_eq "truncate -s 999999999999999: EFBIG" "EFBIG" \
+  "$(errno_of_truncate "$MNT/f" 999999999999999)"
+check_eq "ftruncate to 5 TiB: EFBIG" "EFBIG" "$(errno_of_truncate "$MNT/f" $((5 << 40)) open)"
+check_eq "pwrite at 5 TiB: EFBIG" "EFBIG" "$(errno_of_pwrite "$MNT/f" $((5 << 40)))"
+check_eq "the file is unchanged" "small" "$($T cat "$MNT/f")"
+check_eq "the store is unchanged" "$before" "$(snapshot "$S")"
+
+# a size that fits the maximum but not the store: ENOSPC, and nothing appended
+check_eq "truncate -s 1G on a 64 MiB store: ENOSPC" "ENOSPC" "$(errno_of_truncate "$MNT/f" $((1 << 30)))"
+check_eq "the file is unchanged after ENOSPC" "small" "$($T cat "$MNT/f")"
+check_eq "the store is unchanged after ENOSPC" "$before" "$(snapshot "$S")"
+check "a write that fits still works" $T dd if=/dev/urandom of="$MNT/g" bs=1M count=8 status=none
+check_eq "and has its size" 8388608 "$($T stat -c %s "$MNT/g")"
+unmount_checked "$MNT"
+check "the drive's cores verify" bash -c "for c in \$(find '$S' -name key -type f -printf '%h\n'); do timeout 60 '$HYPERMOUNT' core verify \"\$c\" >/dev/null || exit 1; done"
+finish
