@@ -216,8 +216,10 @@ Result<Stat> Drive::lstat(std::string_view path) {
 }
 
 Result<std::vector<DirListing>> Drive::readdir(std::string_view path) {
-  HM_TRY_ASSIGN(Location at, locate(path, true));
-  return at.drive->readdir_key(at.key);
+  auto at = locate(path, true);
+  root_->missing_.listing = true;
+  HM_TRY(at);
+  return at->drive->readdir_key(at->key);
 }
 
 Result<Bytes> Drive::read(std::string_view path, uint64_t offset, size_t size) {

@@ -32,10 +32,16 @@ struct MissingBlocks {
     bool metadata = false;  // a drive's metadata core: worth following to its writer's head
   };
   std::vector<InCore> cores;
+  // A folder listing lacks them (readdir): a short metadata core is then worth taking whole,
+  // where a lookup of one path stays sparse.
+  bool listing = false;
 
   bool empty() const { return cores.empty(); }
   void add(const std::shared_ptr<core::Core>& core, uint64_t block, bool metadata = false);
-  void clear() { cores.clear(); }
+  void clear() {
+    cores.clear();
+    listing = false;
+  }
 };
 
 // Where a byte range of a file lies in a core's data file, when every block of it is present.

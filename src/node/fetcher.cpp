@@ -17,8 +17,9 @@ namespace {
 constexpr size_t kBulkMetadataBlocks = 256;
 constexpr uint64_t kBulkFactor = 8;
 // A metadata core this short (a drive of up to about a thousand entries, some 150 KB) is taken
-// whole by the first batch that lacks any of it: a walk down to a folder and through it would
-// cost one round trip per trie level for what one round brings.
+// whole by the first batch of a listing that lacks any of it: a walk down to a folder and
+// through it would cost one round trip per trie level for what one round brings. A lookup of
+// one path stays sparse.
 constexpr uint64_t kSmallMetadataBlocks = 1024;
 
 }  // namespace
@@ -121,7 +122,7 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
     }
     // (Counting the absent blocks reads the whole bitfield: only where the rule can apply.)
     if (wanted.metadata && !blocks.empty() &&
-        (core.length() <= kSmallMetadataBlocks ||
+        ((missing.listing && core.length() <= kSmallMetadataBlocks) ||
          (blocks.size() >= kBulkMetadataBlocks &&
           core.length() - core.blocks_present() <= kBulkFactor * blocks.size()))) {
       for (uint64_t block = 0; block < core.length(); ++block) {

@@ -97,9 +97,10 @@ TEST_CASE("fetcher: a metadata batch of a large part of the core takes all of it
   CHECK(p.replica->blocks_present() == 2000);
 }
 
-TEST_CASE("fetcher: a short metadata core is taken whole by any batch, a content core never") {
-  for (bool metadata : {true, false}) {
+TEST_CASE("fetcher: a listing takes a short metadata core whole; a lookup or a content core never") {
+  for (auto [metadata, listing] : {std::pair{true, true}, std::pair{true, false}, std::pair{false, true}}) {
     CAPTURE(metadata);
+    CAPTURE(listing);
     Pair p(1000);
     node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
     drive::MissingBlocks head;
@@ -110,12 +111,14 @@ TEST_CASE("fetcher: a short metadata core is taken whole by any batch, a content
     REQUIRE(p.replica->length() == 1000);
     drive::MissingBlocks missing;
     for (uint64_t b : {3, 40, 500}) missing.add(p.replica, b, metadata);
+    missing.listing = listing;
     outcome.reset();
     fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
     REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
     REQUIRE(outcome->ok());
-    CHECK(**outcome == (metadata ? 999 : 3));
-    CHECK(p.replica->blocks_present() == (metadata ? 1000 : 4));
+    const bool whole = metadata && listing;
+    CHECK(**outcome == (whole ? 999 : 3));
+    CHECK(p.replica->blocks_present() == (whole ? 1000 : 4));
   }
 }
 
