@@ -170,8 +170,8 @@ struct statvfs DriveBackend::statfs() {
 }
 
 Status DriveBackend::check_room(uint64_t bytes) {
-  struct statvfs st {};
-  if (::statvfs(drive_.metadata().dir().c_str(), &st) != 0) return {};  // nothing to go by
+  struct statvfs st = statfs();
+  if (st.f_frsize == 0) return {};  // statfs failed (and said so): nothing to go by
   uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   if (bytes <= available) return {};
   return Error::io(ENOSPC, "{} bytes to write, the store's file system has {} free", bytes, available);

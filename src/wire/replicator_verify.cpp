@@ -62,7 +62,8 @@ void Replicator::on_block_hashed(uv_work_t* work, int status) {
 }
 
 void Replicator::store_arrived(CoreState& state) {
-  while (!state.arrived.empty() && state.arrived.front()->leaf && !state.arrived.front()->in_pool) {
+  // in_pool first: `leaf` belongs to the pool thread until the after-work callback has run.
+  while (!state.arrived.empty() && !state.arrived.front()->in_pool && state.arrived.front()->leaf) {
     std::unique_ptr<ArrivedBlock> block(state.arrived.front());
     state.arrived.pop_front();
     state.arriving.erase(block->index);

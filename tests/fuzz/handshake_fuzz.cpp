@@ -6,11 +6,13 @@
 #include <optional>
 
 #include "crypto/noise_handshake.hpp"
+#include "fuzz_reader.hpp"
 #include "util/varint.hpp"
 #include "wire/session.hpp"
 #include "wire/transport_cipher.hpp"
 
 using namespace hypermount;
+using fuzz::Reader;
 using crypto::NoiseRole;
 using crypto::NoiseVariant;
 using wire::ProtocolVersion;
@@ -42,23 +44,6 @@ const Keys& keys() {
   static const Keys k;
   return k;
 }
-
-// Reads bytes from the front of the fuzz input; past its end everything is zero.
-struct Reader {
-  ByteView in;
-  uint8_t byte() {
-    if (in.empty()) return 0;
-    uint8_t b = in[0];
-    in = in.subspan(1);
-    return b;
-  }
-  ByteView take(size_t n) {
-    n = n < in.size() ? n : in.size();
-    ByteView out = in.first(n);
-    in = in.subspan(n);
-    return out;
-  }
-};
 
 // Feeds bytes to the session in chunks; a failed session must stay failed.
 bool feed(wire::Session& session, ByteView bytes, size_t chunk) {

@@ -11,9 +11,11 @@
 #include <string>
 
 #include "core/core.hpp"
+#include "fuzz_reader.hpp"
 #include "wire/messages.hpp"
 
 using namespace hypermount;
+using fuzz::Reader;
 
 // Input: a config byte; bit 0 set: the rest is one Data message body (wire.md §6.10), else
 // up to 8 operations follow: an op byte (bit 0: a length byte and that many bytes of a Data
@@ -52,22 +54,6 @@ Fixture make_fixture() {
   for (uint64_t i = 0; i < f.writer->length(); ++i) f.blocks.push_back(f.writer->get(i).value());
   return f;
 }
-
-struct Reader {
-  ByteView in;
-  uint8_t byte() {
-    if (in.empty()) return 0;
-    uint8_t b = in[0];
-    in = in.subspan(1);
-    return b;
-  }
-  ByteView take(size_t n) {
-    n = n < in.size() ? n : in.size();
-    ByteView out = in.first(n);
-    in = in.subspan(n);
-    return out;
-  }
-};
 
 struct Reply {
   uint64_t block = 0;
