@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // drive-stat-sparse.js DIR KEY HOST:PORT PATH : opens the drive KEY as a sparse replica in the
 // corestore folder DIR (sparse and sparseMetadata), replicates with HOST:PORT over TCP, stats
-// PATH, prints { size } and closes: the store then holds what one JS lookup downloaded.
+// PATH, prints { size, downloaded } and closes. `downloaded` counts the metadata blocks that
+// arrived ('download' events): the on-disk bitfield may still be unflushed when stat returns.
 // Works with hyperdrive 10.8.16 (js-p7) and 10.21.0 (js-p8).
 'use strict'
 const net = require('net')
@@ -13,6 +14,8 @@ async function main () {
   if (!path) { console.error('usage: drive-stat-sparse.js DIR KEY HOST:PORT PATH'); process.exit(2) }
   const drive = hyperdrive(dir, Buffer.from(key, 'hex'), { sparse: true, sparseMetadata: true })
   await call(drive, 'ready')
+  let downloaded = 0
+  drive.metadata.on('download', () => { downloaded++ })
   const [host, port] = peer.split(':')
   const socket = net.connect(Number(port), host)
   socket.on('error', () => {})
@@ -23,7 +26,7 @@ async function main () {
   const st = await call(drive, 'stat', path)
   socket.destroy()
   await call(drive, 'close')
-  console.log(JSON.stringify({ size: st.size }))
+  console.log(JSON.stringify({ size: st.size, downloaded }))
 }
 
 main().catch((err) => { console.error('drive-stat-sparse.js:', err.stack || err.message); process.exit(1) })
