@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds the fuzz build (clang, -Dfuzz=true) and runs every tests/fuzz target for SECONDS each
+# Builds the sanitizer build (clang, -Dfuzz=true; the one CI uses) and runs every tests/fuzz target for SECONDS each
 # (default 600), on the build's corpora; prints each target's executions and a summary.
 # Usage: tests/fuzz/run_long.sh [SECONDS] [BUILD_DIR]   Exit status 1 if any target failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-600}
-build=${2:-build-fuzz}
+build=${2:-build-san}
 if [ ! -f "$build/build.ninja" ]; then
   CXX=clang++ meson setup "$build" -Dfuzz=true -Db_lundef=false || exit 1
 fi

@@ -92,12 +92,13 @@ void check_file(const FileModel& file, const CoreBitfield& bits,
 }
 
 void check_have(const CoreBitfield& bits, const nlohmann::json& have) {
-  for (const auto& [key, value] : have.items()) {
+  for (const auto& item : have.items()) {
+    const std::string& key = item.key();
     uint64_t start = 0;
     uint64_t length = 0;
     REQUIRE(std::sscanf(key.c_str(), "compress(%lu,%lu)", &start, &length) == 2);
     CAPTURE(key);
-    CHECK(to_hex(rle_encode(bits.data_bits(start, length))) == value.get<std::string>());
+    CHECK(to_hex(rle_encode(bits.data_bits(start, length))) == item.value().get<std::string>());
   }
 }
 

@@ -34,7 +34,9 @@ Bytes expected_file(const nlohmann::json& f) {
 }
 
 void check_files(const std::string& dir, const nlohmann::json& files) {
-  for (const auto& [name, f] : files.items()) {
+  for (const auto& item : files.items()) {
+    const std::string& name = item.key();
+    const nlohmann::json& f = item.value();
     CAPTURE(name);
     bool exists = std::filesystem::exists(dir + "/" + name);
     if (f.is_null()) {

@@ -66,7 +66,9 @@ TEST_CASE("every name file in the stored corestore derives the key beside it") {
     MasterKey master = vector_master_key(v);
     const auto& files = v["corestore"]["files"];
     int checked = 0;
-    for (const auto& [path, f] : files.items()) {
+    for (const auto& item : files.items()) {
+      const std::string& path = item.key();
+      const nlohmann::json& f = item.value();
       if (path.size() < 5 || path.substr(path.size() - 5) != "/name") continue;
       CAPTURE(path);
       const std::string folder = path.substr(0, path.size() - 5);

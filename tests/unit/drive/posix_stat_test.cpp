@@ -32,7 +32,9 @@ Stat from_lstat(const nlohmann::json& j) {
 
 TEST_CASE("struct stat of the vectors' lstat results") {
   auto v = test::load_vectors("hyperdrive-10.8.16.json");
-  for (const auto& [path, j] : v["reads"]["lstat"].items()) {
+  for (const auto& item : v["reads"]["lstat"].items()) {
+    const std::string& path = item.key();
+    const nlohmann::json& j = item.value();
     if (j.contains("error")) continue;
     CAPTURE(path);
     Stat st = from_lstat(j);

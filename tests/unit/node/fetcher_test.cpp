@@ -98,7 +98,9 @@ TEST_CASE("fetcher: a metadata batch of a large part of the core takes all of it
 }
 
 TEST_CASE("fetcher: a listing takes a short metadata core whole; a lookup or a content core never") {
-  for (auto [metadata, listing] : {std::pair{true, true}, std::pair{true, false}, std::pair{false, true}}) {
+  for (auto kind : {std::pair{true, true}, std::pair{true, false}, std::pair{false, true}}) {
+    const bool metadata = kind.first;
+    const bool listing = kind.second;
     CAPTURE(metadata);
     CAPTURE(listing);
     Pair p(1000);

@@ -346,10 +346,11 @@ void dial(uv_loop_t* loop, wire::Replicator& client, uint16_t port) {
 TEST_CASE("replicator: a peer sending bad data is dropped and nothing is stored") {
   REQUIRE(crypto::init());
   // 100-byte blocks are hashed on the loop, 64 KiB ones on the thread pool.
-  for (auto [mode, size] : {std::pair{EvilMode::BadHash, size_t{100}},
-                            std::pair{EvilMode::BadSignature, size_t{100}},
-                            std::pair{EvilMode::BadHash, size_t{64} * 1024},
-                            std::pair{EvilMode::BadSignature, size_t{64} * 1024}}) {
+  for (auto evil : {std::pair{EvilMode::BadHash, size_t{100}}, std::pair{EvilMode::BadSignature, size_t{100}},
+                    std::pair{EvilMode::BadHash, size_t{64} * 1024},
+                    std::pair{EvilMode::BadSignature, size_t{64} * 1024}}) {
+    const EvilMode mode = evil.first;
+    const size_t size = evil.second;
     CAPTURE(static_cast<int>(mode));
     CAPTURE(size);
     TempDir dir;

@@ -35,7 +35,9 @@ wire::Session make_session(const nlohmann::json& handshake, const char* side,
 TEST_CASE("session vectors: each direction decrypts with one continuous keystream") {
   for (const auto& files : kVersions) {
     auto v = test::load_vectors(files.session);
-    for (const auto& [name, scenario] : v["scenarios"].items()) {
+    for (const auto& item : v["scenarios"].items()) {
+      const std::string& name = item.key();
+      const nlohmann::json& scenario = item.value();
       CAPTURE(files.session);
       CAPTURE(name);
       std::map<std::string, std::unique_ptr<wire::StreamCipher>> ciphers;
@@ -100,7 +102,9 @@ TEST_CASE("session vectors: two sessions replay every recorded chunk byte for by
     auto hs = test::load_vectors(files.handshake);
     auto v = test::load_vectors(files.session);
     auto keys = feed_keys(v);
-    for (const auto& [name, scenario] : v["scenarios"].items()) {
+    for (const auto& item : v["scenarios"].items()) {
+      const std::string& name = item.key();
+      const nlohmann::json& scenario = item.value();
       CAPTURE(files.session);
       CAPTURE(name);
       std::map<std::string, std::unique_ptr<wire::Session>> sessions;
