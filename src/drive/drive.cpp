@@ -331,6 +331,19 @@ Status Drive::symlink(std::string_view target, std::string_view path) {
   return d.put_stat_key(at.key, Stat::symlink(std::string(target), clock_ms()));
 }
 
+Status Drive::mknod(std::string_view path, const Stat& stat) {
+  if (stat.kind() != EntryKind::Other) {
+    return Error::invalid("{}: mode {:o} is no FIFO, socket or device", path, stat.mode);
+  }
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  Drive& d = *at.drive;
+  HM_TRY(d.require_writable());
+  if (at.key.empty()) return Error::exists("{} exists", path);
+  HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
+  if (node) return Error::exists("{} exists", path);
+  return d.put_stat_key(at.key, stat);
+}
+
 Status Drive::unlink(std::string_view path) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   Drive& d = *at.drive;

@@ -135,6 +135,9 @@ class Drive {
   Status end_write(FileWrite& write);
   Status mkdir(std::string_view path, uint32_t mode = kDefaultDirectoryMode);
   Status symlink(std::string_view target, std::string_view path);
+  // Writes `stat`, a FIFO, socket or device (EntryKind::Other), as the new entry `path`.
+  // Exists if something is there; InvalidArgument for any other kind.
+  Status mknod(std::string_view path, const Stat& stat);
   // Replaces the Stat at `path` (metadata-only changes: mode, owner, times, xattrs; a mount
   // point stays a mount point).
   Status put_stat(std::string_view path, const Stat& stat);

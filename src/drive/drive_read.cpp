@@ -92,7 +92,10 @@ Status Drive::check_local(std::string_view path, uint64_t offset, size_t size) {
 }
 
 Result<Bytes> Drive::read_stat(const Stat& stat, uint64_t offset, size_t size) {
-  if (!stat.is_file()) return Error{Errc::IsDir, "not a regular file"};
+  if (stat.is_directory()) return Error{Errc::IsDir, "a directory has no content"};
+  if (!stat.is_file()) {
+    return Error::invalid("mode {:o} is not a regular file: no content", stat.mode);
+  }
   if (stat.mount && stat.mount->hypercore) {
     HM_TRY_ASSIGN(auto core, store_->get(stat.mount->key));
     return read_blocks(core, 0, stat.blocks, 0, stat.size, offset, size);

@@ -1,5 +1,7 @@
 #include "drive/posix_stat.hpp"
 
+#include <sys/sysmacros.h>
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -25,6 +27,7 @@ struct stat to_posix_stat(const Stat& st) {
   out.st_nlink = 1;
   out.st_uid = static_cast<uid_t>(st.uid);
   out.st_gid = static_cast<gid_t>(st.gid);
+  if (st.is_device() && st.device) out.st_rdev = makedev(st.device->major_id, st.device->minor_id);
   uint64_t size = st.size;
   if (st.is_symlink() && st.linkname) size = st.linkname->size();
   // Sizes come from peers: clamp what off_t cannot hold instead of wrapping negative.

@@ -5,6 +5,8 @@
 #include <climits>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "hyperdrive.pb.h"
 
 namespace hypermount::drive {
@@ -37,6 +39,28 @@ std::vector<const Xattr*> js_key_order(const std::vector<Xattr>& metadata) {
   return indexed;
 }
 
+// "MAJOR:MINOR", each a canonical decimal uint32 (kDeviceKey).
+std::optional<DeviceNumber> parse_device(std::string_view text) {
+  auto number = [](std::string_view digits) -> std::optional<uint32_t> {
+    if (digits.empty() || digits.size() > 10 || (digits.size() > 1 && digits[0] == '0')) {
+      return std::nullopt;
+    }
+    uint64_t value = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return std::nullopt;
+      value = value * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (value > UINT32_MAX) return std::nullopt;
+    return static_cast<uint32_t>(value);
+  };
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto major_id = number(text.substr(0, colon));
+  auto minor_id = number(text.substr(colon + 1));
+  if (!major_id || !minor_id) return std::nullopt;
+  return DeviceNumber{*major_id, *minor_id};
+}
+
 Stat with_type(uint32_t type, uint32_t permissions, uint32_t default_permissions,
                uint64_t now_ms) {
   Stat st;
@@ -65,6 +89,13 @@ Stat Stat::directory(uint64_t now_ms, uint32_t permissions) {
 Stat Stat::symlink(std::string target, uint64_t now_ms, uint32_t permissions) {
   Stat st = with_type(kModeSymlink, permissions, kDefaultFileMode, now_ms);
   st.linkname = std::move(target);
+  return st;
+}
+
+Stat Stat::special(uint32_t type, uint64_t now_ms, uint32_t permissions,
+                   std::optional<DeviceNumber> device) {
+  Stat st = with_type(type, permissions, kDefaultFileMode, now_ms);
+  if (st.is_device()) st.device = device;
   return st;
 }
 
@@ -139,9 +170,15 @@ Bytes encode_stat(const Stat& stat) {
     mount->set_hypercore(stat.mount->hypercore);
   }
   for (const Xattr* x : js_key_order(stat.metadata)) {
+    if (x->name == kDeviceKey) continue;  // `device` says it
     pb::MetadataEntry* entry = msg.add_metadata();
     entry->set_key(x->name);
     if (x->value) entry->set_value(x->value->data(), x->value->size());
+  }
+  if (stat.device) {
+    pb::MetadataEntry* entry = msg.add_metadata();
+    entry->set_key(std::string(kDeviceKey));
+    entry->set_value(fmt::format("{}:{}", stat.device->major_id, stat.device->minor_id));
   }
   std::string out = msg.SerializeAsString();
   return Bytes(out.begin(), out.end());
@@ -183,6 +220,10 @@ Result<Stat> decode_stat(ByteView bytes) {
   }
   std::unordered_map<std::string, size_t> position;
   for (const pb::MetadataEntry& entry : msg.metadata()) {
+    if (entry.key() == kDeviceKey) {
+      st.device = entry.has_value() ? parse_device(entry.value()) : std::nullopt;
+      continue;
+    }
     std::optional<Bytes> value;
     if (entry.has_value()) value = Bytes(entry.value().begin(), entry.value().end());
     auto [it, inserted] = position.try_emplace(entry.key(), st.metadata.size());

@@ -29,6 +29,20 @@ constexpr uint32_t kModeFifo = 0010000;
 constexpr uint32_t kDefaultFileMode = 0644;
 constexpr uint32_t kDefaultDirectoryMode = 0755;
 
+// The metadata entry (§4, field 12) that holds the number of a character or block device:
+// "MAJOR:MINOR" in decimal ASCII, as /sys/dev names devices. The Stat message has no rdev field;
+// the reference never writes devices but keeps this entry as ordinary metadata. The codec moves
+// it between the map and Stat::device, so it is never an extended attribute.
+constexpr std::string_view kDeviceKey = "hypermount.rdev";
+
+// A device number split as makedev(3) splits it.
+struct DeviceNumber {
+  uint32_t major_id = 0;
+  uint32_t minor_id = 0;
+
+  bool operator==(const DeviceNumber&) const = default;
+};
+
 // Stat.mount: what is mounted at a mount point (§4, §9).
 struct StatMount {
   crypto::PublicKey key{};          // mounted drive's metadata key, or the mounted hypercore's
@@ -53,7 +67,7 @@ enum class EntryKind {
   Symlink,
   DriveMount,  // a directory Stat with a mount that is not a hypercore
   CoreMount,   // a file Stat with mount.hypercore
-  Other,       // socket, device, fifo: never written by hyperdrive, reported as found
+  Other,       // FIFO, socket or device: no content (the reference never writes these)
 };
 
 struct Stat {
@@ -69,6 +83,8 @@ struct Stat {
   // The symlink target, verbatim. An empty linkname decodes as "no link", as in the reference.
   std::optional<std::string> linkname;
   std::optional<StatMount> mount;
+  // Character and block devices: their number, kept in metadata under kDeviceKey.
+  std::optional<DeviceNumber> device;
   // Decoded in the order a JS object enumerates the names, new ones appended; encoded in that
   // JS order (see the xattr helpers below).
   std::vector<Xattr> metadata;
@@ -80,11 +96,16 @@ struct Stat {
   static Stat file(uint64_t now_ms, uint32_t permissions = 0);
   static Stat directory(uint64_t now_ms, uint32_t permissions = 0);
   static Stat symlink(std::string target, uint64_t now_ms, uint32_t permissions = 0);
+  // A FIFO, socket, character or block device (`type` one of their kMode* bits), without
+  // content; permissions as for a file. `device` is kept for devices only.
+  static Stat special(uint32_t type, uint64_t now_ms, uint32_t permissions,
+                      std::optional<DeviceNumber> device = std::nullopt);
 
   uint32_t type() const { return mode & kModeTypeMask; }
   bool is_file() const { return type() == kModeRegular; }
   bool is_directory() const { return type() == kModeDirectory; }
   bool is_symlink() const { return type() == kModeSymlink; }
+  bool is_device() const { return type() == kModeCharDevice || type() == kModeBlockDevice; }
   EntryKind kind() const;
 
   // The value of attribute `name`; nullopt if absent or removed.
@@ -102,12 +123,13 @@ uint64_t clock_ms();
 
 // The reference's bytes for `stat`: fields 1-9 always, linkname if set, mount if set, one
 // metadata entry per attribute (value omitted for removed ones) in JS object key order
-// (array-index names ascending first, then the rest in stored order).
+// (array-index names ascending first, then the rest in stored order), then the device entry.
 Bytes encode_stat(const Stat& stat);
 
 // Parses a Stat. Corrupt (never a crash) for anything the reference cannot decode: bad
 // protobuf, missing mode, a mount without a 32-byte key. Unknown fields are skipped; a
 // repeated attribute name keeps its first position and its last value, like the JS decoder.
+// A kDeviceKey entry becomes `device`; one whose value is not MAJOR:MINOR is dropped.
 Result<Stat> decode_stat(ByteView bytes);
 
 }  // namespace hypermount::drive

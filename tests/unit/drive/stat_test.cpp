@@ -164,6 +164,57 @@ TEST_CASE("entry kinds use S_IFMT, not the reference's bit test") {
   CHECK_FALSE(socket.is_directory());
 }
 
+TEST_CASE("FIFOs, sockets and devices: type bits in mode, a device's number in metadata") {
+  // The fields of a file Stat at kClock with nothing in it, after the mode.
+  const std::string rest =
+      "1000" "1800" "2000" "2800" "3000" "3800" "40" "8080babbc82e" "48" "8080babbc82e";
+  // mknod c 1 3 with mode 0660: 020660 is varint b0 43; the number is one map entry
+  // { key "hypermount.rdev", value "1:3" }, length 2 + 15 + 2 + 3.
+  Stat null_device = Stat::special(kModeCharDevice, kClock, 0660, DeviceNumber{1, 3});
+  const std::string device_entry = "6216" "0a0f" "68797065726d6f756e742e72646576" "1203" "313a33";
+  CHECK(to_hex(encode_stat(null_device)) == "08b043" + rest + device_entry);
+  Stat decoded = decode_hex("08b043" + rest + device_entry);
+  CHECK(decoded == null_device);
+  CHECK(decoded.device == DeviceNumber{1, 3});
+  CHECK(decoded.metadata.empty());  // not an attribute
+  CHECK(decoded.xattr_names().empty());
+  CHECK(decoded.kind() == EntryKind::Other);
+  CHECK(decoded.is_device());
+  // A block device: 060640 is varint a0 c3 01; the largest numbers fit.
+  Stat disk = Stat::special(kModeBlockDevice, kClock, 0640, DeviceNumber{4294967295, 0});
+  CHECK(to_hex(encode_stat(disk)).starts_with("08a0c301"));
+  CHECK(decode_stat(encode_stat(disk)).value().device == DeviceNumber{4294967295, 0});
+  // A FIFO and a socket keep no number; mode 0 takes the file default, as for files.
+  Stat fifo = Stat::special(kModeFifo, kClock, 0600, DeviceNumber{1, 3});
+  CHECK_FALSE(fifo.device.has_value());
+  CHECK(to_hex(encode_stat(fifo)) == "088023" + rest);  // 010600
+  CHECK(Stat::special(kModeSocket, kClock, 0).mode == 0140644);
+  // The number comes after the attributes; a stored attribute of that name is never written
+  // twice (the field wins).
+  Stat tagged = null_device;
+  tagged.set_xattr("user.a", Bytes{'1'});
+  tagged.metadata.push_back(Xattr{std::string(kDeviceKey), Bytes{'9', ':', '9'}});
+  CHECK(to_hex(encode_stat(tagged)) ==
+        "08b043" + rest + "620b" "0a06757365722e61" "120131" + device_entry);
+  // A number that is not MAJOR:MINOR in canonical decimal is dropped, the rest decodes.
+  auto device_of = [&](const std::string& value_hex) {
+    const std::string value =
+        value_hex.empty() ? "" : "12" + fmt::format("{:02x}", value_hex.size() / 2) + value_hex;
+    const std::string entry = "0a0f" "68797065726d6f756e742e72646576" + value;
+    auto st = decode_stat(hex("08b043" "62" + fmt::format("{:02x}", entry.size() / 2) + entry));
+    REQUIRE(st.ok());
+    CHECK(st->metadata.empty());
+    return st->device;
+  };
+  CHECK(device_of("383a31") == DeviceNumber{8, 1});  // "8:1"
+  CHECK_FALSE(device_of("").has_value());             // a removed entry
+  CHECK_FALSE(device_of("383a").has_value());          // "8:"
+  CHECK_FALSE(device_of("30383a31").has_value());      // "08:1"
+  CHECK_FALSE(device_of("2b383a31").has_value());      // "+8:1"
+  CHECK_FALSE(device_of("382c31").has_value());        // "8,1"
+  CHECK_FALSE(device_of("343239343936373239363a30").has_value());  // 4294967296:0
+}
+
 TEST_CASE("decoder edge cases follow the JS decoder") {
   // mode only: every other field takes its default.
   Stat minimal = decode_hex("08a48302");
