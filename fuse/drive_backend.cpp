@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
 #include <cerrno>
@@ -24,6 +25,9 @@ Attr attr_of(const drive::Stat& stat) {
   attr.uid = stat.uid;
   attr.gid = stat.gid;
   attr.size = stat.is_file() ? stat.size : (stat.is_symlink() && stat.linkname ? stat.linkname->size() : 0);
+  if (stat.is_device() && stat.device) {
+    attr.rdev = makedev(stat.device->major_id, stat.device->minor_id);
+  }
   attr.mtime = drive::ms_to_timespec(stat.mtime_ms);
   attr.ctime = drive::ms_to_timespec(stat.ctime_ms);
   return attr;
@@ -221,6 +225,8 @@ void DriveBackend::start_next_commit() {
       auto old = drive_.lstat(c.path);
       if (old) {
         if (old->is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", c.path)};
+        // A FIFO, socket or device has no content to replace (and must not become a file).
+        if (!old->is_file()) return Error::invalid("{} is not a regular file", c.path);
         stat = *old;
       } else if (old.error().code() == Errc::NotFound) {
         stat = drive::Stat::file(0, c.mode & 07777);
@@ -349,6 +355,19 @@ void DriveBackend::symlink(std::string target, std::string path, uint32_t uid, u
   }, std::move(done));
 }
 
+void DriveBackend::mknod(std::string path, uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid,
+                         Callback<Attr> done) {
+  run<Attr>([this, path, mode, rdev, uid, gid]() -> Result<Attr> {
+    const drive::DeviceNumber device{major(rdev), minor(rdev)};
+    drive::Stat stat =
+        drive::Stat::special(mode & drive::kModeTypeMask, drive::clock_ms(), mode & 07777, device);
+    stat.uid = uid;
+    stat.gid = gid;
+    HM_TRY(drive_.mknod(path, stat));
+    return attr_of(stat);
+  }, std::move(done));
+}
+
 void DriveBackend::unlink(std::string path, Callback<void> done) {
   run<void>([this, path]() -> Status { return drive_.unlink(path); }, std::move(done));
 }
@@ -403,6 +422,9 @@ void DriveBackend::setxattr(std::string path, std::string name, Bytes value, int
   run<void>([this, path, name, value, flags]() -> Status {
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
     if (name == kMountAttr) return mount_here(path, stat, value);
+    if (name == drive::kDeviceKey) {
+      return Error::unsupported("{} is where a device's number is kept", name);
+    }
     if (path == "/" && (name == kKeyAttr || name == kVersionAttr)) {
       return Error::read_only("{} is set by the mount", name);
     }

@@ -45,6 +45,8 @@ class DriveBackend final : public FsBackend {
   void mkdir(std::string path, uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done) override;
   void symlink(std::string target, std::string path, uint32_t uid, uint32_t gid,
                Callback<Attr> done) override;
+  void mknod(std::string path, uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid,
+             Callback<Attr> done) override;
   void unlink(std::string path, Callback<void> done) override;
   void rmdir(std::string path, Callback<void> done) override;
   void rename(std::string from, std::string to, bool no_replace, Callback<void> done) override;

@@ -22,6 +22,7 @@ struct Attr {
   uint32_t uid = 0;
   uint32_t gid = 0;
   uint64_t size = 0;
+  uint64_t rdev = 0;  // a device's number, as st_rdev (makedev); 0 for everything else
   timespec mtime{};
   timespec ctime{};
 };
@@ -90,6 +91,10 @@ class FsBackend {
   virtual void mkdir(std::string path, uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done) = 0;
   virtual void symlink(std::string target, std::string path, uint32_t uid, uint32_t gid,
                        Callback<Attr> done) = 0;
+  // Makes the FIFO, socket or device `mode` (type and permission bits) at the new `path`; `rdev`
+  // (as st_rdev) is kept for devices. Exists if something is there.
+  virtual void mknod(std::string path, uint32_t mode, uint64_t rdev, uint32_t uid, uint32_t gid,
+                     Callback<Attr> done) = 0;
   virtual void unlink(std::string path, Callback<void> done) = 0;
   virtual void rmdir(std::string path, Callback<void> done) = 0;
   // Moves `from` (a file, symlink or folder tree) to `to`, replacing a file or empty folder

@@ -58,6 +58,7 @@ struct stat to_stat(const FuseMount& m, uint64_t ino, const Attr& a) {
   st.st_uid = m.options().uid.value_or(a.uid);
   st.st_gid = m.options().gid.value_or(a.gid);
   st.st_size = static_cast<off_t>(a.size);
+  st.st_rdev = static_cast<dev_t>(a.rdev);
   st.st_blksize = 4096;
   st.st_blocks = static_cast<blkcnt_t>((a.size + 511) / 512);
   st.st_mtim = a.mtime;
@@ -585,17 +586,25 @@ void op_symlink(fuse_req_t req, const char* target, fuse_ino_t parent, const cha
   });
 }
 
-// A regular file is created empty (tar x makes files this way); FIFOs, sockets and devices
-// cannot be stored in a drive.
-void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t) {
+// A regular file is created empty (tar x makes files this way); a FIFO, socket or device is
+// an entry without content (the kernel serves FIFOs and bound sockets itself, and the mount is
+// nodev, so a device node is never opened through it).
+void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, dev_t rdev) {
   if (refuse_if_read_only(req) || refuse_long_name(req, name)) return;
-  if (!S_ISREG(mode)) {
-    fuse_reply_err(req, EPERM);
+  const mode_t type = mode & S_IFMT;
+  if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR &&
+      type != S_IFBLK) {
+    fuse_reply_err(req, EINVAL);  // as mknod(2) for a type it does not know
     return;
   }
   with_path(req, parent, [&](const std::string& dir) {
     std::string path = InodeTable::join(dir, name);
     const fuse_ctx& ctx = ctx_of(req);
+    if (type != S_IFREG) {
+      mount_of(req).backend().mknod(path, mode & (S_IFMT | 07777), rdev, ctx.uid, ctx.gid,
+                                    reply_new_entry(req, path));
+      return;
+    }
     std::weak_ptr<bool> alive = mount_of(req).alive();
     mount_of(req).backend().lstat(path, [req, alive, path, mode, uid = ctx.uid, gid = ctx.gid](Result<Attr> attr) {
       if (alive.expired()) return;

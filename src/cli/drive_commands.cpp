@@ -44,11 +44,26 @@ Result<Opened> open_drive(std::vector<std::string_view>& args, bool allow_peers 
   return opened;
 }
 
+// The type letter ls -l shows (a drive mount is "m").
 std::string type_letter(const drive::Stat& st) {
   if (st.mount) return "m";
-  if (st.is_directory()) return "d";
-  if (st.is_symlink()) return "l";
-  return "-";
+  switch (st.type()) {
+    case drive::kModeDirectory: return "d";
+    case drive::kModeSymlink: return "l";
+    case drive::kModeFifo: return "p";
+    case drive::kModeSocket: return "s";
+    case drive::kModeCharDevice: return "c";
+    case drive::kModeBlockDevice: return "b";
+    default: return "-";
+  }
+}
+
+// The size column: a device's number as ls -l shows it ("8, 1"), else the size in bytes.
+std::string size_column(const drive::Stat& st) {
+  if (st.is_device() && st.device) {
+    return fmt::format("{}, {}", st.device->major_id, st.device->minor_id);
+  }
+  return std::to_string(st.size);
 }
 
 int finish(Status status) { return status ? kExitOk : report(status.error()); }
@@ -78,7 +93,7 @@ int cmd_ls(Args in) {
   auto entries = d.run([&] { return d.active().readdir(path); });
   if (!entries) return report(entries.error());
   for (const auto& e : *entries) {
-    fmt::print("{} {:>10} {}{}\n", type_letter(e.stat), e.stat.size, e.name,
+    fmt::print("{} {:>10} {}{}\n", type_letter(e.stat), size_column(e.stat), e.name,
                e.stat.linkname ? " -> " + *e.stat.linkname : "");
   }
   return kExitOk;
@@ -96,6 +111,7 @@ int cmd_stat(Args in) {
              st->mode, st->size, st->blocks, st->offset, st->byte_offset, st->mtime_ms,
              st->ctime_ms, st->uid, st->gid);
   if (st->linkname) fmt::print("linkname: {}\n", *st->linkname);
+  if (st->device) fmt::print("device: {}:{}\n", st->device->major_id, st->device->minor_id);
   if (st->mount) fmt::print("mount: {}\n", to_hex(st->mount->key));
   for (const auto& name : st->xattr_names()) fmt::print("xattr: {}\n", name);
   return kExitOk;
