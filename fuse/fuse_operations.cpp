@@ -796,11 +796,16 @@ void op_statfs(fuse_req_t req, fuse_ino_t) {
   fuse_reply_statfs(req, &st);
 }
 
-// Lets read replies splice file bytes where the kernel offers it.
+// Lets read replies splice file bytes where the kernel offers it. Leaves the set-user-ID and
+// set-group-ID bits to the kernel (libfuse asks to handle them by default): it then applies the
+// VFS rules ext4 gets (cleared on chown, and on a write or truncate by a process without
+// CAP_FSETID; set-group-ID without group-exec kept) and sends the cleared mode with the
+// setattr, or in a setattr of its own before the write.
 void op_init(void*, fuse_conn_info* conn) {
   for (unsigned cap : {FUSE_CAP_SPLICE_WRITE, FUSE_CAP_SPLICE_MOVE}) {
     if (conn->capable & cap) conn->want |= cap;
   }
+  conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 }
 
 fuse_lowlevel_ops make_operations() {
