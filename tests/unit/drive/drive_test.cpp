@@ -1,6 +1,7 @@
 // Drive: write_file chunking follows the drive's line (hyperdrive.md §7.1: a 600000-byte file is
 // one block in 10.8.16, blocks of 524288 and 75712 in 10.21), and a reopened drive knows its
-// line from the metadata header subtype (§15); a file handed over in pieces is split the same.
+// line from the metadata header subtype (§15); a file handed over in pieces is split the same;
+// mknod writes content-less entries.
 #include "drive/drive.hpp"
 
 #include <doctest/doctest.h>
@@ -121,4 +122,29 @@ TEST_CASE("a file written from a source is asked for in batches and split like o
   auto short_source = [&](uint64_t, size_t) -> Result<ByteView> { return ByteView(data).subspan(0, 10); };
   CHECK((*drive)->write_file("/short", 100, short_source, drive::Stat{}).error().code() == Errc::InvalidArgument);
   CHECK((*drive)->lstat("/short").error().code() == Errc::NotFound);
+}
+
+TEST_CASE("mknod writes a FIFO or device once, without content; reading one is no file") {
+  TempDir dir;
+  auto store = corestore::Corestore::open(dir.path());
+  REQUIRE(store.ok());
+  auto drive = drive::Drive::open_own((*store)->namespace_("drive"), corestore::DriveLine::V10_21);
+  REQUIRE(drive.ok());
+  drive::Drive& d = **drive;
+  const uint64_t content_before = d.content()->length();
+  drive::Stat device =
+      drive::Stat::special(drive::kModeBlockDevice, 1000, 0640, drive::DeviceNumber{8, 1});
+  device.uid = 1000;
+  REQUIRE(d.mknod("/disk", device).ok());
+  REQUIRE(d.mknod("/fifo", drive::Stat::special(drive::kModeFifo, 1000, 0600)).ok());
+  CHECK(d.content()->length() == content_before);  // no content block
+  auto st = d.lstat("/disk");
+  REQUIRE(st.ok());
+  CHECK(*st == device);
+  CHECK(d.lstat("/fifo")->kind() == drive::EntryKind::Other);
+  CHECK(d.mknod("/disk", device).error().code() == Errc::Exists);
+  CHECK(d.mknod("/file", drive::Stat::file(1000)).error().code() == Errc::InvalidArgument);
+  CHECK(d.read("/fifo", 0, 10).error().code() == Errc::InvalidArgument);
+  REQUIRE(d.mkdir("/dir").ok());
+  CHECK(d.read("/dir", 0, 10).error().code() == Errc::IsDir);
 }
