@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <csignal>
 #include <cstdio>
 #include <string_view>
 #include <vector>
@@ -95,6 +96,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "hypermount: libsodium could not be initialised\n");
     return hypermount::cli::kExitError;
   }
+  // A peer (socket or pipe) that goes away mid-write must surface as EPIPE on that write, not
+  // kill the process: `drive serve` died whenever a peer was killed during a transfer.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string_view> args(argv + 1, argv + argc);
   return hypermount::cli::run(std::move(args));
 }

@@ -120,8 +120,6 @@ Status connect_node(Node& node, const Flags& flags, wire::ProtocolVersion versio
       version == wire::ProtocolVersion::Auto ? responder_default : version;
   if (flags.stdio) {
     crypto::NoiseRole role = flags.role.value_or(stdio_role);
-    // A peer that exits mid-write must surface as a write error, not kill us.
-    std::signal(SIGPIPE, SIG_IGN);
     node.stdio = true;
     // One peer only: once it is gone there is nothing left to do.
     rep.set_on_change([&node, &rep, previous = rep.on_change()]() {

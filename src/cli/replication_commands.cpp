@@ -157,6 +157,11 @@ int cmd_clone(Args args) {
   uint64_t last_length = UINT64_MAX;
   rep.set_on_change([&]() {
     if (rep.peer_count() > 0) connected = true;
+    if (auto failure = rep.store_failure(replica)) {  // a full disk: nothing more can land
+      node.failure = std::move(failure);
+      node.stop();
+      return;
+    }
     if (flags->live) {
       if (replica.blocks_present() != last_present || replica.length() != last_length) {
         last_present = replica.blocks_present();

@@ -150,6 +150,7 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
   CoreState* state = find_core(core);
   if (state == nullptr) return Error::not_found("get: core is not replicated");
   uint64_t id = next_get_id_++;
+  state->store_failure.reset();  // asked again: perhaps there is room now
   if (core.has(block)) {
     post([&core, block, cb = std::move(callback)]() { cb(core.get(block)); });
     return id;
@@ -189,6 +190,11 @@ Status Replicator::download(core::Core& core, uint64_t start, std::optional<uint
   want_regions(*state, start, end.value_or(start + 1));
   post([this]() { pump_all(); });
   return {};
+}
+
+std::optional<Error> Replicator::store_failure(const core::Core& core) const {
+  CoreState* state = find_core(core);
+  return state == nullptr ? std::nullopt : state->store_failure;
 }
 
 bool Replicator::done(const core::Core& core) const {

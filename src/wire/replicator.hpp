@@ -90,6 +90,9 @@ class Replicator : public ConnectionHandler {
   // True when every selected block is here (an open-ended selection needs a peer's length
   // first) and no get is waiting.
   bool done(const core::Core& core) const;
+  // Why downloads of `core` stopped: a verified block could not be stored locally (the peer is
+  // not to blame and stays connected). nullopt while they go on.
+  std::optional<Error> store_failure(const core::Core& core) const;
 
   // Tells peers about blocks appended locally since `old_length` (Have to every peer that sent
   // a Want, wire.md §7.2).
@@ -159,6 +162,9 @@ class Replicator : public ConnectionHandler {
   static void on_block_hashed(uv_work_t* work, int status);
   void store_arrived(CoreState& core);
   void store_block(ArrivedBlock& block);
+  // A verified block could not be written locally: log it once, stop downloading the core, and
+  // fail its gets with the cause.
+  void stop_storing(CoreState& state, uint64_t index, const Error& cause);
   bool requested(const CoreState& core, uint64_t block) const;
   void serve_requests(Peer& peer);
   void on_remote_status(Peer& peer, Channel& channel, const StatusMessage& status);

@@ -169,6 +169,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
 }
 
 void Replicator::pump(CoreState& state) {
+  if (state.store_failure) return;
   core::Core& core = *state.core;
   for (const auto& [block, count] : state.get_blocks) {
     if (core.has(block) || requested(state, block)) continue;

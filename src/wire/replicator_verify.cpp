@@ -79,6 +79,10 @@ void Replicator::store_block(ArrivedBlock& block) {
   if (block.discard || core.has(block.index)) return;
   auto stored = core.put_remote(block.index, ByteView(block.value), block.nodes, block.signature,
                                 block.leaf);
+  if (!stored && stored.error().code() == Errc::Io) {
+    stop_storing(state, block.index, stored.error());
+    return;
+  }
   if (!stored) {
     ++stats_.data_rejected;
     Error error(stored.error().code(),
@@ -103,6 +107,27 @@ void Replicator::store_block(ArrivedBlock& block) {
   }
   resolve_gets(state, block.index);
   check_done(state);
+}
+
+void Replicator::stop_storing(CoreState& state, uint64_t index, const Error& cause) {
+  Error error(cause.code(),
+              fmt::format("cannot store block {} of {}: {}; its downloads stop until it is asked for again",
+                          index, short_key(state.core->discovery_key()), cause.message()),
+              cause.sys_errno());
+  if (!state.store_failure) log::error("wire", "{}", error.to_string());
+  state.store_failure = error;
+  state.get_blocks.clear();
+  std::vector<GetCallback> failed;
+  for (auto it = gets_.begin(); it != gets_.end();) {
+    if (it->second.core == &state) {
+      failed.push_back(std::move(it->second.callback));
+      it = gets_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (GetCallback& callback : failed) callback(error);
+  changed();
 }
 
 }  // namespace hypermount::wire

@@ -130,6 +130,32 @@ else
   check "full disk: a smaller append still works (got $RC: $(msg))" [ "$RC" -eq 0 ]
   hm core get "$WORK/small/c" 1
   check "full disk: and reads back" cmp -s "$WORK/out" "$WORK/small-block"
+
+  echo "# a clone the store's file system cannot hold: a clear error, the peer not blamed"
+  head -c 500000 /dev/urandom >"$WORK/mb"
+  hm core new "$WORK/served"
+  hm core append "$WORK/served" "$WORK/mb" "$WORK/mb" "$WORK/mb" "$WORK/mb" "$WORK/mb" "$WORK/mb"
+  SKEY=$("$HYPERMOUNT" core info "$WORK/served" | sed -n 's/^key: //p')
+  "$HYPERMOUNT" core serve "$WORK/served" --listen 127.0.0.1:0 >"$WORK/cserve.out" 2>"$WORK/cserve.err" &
+  CSERVE=$!
+  wait_for "$WORK/cserve.out" '^listening on' 30 || fail "core serve did not start: $(head -c 300 "$WORK/cserve.err")"
+  CPEER=127.0.0.1:$(sed -n 's/^listening on 127\.0\.0\.1://p' "$WORK/cserve.out")
+  hm core clone "$SKEY" "$WORK/small/clone" --peer "$CPEER"
+  check "disk full during a clone: it fails (got $RC: $(msg))" [ "$RC" -ge 1 -a "$RC" -lt 124 ]
+  check "disk full during a clone: the message says which block could not be stored, and why" \
+    grep -q "cannot store block .*No space left on device" "$WORK/err"
+  check "disk full during a clone: the peer is not dropped as a bad peer" bash -c "! grep -q 'failed verification' '$WORK/err'"
+  hm core verify "$WORK/small/clone"
+  check "disk full during a clone: what landed verifies ($(msg))" [ "$RC" -eq 0 ]
+  hm core info "$WORK/small/clone"
+  LANDED=$(sed -n 's/^blocks-present: //p' "$WORK/out")
+  check "disk full during a clone: some blocks landed, not all ($LANDED of 6)" [ "${LANDED:-0}" -ge 1 -a "${LANDED:-6}" -lt 6 ]
+  rm -rf "$WORK/small/c"
+  hm core clone "$SKEY" "$WORK/small/clone" --peer "$CPEER"
+  check "room given back: the clone finishes (got $RC: $(msg))" [ "$RC" -eq 0 ]
+  hm core get "$WORK/small/clone" 5
+  check "room given back: the last block reads back" cmp -s "$WORK/out" "$WORK/mb"
+  kill "$CSERVE" 2>/dev/null; wait "$CSERVE" 2>/dev/null
   umount "$WORK/small"
 fi
 

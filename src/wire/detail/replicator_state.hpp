@@ -86,6 +86,9 @@ struct Replicator::CoreState {
   std::map<uint64_t, int> get_blocks;  // block -> number of pending gets
   std::deque<ArrivedBlock*> arrived;   // received, not yet stored; owned as ArrivedBlock says
   std::set<uint64_t> arriving;         // their indices: not requested again meanwhile
+  // A verified block could not be written here (a full disk, an I/O error): downloads of this
+  // core stop; the next get tries again.
+  std::optional<Error> store_failure;
 };
 
 }  // namespace hypermount::wire
