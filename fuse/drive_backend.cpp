@@ -15,6 +15,23 @@
 
 namespace hypermount::fuse {
 
+namespace {
+
+uint64_t combine(uint64_t seed, uint64_t value) {
+  return seed ^ (value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
+}
+
+// What stays while an entry is unchanged and a rename keeps: its type and change time and, for
+// a file, where its content starts (a write never reuses content blocks), so that a file made
+// at a reused name in the same millisecond still differs.
+uint64_t identity_of(const drive::Stat& stat) {
+  uint64_t identity = combine(stat.type(), stat.ctime_ms);
+  if (stat.is_file()) identity = combine(combine(identity, stat.offset), stat.byte_offset);
+  return identity;
+}
+
+}  // namespace
+
 Attr attr_of(const drive::Stat& stat) {
   Attr attr;
   attr.mode = stat.mode;
@@ -30,6 +47,7 @@ Attr attr_of(const drive::Stat& stat) {
   }
   attr.mtime = drive::ms_to_timespec(stat.mtime_ms);
   attr.ctime = drive::ms_to_timespec(stat.ctime_ms);
+  attr.identity = identity_of(stat);
   return attr;
 }
 
@@ -56,39 +74,98 @@ void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> don
   }, std::move(done));
 }
 
-void DriveBackend::read(std::string path, uint64_t offset, size_t size, Callback<Bytes> done) {
-  run<Bytes>([this, path, offset, size]() -> Result<Bytes> { return drive_.read(path, offset, size); },
-             std::move(done));
-}
+// The bytes of a drive file as opened (a drive::FileContent: content blocks never change), with
+// the read-ahead state of its readers.
+class DriveBackend::Version final : public FileVersion, public std::enable_shared_from_this<Version> {
+ public:
+  Version(DriveBackend& backend, drive::FileContent content) : backend_(backend), content_(std::move(content)) {}
 
-void DriveBackend::read_ahead(const std::string& path, uint64_t offset, size_t size) {
+  void read(uint64_t offset, size_t size, Callback<Bytes> done) override {
+    backend_.run<Bytes>([self = shared_from_this(), offset, size]() -> Result<Bytes> {
+      return self->backend_.drive_.read(self->content_, offset, size);
+    }, std::move(done));
+  }
+
+  std::optional<FileExtent> local_extent(uint64_t offset, size_t size) override {
+    // Every read asks here first: the place to see a sequential reader.
+    if (backend_.fetcher_ != nullptr) read_ahead(offset, size);
+    auto extent = backend_.drive_.local_extent(content_, offset, size);
+    if (!extent) return std::nullopt;
+    return FileExtent{extent->fd, extent->position, extent->length};
+  }
+
+  void copy_into(StagingFile& into, Callback<void> done) override {
+    // What a round copied stays copied when a fetch interrupts it.
+    auto copied = std::make_shared<uint64_t>(0);
+    backend_.run<void>([self = shared_from_this(), &into, copied]() -> Status {
+      const uint64_t size = self->content_.size;
+      while (*copied < size) {
+        const size_t piece_size = static_cast<size_t>(std::min<uint64_t>(kCopyPiece, size - *copied));
+        HM_TRY_ASSIGN(Bytes piece, self->backend_.drive_.read(self->content_, *copied, piece_size));
+        if (piece.empty()) return Error::corrupt("a file of {} bytes ended at {}", size, *copied);
+        HM_TRY(into.write(*copied, piece));
+        *copied += piece.size();
+      }
+      return {};
+    }, std::move(done));
+  }
+
+ private:
+  // Bytes copied per call.
+  static constexpr size_t kCopyPiece = 4 << 20;
+  // Read-ahead for sequential readers of remote files: from 4 MiB, doubling up to 64 MiB.
+  static constexpr size_t kReadAheadMin = 4 << 20;
+  static constexpr size_t kReadAheadMax = 64 << 20;
+
+  // Asks for the blocks ahead of a sequential reader (reading `size` at `offset`).
+  void read_ahead(uint64_t offset, size_t size);
+
+  DriveBackend& backend_;
+  drive::FileContent content_;
+  uint64_t next_ = 0;   // where the reads so far ended
+  uint64_t ahead_ = 0;  // where the blocks asked for ahead of the reader end
+  size_t window_ = kReadAheadMin;
+};
+
+void DriveBackend::Version::read_ahead(uint64_t offset, size_t size) {
   // A reader that continues near where its reads so far ended (the kernel's own read-ahead
   // sends a few reads at once, out of order) gets the blocks of the next `window` bytes asked
   // for ahead of it, without waiting for them, whenever less than half of the window last asked
   // for is left ahead; the window doubles each time, so a fast reader keeps more blocks in
   // flight, while a reader of 1 MiB in the middle of a file gets 4 MiB ahead, not 64.
-  if (reads_.size() > 256) reads_.clear();
-  SequentialRead& state = reads_[path];
   const uint64_t end = offset + size;
-  const bool sequential = offset != 0 && offset <= state.next + kReadAheadMin &&
-                          end + kReadAheadMin > state.next;
+  const bool sequential = offset != 0 && offset <= next_ + kReadAheadMin && end + kReadAheadMin > next_;
   if (!sequential) {
-    state = SequentialRead{};
-    state.next = end;
+    next_ = end;
+    ahead_ = 0;
+    window_ = kReadAheadMin;
     return;
   }
-  state.next = std::max(state.next, end);
-  if (state.ahead > state.next && state.ahead - state.next >= state.window / 2) return;
+  next_ = std::max(next_, end);
+  if (ahead_ > next_ && ahead_ - next_ >= window_ / 2) return;
   // `window` is the size last asked for until the reader has used half of it (doubling it on
   // asking made every read of 128 KiB ask again, 4 + 8 + 16 + 32 + 64 MiB for 1 MiB read)
-  if (state.ahead != 0) state.window = std::min(state.window * 2, kReadAheadMax);
-  const uint64_t from = std::max(state.ahead, state.next);
-  const uint64_t to = state.next + state.window;
-  state.ahead = to;
-  auto wider = drive_.check_local(path, from, static_cast<size_t>(to - from));  // lists what is missing
+  if (ahead_ != 0) window_ = std::min(window_ * 2, kReadAheadMax);
+  const uint64_t from = std::max(ahead_, next_);
+  const uint64_t to = next_ + window_;
+  ahead_ = to;
+  // lists what is missing
+  auto wider = backend_.drive_.check_local(content_, from, static_cast<size_t>(to - from));
   if (!wider && wider.error().code() == Errc::Unavailable) {
-    fetcher_->fetch(drive_.missing(), [](Result<uint64_t>) {});
+    backend_.fetcher_->fetch(backend_.drive_.missing(), [](Result<uint64_t>) {});
   }
+}
+
+void DriveBackend::open_file(std::string path, Callback<OpenedFile> done) {
+  run<OpenedFile>([this, path]() -> Result<OpenedFile> {
+    HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
+    if (stat.is_directory() || (stat.mount && !stat.mount->hypercore)) {
+      return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
+    }
+    if (!stat.is_file()) return Error::invalid("{} is not a regular file", path);
+    HM_TRY_ASSIGN(drive::FileContent content, drive_.content_of(path));
+    return OpenedFile{std::make_shared<Version>(*this, std::move(content)), attr_of(stat)};
+  }, std::move(done));
 }
 
 void DriveBackend::readlink(std::string path, Callback<std::string> done) {
@@ -154,14 +231,6 @@ void DriveBackend::listxattr(std::string path, Callback<std::vector<std::string>
     for (std::string& name : control_attributes(path, stat)) names.push_back(std::move(name));
     return names;
   }, std::move(done));
-}
-
-std::optional<FileExtent> DriveBackend::local_extent(const std::string& path, uint64_t offset, size_t size) {
-  // Every read asks here first: the place to see a sequential reader.
-  if (fetcher_ != nullptr) read_ahead(path, offset, size);
-  auto extent = drive_.local_extent(path, offset, size);
-  if (!extent) return std::nullopt;
-  return FileExtent{extent->fd, extent->position, extent->length};
 }
 
 struct statvfs DriveBackend::statfs() {
@@ -271,20 +340,6 @@ void DriveBackend::commit_step() {
 
 Result<StagingFile> DriveBackend::new_staging_file() {
   return StagingFile::create(drive_.store_folder());
-}
-
-void DriveBackend::copy_content(std::string path, uint64_t size, StagingFile& into, Callback<void> done) {
-  // What a round copied stays copied when a fetch interrupts it.
-  auto copied = std::make_shared<uint64_t>(0);
-  run<void>([this, path, size, &into, copied]() -> Status {
-    while (*copied < size) {
-      HM_TRY_ASSIGN(Bytes piece, drive_.read(path, *copied, static_cast<size_t>(std::min<uint64_t>(kCopyPiece, size - *copied))));
-      if (piece.empty()) return Error::invalid("{} ended while being copied", path);
-      HM_TRY(into.write(*copied, piece));
-      *copied += piece.size();
-    }
-    return {};
-  }, std::move(done));
 }
 
 void DriveBackend::write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid,

@@ -10,7 +10,6 @@
 
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 
@@ -27,17 +26,15 @@ class DriveBackend final : public FsBackend {
 
   void lstat(std::string path, Callback<Attr> done) override;
   void readdir(std::string path, Callback<std::vector<DirEntry>> done) override;
-  void read(std::string path, uint64_t offset, size_t size, Callback<Bytes> done) override;
+  void open_file(std::string path, Callback<OpenedFile> done) override;
   void readlink(std::string path, Callback<std::string> done) override;
   void getxattr(std::string path, std::string name, Callback<Bytes> done) override;
   void listxattr(std::string path, Callback<std::vector<std::string>> done) override;
   struct statvfs statfs() override;
-  std::optional<FileExtent> local_extent(const std::string& path, uint64_t offset, size_t size) override;
   bool immutable() const override { return pinned_; }
 
   bool writable() const override { return !pinned_ && drive_.writable(); }
   Result<StagingFile> new_staging_file() override;
-  void copy_content(std::string path, uint64_t size, StagingFile& into, Callback<void> done) override;
   void write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid, uint32_t gid,
                   Callback<Attr> done) override;
   void truncate(std::string path, uint64_t size, Callback<Attr> done) override;
@@ -75,19 +72,7 @@ class DriveBackend final : public FsBackend {
                                          std::string_view name);
   Status mount_here(const std::string& path, const drive::Stat& stat, ByteView url);
 
-  // Bytes copied or read from a drive file per call.
-  static constexpr size_t kCopyPiece = 4 << 20;
-  // Read-ahead for sequential readers of remote files: from 4 MiB, doubling up to 64 MiB.
-  static constexpr size_t kReadAheadMin = 4 << 20;
-  static constexpr size_t kReadAheadMax = 64 << 20;
-  struct SequentialRead {
-    uint64_t next = 0;   // where the reads so far ended
-    uint64_t ahead = 0;  // where the blocks asked for ahead of the reader end
-    size_t window = kReadAheadMin;
-  };
-  std::map<std::string, SequentialRead> reads_;  // by path
-  // Asks for the blocks ahead of a sequential reader of `path` (reading `size` at `offset`).
-  void read_ahead(const std::string& path, uint64_t offset, size_t size);
+  class Version;  // a FileVersion of a drive file (drive_backend.cpp)
 
   struct Commit;
   uv_idle_t* commit_idle_;  // one commit step per turn of the loop while active; freed on close

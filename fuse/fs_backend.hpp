@@ -10,6 +10,7 @@
 
 #include <ctime>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ struct Attr {
   uint64_t rdev = 0;  // a device's number, as st_rdev (makedev); 0 for everything else
   timespec mtime{};
   timespec ctime{};
+  // Tells this entry from one that takes its path later: the same while the entry is unchanged
+  // (a rename keeps it), different for a new file made there. Inode numbers are derived from it.
+  uint64_t identity = 0;
 };
 
 struct DirEntry {
@@ -53,6 +57,28 @@ struct FileExtent {
 template <typename T>
 using Callback = std::function<void(Result<T>)>;
 
+// One version of a file's bytes, taken when the file is opened: it keeps reading those bytes
+// whatever later happens at the file's path (removed, renamed, replaced). Loop thread; the
+// backend that made it must outlive it.
+class FileVersion {
+ public:
+  virtual ~FileVersion() = default;
+
+  // Up to `size` bytes at `offset`; fewer (or none) at the end of the file.
+  virtual void read(uint64_t offset, size_t size, Callback<Bytes> done) = 0;
+  // Where bytes [offset, offset + size) lie locally, if they all do (answered at once);
+  // nullopt means read() them.
+  virtual std::optional<FileExtent> local_extent(uint64_t offset, size_t size) = 0;
+  // Copies every byte into `into` (which must stay until `done`).
+  virtual void copy_into(StagingFile& into, Callback<void> done) = 0;
+};
+
+// A regular file as it is opened.
+struct OpenedFile {
+  std::shared_ptr<FileVersion> version;
+  Attr attr;
+};
+
 class FsBackend {
  public:
   virtual ~FsBackend() = default;
@@ -60,17 +86,15 @@ class FsBackend {
   // `path` is absolute ("/" for the root) and already split from FUSE's name arguments.
   virtual void lstat(std::string path, Callback<Attr> done) = 0;
   virtual void readdir(std::string path, Callback<std::vector<DirEntry>> done) = 0;
-  // Up to `size` bytes at `offset`; fewer (or none) at the end of the file.
-  virtual void read(std::string path, uint64_t offset, size_t size, Callback<Bytes> done) = 0;
+  // The regular file at `path` as it is now (IsDir for a directory, Invalid for anything else
+  // that is no regular file).
+  virtual void open_file(std::string path, Callback<OpenedFile> done) = 0;
   virtual void readlink(std::string path, Callback<std::string> done) = 0;
   // An absent attribute is Errc::NotFound (ENODATA at the FUSE edge).
   virtual void getxattr(std::string path, std::string name, Callback<Bytes> done) = 0;
   virtual void listxattr(std::string path, Callback<std::vector<std::string>> done) = 0;
   // The figures of the file system everything written lands on (the store's).
   virtual struct statvfs statfs() = 0;
-  // Where bytes [offset, offset + size) of the file at `path` lie locally, if they all do
-  // (answered at once); nullopt means read() them.
-  virtual std::optional<FileExtent> local_extent(const std::string& path, uint64_t offset, size_t size) = 0;
   // Whether the content of a given version never changes (lets the kernel cache pages).
   virtual bool immutable() const = 0;
 
@@ -78,8 +102,6 @@ class FsBackend {
   virtual bool writable() const { return false; }
   // An empty staging file for the new content of a file open for writing.
   virtual Result<StagingFile> new_staging_file() = 0;
-  // Copies the first `size` bytes of the file `path` into `into` (which must stay until `done`).
-  virtual void copy_content(std::string path, uint64_t size, StagingFile& into, Callback<void> done) = 0;
   // Replaces the whole content of the file `path` with that of `content` (empty if null; it
   // must stay until `done`), keeping its mode, owner and xattrs; a new file gets `mode`
   // (permission bits), `uid` and `gid`.

@@ -1,6 +1,7 @@
 #include "fuse/fuse_mount.hpp"
 
 #include "fuse/fuse_operations.hpp"
+#include "fuse/open_files.hpp"
 #include "util/log.hpp"
 
 #include <fmt/format.h>
@@ -79,6 +80,7 @@ void FuseMount::on_readable(uv_poll_t* poll, int status, int /*events*/) {
 
 void FuseMount::invalidate_attributes() {
   if (!mounted_) return;
+  note_drive_changed();
   for (uint64_t ino : inodes_.known()) {
     // A negative offset invalidates the attributes only: no page lock is taken, so this cannot
     // wait on a read this loop has yet to answer.
@@ -108,6 +110,9 @@ void FuseMount::stop() {
   }
 }
 
-FuseMount::~FuseMount() { stop(); }
+FuseMount::~FuseMount() {
+  stop();
+  drop_open_files();
+}
 
 }  // namespace hypermount::fuse

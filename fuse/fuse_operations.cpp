@@ -69,7 +69,7 @@ struct stat to_stat(const FuseMount& m, uint64_t ino, const Attr& a) {
 
 fuse_entry_param entry_for(FuseMount& m, const std::string& path, const Attr& attr) {
   fuse_entry_param e{};
-  e.ino = m.inodes().lookup(path);
+  e.ino = m.inodes().lookup(path, attr.identity);
   e.attr = to_stat(m, e.ino, attr);
   e.attr_timeout = m.options().attr_timeout;
   e.entry_timeout = m.options().entry_timeout;
@@ -124,12 +124,27 @@ void op_forget_multi(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
   fuse_reply_none(req);
 }
 
+// A file removed (or replaced) while open: the attributes it had, with no links left.
+void reply_removed_attr(fuse_req_t req, fuse_ino_t ino) {
+  OpenInode* inode = open_inode(ino);
+  if (inode == nullptr) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  Attr attr = inode->attr;
+  attr.nlink = 0;
+  reply_attr(req, ino, attr);
+}
+
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
-  with_path(req, ino, [&](const std::string& path) {
-    mount_of(req).backend().lstat(path, reply_with<Attr>(req, [req, ino](Attr attr) {
-      reply_attr(req, ino, attr);
-    }));
-  });
+  auto path = mount_of(req).inodes().path_of(ino);
+  if (!path) {
+    reply_removed_attr(req, ino);
+    return;
+  }
+  mount_of(req).backend().lstat(*path, reply_with<Attr>(req, [req, ino](Attr attr) {
+    reply_attr(req, ino, attr);
+  }));
 }
 
 void op_readlink(fuse_req_t req, fuse_ino_t ino) {
@@ -159,10 +174,6 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   });
 }
 
-// The d_ino of an entry the kernel has no inode for yet (libfuse's FUSE_UNKNOWN_INO). Never 0:
-// glibc's readdir skips entries whose d_ino is 0.
-constexpr uint64_t kUnknownIno = 0xffffffff;
-
 // Shared by readdir and readdirplus: entries "." and ".." first, then the listing.
 void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi, bool plus) {
   auto* handle = reinterpret_cast<DirHandle*>(fi->fh);
@@ -171,7 +182,7 @@ void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fi
     if (i == 0) return ino;
     size_t slash = handle->path.rfind('/');
     std::string parent = slash == 0 || slash == std::string::npos ? "/" : handle->path.substr(0, slash);
-    return m.inodes().find(parent).value_or(kUnknownIno);
+    return m.inodes().find(parent).value_or(InodeTable::kUnknownIno);
   };
   std::vector<char> buf(size);
   size_t used = 0;
@@ -205,8 +216,8 @@ void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fi
     } else {
       struct stat st {};
       st.st_mode = attr.mode;
-      st.st_ino = is_dot ? dot_ino(i)
-                         : m.inodes().find(InodeTable::join(handle->path, name)).value_or(kUnknownIno);
+      // The number a lookup would give (the same in stat, as `ls -i` expects).
+      st.st_ino = is_dot ? dot_ino(i) : m.inodes().number_for(InodeTable::join(handle->path, name), attr.identity);
       n = fuse_add_direntry(req, buf.data() + used, size - used, name.c_str(), &st,
                             static_cast<off_t>(i + 1));
       if (n > size - used) break;
@@ -233,21 +244,25 @@ FileHandle* handle_of(const fuse_file_info* fi) {
   return fi == nullptr ? nullptr : reinterpret_cast<FileHandle*>(fi->fh);
 }
 
-// Writes a dirty staged file to the drive under the inode's current path, then `done(status)`.
+// Writes a dirty staged file to the drive under the inode's current path (renamed files follow
+// their new name), then `done(status)`. A file whose name was removed or replaced has none: its
+// writes are dropped, and whatever now lives at its old path is left alone.
 void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std::function<void(Result<Attr>)> done) {
-  if (!file->dirty || file->removed) {
+  if (!file->dirty) {
     done(Error{Errc::Cancelled, "nothing to commit"});
     return;
   }
   auto path = mount_of(req).inodes().path_of(ino);
   if (!path) {
-    done(Error{Errc::NotFound, "stale inode"});
+    done(Error{Errc::Cancelled, "removed while open: nothing to commit"});
     return;
   }
   file->dirty = false;
   mount_of(req).backend().write_file(*path, &file->content, file->create_mode, file->uid, file->gid,
-                                     [file, done = std::move(done)](Result<Attr> result) {
+                                     [ino, file, done = std::move(done)](Result<Attr> result) {
                                        if (!result) file->dirty = true;
+                                       OpenInode* inode = open_inode(ino);
+                                       if (result && inode != nullptr) inode->attr = *result;
                                        done(std::move(result));
                                      });
 }
@@ -284,22 +299,29 @@ bool refuse_if_read_only(fuse_req_t req) {
   return false;
 }
 
-// Opens a handle for writing on `ino`, the file at `path` of `size` bytes: on its open file if
-// it has one, else on a new staging file holding its content (none if `truncate`).
-void open_for_writing(fuse_req_t req, fuse_ino_t ino, const std::string& path, uint64_t size,
-                      bool truncate, std::function<void(FileHandle*)> opened) {
-  auto finish = [req, ino, truncate, opened = std::move(opened)](std::shared_ptr<OpenFile> fresh) {
-    auto handle = open_handle(ino, std::move(fresh), truncate);
+// Opens a handle on `ino` reading `opened` (nullopt: what the open inode reads already). A
+// handle for writing shares the inode's staged content, made if it has none yet: a staging file
+// holding a copy of the file's bytes (none if `truncate`).
+void open_with(fuse_req_t req, fuse_ino_t ino, std::optional<OpenedFile> opened, bool writing,
+               bool truncate, std::function<void(FileHandle*)> done) {
+  auto finish = [req, ino, opened, writing, truncate, done = std::move(done)](std::shared_ptr<OpenFile> fresh) {
+    auto handle = open_handle(ino, opened, writing, std::move(fresh), truncate);
     if (!handle) {
       fuse_reply_err(req, errno_for(handle.error()));
       return;
     }
-    opened(*handle);
+    done(*handle);
   };
-  if (open_file_of(ino)) {
+  OpenInode* inode = open_inode(ino);
+  if (!writing || (inode != nullptr && inode->staged)) {
     finish(nullptr);
     return;
   }
+  if (!opened && inode == nullptr) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  const OpenedFile& source = opened ? *opened : OpenedFile{inode->version, inode->attr};
   auto staging = mount_of(req).backend().new_staging_file();
   if (!staging) {
     log::warn("fuse", "{}", staging.error().to_string());
@@ -307,12 +329,13 @@ void open_for_writing(fuse_req_t req, fuse_ino_t ino, const std::string& path, u
     return;
   }
   auto fresh = std::make_shared<OpenFile>(std::move(*staging));
-  if (truncate || size == 0) {
+  if (truncate || source.attr.size == 0) {
     finish(fresh);
     return;
   }
   std::weak_ptr<bool> alive = mount_of(req).alive();
-  mount_of(req).backend().copy_content(path, size, fresh->content, [req, alive, fresh, finish](Status copied) {
+  std::shared_ptr<FileVersion> version = source.version;
+  version->copy_into(fresh->content, [req, alive, version, fresh, finish](Status copied) {
     if (alive.expired()) return;
     if (!copied) {
       fuse_reply_err(req, errno_for(copied.error()));
@@ -322,29 +345,40 @@ void open_for_writing(fuse_req_t req, fuse_ino_t ino, const std::string& path, u
   });
 }
 
+// Opens a handle for writing on `ino`, the file at `path` (on its open inode if it has one).
+void open_for_writing(fuse_req_t req, fuse_ino_t ino, const std::string& path, bool truncate,
+                      std::function<void(FileHandle*)> opened) {
+  if (open_inode(ino) != nullptr) {
+    open_with(req, ino, std::nullopt, true, truncate, std::move(opened));
+    return;
+  }
+  mount_of(req).backend().open_file(
+      path, reply_with<OpenedFile>(req, [req, ino, truncate, opened = std::move(opened)](OpenedFile file) {
+        open_with(req, ino, std::move(file), true, truncate, opened);
+      }));
+}
+
+// A file opens on what its path holds now; a removed file still open (opened again through
+// /proc/PID/fd) on what it holds already.
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   bool writing = (fi->flags & O_ACCMODE) != O_RDONLY;
   if (writing && refuse_if_read_only(req)) return;
-  with_path(req, ino, [&](const std::string& path) {
-    fuse_file_info info = *fi;
-    mount_of(req).backend().lstat(path, reply_with<Attr>(req, [req, ino, info, path, writing](Attr attr) mutable {
-      if (S_ISDIR(attr.mode)) {
-        fuse_reply_err(req, EISDIR);
-        return;
-      }
-      // A drive version never changes, so the kernel may keep what it read.
-      info.keep_cache = mount_of(req).backend().immutable();
-      if (!writing) {
-        info.fh = 0;
-        fuse_reply_open(req, &info);
-        return;
-      }
-      open_for_writing(req, ino, path, attr.size, (info.flags & O_TRUNC) != 0, [req, ino, info](FileHandle* handle) mutable {
-        info.fh = reinterpret_cast<uint64_t>(handle);
-        if (fuse_reply_open(req, &info) != 0) close_handle(ino, handle);
-      });
-    }));
-  });
+  bool truncate = (fi->flags & O_TRUNC) != 0;
+  fuse_file_info info = *fi;
+  // A drive version never changes, so the kernel may keep what it read.
+  info.keep_cache = mount_of(req).backend().immutable();
+  auto reply_open = [req, ino, info](FileHandle* handle) mutable {
+    info.fh = reinterpret_cast<uint64_t>(handle);
+    if (fuse_reply_open(req, &info) != 0) close_handle(ino, handle);
+  };
+  auto path = mount_of(req).inodes().path_of(ino);
+  if (!path) {
+    open_with(req, ino, std::nullopt, writing, truncate, reply_open);
+    return;
+  }
+  mount_of(req).backend().open_file(*path, reply_with<OpenedFile>(req, [req, ino, writing, truncate, reply_open](OpenedFile file) {
+    open_with(req, ino, std::move(file), writing, truncate, reply_open);
+  }));
 }
 
 // Creates the missing file `path` (empty, committed at once) and opens it.
@@ -357,7 +391,7 @@ void create_new(fuse_req_t req, std::string path, mode_t mode, fuse_file_info in
         FuseMount& m = mount_of(req);
         m.inodes().drop_path(path);  // a new file: a new inode
         fuse_entry_param e = entry_for(m, path, attr);
-        open_for_writing(req, e.ino, path, 0, true, [req, e, info, mode, uid, gid](FileHandle* handle) mutable {
+        open_for_writing(req, e.ino, path, true, [req, e, info, mode, uid, gid](FileHandle* handle) mutable {
           handle->file->create_mode = mode & 07777;
           handle->file->uid = uid;
           handle->file->gid = gid;
@@ -380,7 +414,7 @@ void create_existing(fuse_req_t req, std::string path, Attr attr, fuse_file_info
   }
   FuseMount& m = mount_of(req);
   fuse_entry_param e = entry_for(m, path, attr);
-  open_for_writing(req, e.ino, path, attr.size, (info.flags & O_TRUNC) != 0, [req, e, info](FileHandle* handle) mutable {
+  open_for_writing(req, e.ino, path, (info.flags & O_TRUNC) != 0, [req, e, info](FileHandle* handle) mutable {
     info.fh = reinterpret_cast<uint64_t>(handle);
     if (fuse_reply_create(req, &e, &info) != 0) close_handle(e.ino, handle);
   });
@@ -416,24 +450,50 @@ void reply_from_fd(fuse_req_t req, int fd, uint64_t position, size_t length) {
   fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
+// Replies with bytes of `version` (spliced from the core's data file where they are present).
+void read_version(fuse_req_t req, std::shared_ptr<FileVersion> version, uint64_t offset, size_t size) {
+  if (auto extent = version->local_extent(offset, size)) {
+    reply_from_fd(req, extent->fd, extent->position, extent->length);
+    return;
+  }
+  version->read(offset, size, reply_with<Bytes>(req, [req, version](Bytes bytes) {
+    fuse_reply_buf(req, reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }));
+}
+
+// Staged content first; otherwise the version the file was opened with (still there after its
+// name is removed or replaced), or what its path holds after the drive changed underneath.
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
-  if (auto file = open_file_of(ino)) {  // staged content wins over the drive's
+  if (auto file = open_file_of(ino)) {
     uint64_t staged = file->content.size();
     uint64_t start = std::min(static_cast<uint64_t>(offset), staged);
     reply_from_fd(req, file->content.fd(), start, static_cast<size_t>(std::min<uint64_t>(size, staged - start)));
     return;
   }
-  with_path(req, ino, [&](const std::string& path) {
-    // Present blocks go from the core's data file to the kernel without a copy (splice).
-    if (auto extent = mount_of(req).backend().local_extent(path, static_cast<uint64_t>(offset), size)) {
-      reply_from_fd(req, extent->fd, extent->position, extent->length);
+  OpenInode* inode = open_inode(ino);
+  if (inode == nullptr || !inode->version) {
+    fuse_reply_err(req, EBADF);
+    return;
+  }
+  auto path = mount_of(req).inodes().path_of(ino);
+  if (!inode->changed || !path) {
+    read_version(req, inode->version, static_cast<uint64_t>(offset), size);
+    return;
+  }
+  inode->changed = false;
+  std::weak_ptr<bool> alive = mount_of(req).alive();
+  mount_of(req).backend().open_file(*path, [req, alive, ino, offset, size](Result<OpenedFile> now) {
+    if (alive.expired()) return;
+    OpenInode* open = open_inode(ino);
+    if (open == nullptr) {
+      fuse_reply_err(req, EBADF);
       return;
     }
-    mount_of(req).backend().read(path, static_cast<uint64_t>(offset), size,
-                                 reply_with<Bytes>(req, [req](Bytes bytes) {
-                                   fuse_reply_buf(req, reinterpret_cast<const char*>(bytes.data()),
-                                                  bytes.size());
-                                 }));
+    if (now) {  // otherwise (removed, no longer a file) it keeps what it had
+      open->version = now->version;
+      open->attr = now->attr;
+    }
+    read_version(req, open->version, static_cast<uint64_t>(offset), size);
   });
 }
 
@@ -460,7 +520,7 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
 
 void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   FileHandle* handle = handle_of(fi);
-  if (handle == nullptr) {
+  if (handle == nullptr || !handle->file) {
     fuse_reply_err(req, 0);
     return;
   }
@@ -471,7 +531,8 @@ void op_fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) { op_flus
 
 void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   FileHandle* handle = handle_of(fi);
-  if (handle == nullptr) {
+  if (handle == nullptr || !handle->file) {
+    if (handle != nullptr) close_handle(ino, handle);
     fuse_reply_err(req, 0);
     return;
   }
@@ -485,11 +546,45 @@ void reply_attr(fuse_req_t req, fuse_ino_t ino, Attr attr) {
   fuse_reply_attr(req, &st, mount_of(req).options().attr_timeout);
 }
 
-void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info* fi) {
+// setattr on a file removed while open: ftruncate resizes its staged content; the rest only
+// changes what fstat shows until it is closed (nothing of it reaches the drive).
+void setattr_removed(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, int to_set) {
+  OpenInode* inode = open_inode(ino);
+  if (inode == nullptr) {
+    fuse_reply_err(req, ESTALE);
+    return;
+  }
+  if (to_set & FUSE_SET_ATTR_SIZE) {
+    uint64_t size = static_cast<uint64_t>(attr.st_size);
+    if (size > kMaxFileSize) {
+      fuse_reply_err(req, EFBIG);
+      return;
+    }
+    if (!inode->staged) {
+      fuse_reply_err(req, EBADF);  // not open for writing
+      return;
+    }
+    if (auto resized = inode->staged->content.resize(size); !resized) {
+      fuse_reply_err(req, errno_for(resized.error()));
+      return;
+    }
+  }
+  if (to_set & FUSE_SET_ATTR_MODE) inode->attr.mode = (inode->attr.mode & S_IFMT) | (attr.st_mode & 07777);
+  if (to_set & FUSE_SET_ATTR_UID) inode->attr.uid = attr.st_uid;
+  if (to_set & FUSE_SET_ATTR_GID) inode->attr.gid = attr.st_gid;
+  if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
+    clock_gettime(CLOCK_REALTIME, &inode->attr.mtime);
+  } else if (to_set & FUSE_SET_ATTR_MTIME) {
+    inode->attr.mtime = attr.st_mtim;
+  }
+  reply_removed_attr(req, ino);
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, fuse_file_info*) {
   if (refuse_if_read_only(req)) return;
   auto path = mount_of(req).inodes().path_of(ino);
   if (!path) {
-    fuse_reply_err(req, ESTALE);
+    setattr_removed(req, ino, *attr, to_set);
     return;
   }
   AttrChange change;
@@ -504,7 +599,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
     change.mtime = attr->st_mtim;
   }
   bool has_meta = change.mode || change.uid || change.gid || change.mtime;
-  std::shared_ptr<OpenFile> file = handle_of(fi) ? handle_of(fi)->file : open_file_of(ino);
+  std::shared_ptr<OpenFile> file = open_file_of(ino);
   std::string p = *path;
   // Metadata last, so that a commit of staged content does not undo it.
   auto apply_meta = [req, ino, p, change, has_meta]() {
@@ -623,13 +718,7 @@ void op_unlink(fuse_req_t req, fuse_ino_t parent, const char* name) {
     std::string path = InodeTable::join(dir, name);
     Callback<void> reply = reply_done(req);
     mount_of(req).backend().unlink(path, [req, path, reply](Status status) {
-      if (status) {
-        FuseMount& m = mount_of(req);
-        if (auto ino = m.inodes().find(path)) {
-          if (auto file = open_file_of(*ino)) file->removed = true;
-        }
-        m.inodes().drop_path(path);
-      }
+      if (status) mount_of(req).inodes().drop_path(path);  // open, it lives on without a name
       reply(std::move(status));
     });
   });
@@ -671,10 +760,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
     mount_of(req).backend().rename(from, to, (flags & RENAME_NOREPLACE) != 0,
                                    [req, from, to, reply](Status status) {
                                      if (status && from != to) {
+                                       // A replaced file open somewhere lives on without a name.
                                        FuseMount& mm = mount_of(req);
-                                       if (auto old = mm.inodes().find(to)) {
-                                         if (auto file = open_file_of(*old)) file->removed = true;
-                                       }
                                        mm.inodes().drop_path(to);
                                        mm.inodes().rename(from, to);
                                      }
@@ -742,6 +829,11 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   });
 }
 
+// Whether `ino` is a file removed (or replaced) while open.
+bool removed_while_open(fuse_req_t req, fuse_ino_t ino) {
+  return !mount_of(req).inodes().path_of(ino) && open_inode(ino) != nullptr;
+}
+
 // getxattr/listxattr: size 0 asks for the length only.
 void reply_xattr(fuse_req_t req, size_t size, const char* data, size_t length) {
   if (size == 0) {
@@ -763,6 +855,10 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
     fuse_reply_err(req, EOPNOTSUPP);
     return;
   }
+  if (removed_while_open(req, ino)) {
+    fuse_reply_err(req, ENODATA);  // its entry, attributes and all, is gone
+    return;
+  }
   with_path(req, ino, [&](const std::string& path) {
     std::weak_ptr<bool> alive = mount_of(req).alive();
     mount_of(req).backend().getxattr(path, name, [req, size, alive](Result<Bytes> value) {
@@ -777,6 +873,10 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
 }
 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  if (removed_while_open(req, ino)) {
+    reply_xattr(req, size, "", 0);
+    return;
+  }
   with_path(req, ino, [&](const std::string& path) {
     mount_of(req).backend().listxattr(
         path, reply_with<std::vector<std::string>>(req, [req, size](std::vector<std::string> names) {

@@ -1,11 +1,33 @@
 #include "fuse/inode_table.hpp"
 
+#include <string_view>
 #include <vector>
 
 namespace hypermount::fuse {
 
+namespace {
+
+// FNV-1a over the path, then the identity mixed in with the splitmix64 finaliser: numbers spread
+// over the whole range, so two entries rarely want the same one.
+uint64_t preferred_number(std::string_view path, uint64_t identity) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : path) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  h ^= identity + 0x9e3779b97f4a7c15ULL;
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  // [kRoot + 1, kUnknownIno - 1]
+  constexpr uint64_t kFirst = InodeTable::kRoot + 1;
+  return kFirst + h % (InodeTable::kUnknownIno - kFirst);
+}
+
+}  // namespace
+
 InodeTable::InodeTable() {
-  by_ino_[kRoot] = Node{"/", 1};
+  by_ino_[kRoot] = Node{"/", 0, 1};
   by_path_["/"] = kRoot;
 }
 
@@ -20,15 +42,24 @@ std::string InodeTable::join(const std::string& parent, const std::string& name)
   return parent == "/" ? "/" + name : parent + "/" + name;
 }
 
-uint64_t InodeTable::lookup(const std::string& path) {
-  auto it = by_path_.find(path);
-  if (it != by_path_.end()) {
-    ++by_ino_[it->second].lookups;
-    return it->second;
+uint64_t InodeTable::number_for(const std::string& path, uint64_t identity) const {
+  if (auto known_ino = find(path)) return *known_ino;
+  if (auto it = forgotten_.find(path); it != forgotten_.end() && it->second.identity == identity &&
+                                       !by_ino_.contains(it->second.ino)) {
+    return it->second.ino;
   }
-  uint64_t ino = next_ino_++;
-  by_ino_[ino] = Node{path, 1};
-  by_path_[path] = ino;
+  // Taken numbers are skipped (the kernel holds far fewer inodes than there are numbers).
+  uint64_t ino = preferred_number(path, identity);
+  while (by_ino_.contains(ino)) ino = ino + 1 < kUnknownIno ? ino + 1 : kRoot + 1;
+  return ino;
+}
+
+uint64_t InodeTable::lookup(const std::string& path, uint64_t identity) {
+  uint64_t ino = number_for(path, identity);
+  auto [it, made] = by_ino_.try_emplace(ino, Node{path, identity, 0});
+  if (made) by_path_[path] = ino;
+  it->second.identity = identity;
+  ++it->second.lookups;
   return ino;
 }
 
@@ -52,13 +83,33 @@ void InodeTable::forget(uint64_t ino, uint64_t count) {
     it->second.lookups -= count;
     return;
   }
-  auto path_it = by_path_.find(it->second.path);
-  if (path_it != by_path_.end() && path_it->second == ino) by_path_.erase(path_it);
+  if (it->second.path) {
+    by_path_.erase(*it->second.path);
+    remember(*it->second.path, it->second, ino);
+  }
   by_ino_.erase(it);
 }
 
+void InodeTable::remember(const std::string& path, const Node& node, uint64_t ino) {
+  uint64_t seq = forgotten_seq_++;
+  forgotten_[path] = Forgotten{ino, node.identity, seq};
+  forgotten_order_.emplace_back(path, seq);
+  // A path forgotten again has an older place in the order too: only its latest one counts.
+  while (forgotten_order_.size() > kRemembered) {
+    auto& [oldest, oldest_seq] = forgotten_order_.front();
+    if (auto it = forgotten_.find(oldest); it != forgotten_.end() && it->second.seq == oldest_seq) {
+      forgotten_.erase(it);
+    }
+    forgotten_order_.pop_front();
+  }
+}
+
 void InodeTable::drop_path(const std::string& path) {
-  if (path != "/") by_path_.erase(path);
+  if (path == "/") return;
+  auto it = by_path_.find(path);
+  if (it == by_path_.end()) return;
+  by_ino_[it->second].path.reset();
+  by_path_.erase(it);
 }
 
 void InodeTable::rename(const std::string& from, const std::string& to) {

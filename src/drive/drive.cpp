@@ -223,9 +223,14 @@ Result<std::vector<DirListing>> Drive::readdir(std::string_view path) {
 }
 
 Result<Bytes> Drive::read(std::string_view path, uint64_t offset, size_t size) {
+  HM_TRY_ASSIGN(FileContent content, content_of(path));
+  return read(content, offset, size);
+}
+
+Result<FileContent> Drive::content_of(std::string_view path) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   HM_TRY_ASSIGN(Stat stat, at.drive->lstat_key(at.key));
-  return at.drive->read_stat(stat, offset, size);
+  return at.drive->content_of_stat(stat);
 }
 
 Result<Bytes> Drive::read_file(std::string_view path) {

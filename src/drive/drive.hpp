@@ -51,6 +51,17 @@ struct LocalExtent {
   size_t length = 0;      // bytes (0 at or after the end of the file)
 };
 
+// One version of a file's bytes: the core holding them and where they lie in it. A drive never
+// rewrites content blocks, so this reads the same bytes after the file's path is removed,
+// renamed or written again (an open file keeps reading what it opened).
+struct FileContent {
+  std::shared_ptr<core::Core> core;
+  uint64_t first_block = 0;  // the file's first block in `core`, and that block's first byte
+  uint64_t first_byte = 0;
+  uint64_t blocks = 0;
+  uint64_t size = 0;  // bytes
+};
+
 // A drive mounted somewhere below a drive's root.
 struct MountedDrive {
   std::string path;  // absolute, in the outer drive's namespace
@@ -99,14 +110,19 @@ class Drive {
   // mount reads the mounted core's bytes.
   Result<Bytes> read(std::string_view path, uint64_t offset, size_t size);
   Result<Bytes> read_file(std::string_view path);
-  // Where bytes [offset, offset + size) of the file at `path` lie, if all their blocks are
-  // present and match their hashes (checked once per block and process); nullopt if any is
-  // not, or `path` is no file.
-  std::optional<LocalExtent> local_extent(std::string_view path, uint64_t offset, size_t size);
-  // Unavailable, with missing() naming them, when content blocks of bytes [offset, offset +
-  // size) of the file at `path` are absent; reads none of them (read-ahead asks for these).
-  // Success when all are local or the tree cannot tell which blocks the range covers yet.
-  Status check_local(std::string_view path, uint64_t offset, size_t size);
+  // The bytes of the file at `path` as it is now (a hypercore mount: the mounted core's).
+  // IsDir unless it is a regular file; Unavailable (metadata block 0 in missing()) while a
+  // replica does not know its content core yet.
+  Result<FileContent> content_of(std::string_view path);
+  // Up to `size` bytes of `content` from `offset` (fewer at its end).
+  Result<Bytes> read(const FileContent& content, uint64_t offset, size_t size);
+  // Where bytes [offset, offset + size) of `content` lie, if all their blocks are present and
+  // match their hashes (checked once per block and process); nullopt if any is not.
+  std::optional<LocalExtent> local_extent(const FileContent& content, uint64_t offset, size_t size);
+  // Unavailable, with missing() naming them, when blocks of bytes [offset, offset + size) of
+  // `content` are absent; reads none of them (read-ahead asks for these). Success when all are
+  // local or the tree cannot tell which blocks the range covers yet.
+  Status check_local(const FileContent& content, uint64_t offset, size_t size);
 
   // Writes a whole file (a new run of content blocks, then its Stat): the 10.21 line splits it
   // into kMaxBlockSize pieces, the 10.8.16 line appends it as one block (hyperdrive.md §7.1).
@@ -198,7 +214,7 @@ class Drive {
   // The operations on one trie key of this drive (mounts already followed).
   Result<Stat> lstat_key(const std::string& key);
   Result<std::vector<DirListing>> readdir_key(const std::string& key);
-  Result<Bytes> read_stat(const Stat& stat, uint64_t offset, size_t size);
+  Result<FileContent> content_of_stat(const Stat& stat);
   Result<Bytes> read_blocks(const std::shared_ptr<core::Core>& core, uint64_t first_block,
                             uint64_t blocks, uint64_t first_byte, uint64_t file_size,
                             uint64_t offset, size_t size);

@@ -16,28 +16,15 @@ uint64_t estimate_block(uint64_t first_block, uint64_t blocks, uint64_t file_siz
 
 }  // namespace
 
-std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t offset, size_t size) {
-  auto at = locate(path, false);
-  if (!at) return std::nullopt;
-  auto stat = at->drive->lstat_key(at->key);
-  if (!stat || !stat->is_file()) return std::nullopt;
-  std::shared_ptr<core::Core> core = at->drive->content_;
-  uint64_t first_block = stat->offset;
-  uint64_t first_byte = stat->byte_offset;
-  if (stat->mount && stat->mount->hypercore) {
-    auto mounted = store_->get(stat->mount->key);
-    if (!mounted) return std::nullopt;
-    core = *mounted;
-    first_block = 0;
-    first_byte = 0;
-  }
-  if (!core) return std::nullopt;
-  LocalExtent extent{core->data_fd(), first_byte + offset, 0};
-  if (offset >= stat->size || size == 0) return extent;
-  extent.length = static_cast<size_t>(std::min<uint64_t>(size, stat->size - offset));
-  auto first = core->seek(first_byte + offset);
-  auto last = core->seek(first_byte + offset + extent.length - 1);
-  if (!first || !last || first->block < first_block || last->block >= first_block + stat->blocks) {
+std::optional<LocalExtent> Drive::local_extent(const FileContent& content, uint64_t offset, size_t size) {
+  const std::shared_ptr<core::Core>& core = content.core;
+  LocalExtent extent{core->data_fd(), content.first_byte + offset, 0};
+  if (offset >= content.size || size == 0) return extent;
+  extent.length = static_cast<size_t>(std::min<uint64_t>(size, content.size - offset));
+  const uint64_t end_block = content.first_block + content.blocks;
+  auto first = core->seek(content.first_byte + offset);
+  auto last = core->seek(content.first_byte + offset + extent.length - 1);
+  if (!first || !last || first->block < content.first_block || last->block >= end_block) {
     return std::nullopt;
   }
   for (uint64_t b = first->block; b <= last->block; ++b) {
@@ -46,7 +33,7 @@ std::optional<LocalExtent> Drive::local_extent(std::string_view path, uint64_t o
   // Sequential readers come back for the next blocks: the present ones just ahead are checked
   // in the same pass (on every core) instead of one per request.
   uint64_t ahead = last->block;
-  uint64_t file_end = std::min(first_block + stat->blocks, last->block + 1 + kCheckAheadBlocks);
+  uint64_t file_end = std::min(end_block, last->block + 1 + kCheckAheadBlocks);
   while (ahead + 1 < file_end && core->has(ahead + 1)) ++ahead;
   // A failure ahead does not matter (the intact blocks are remembered); one in the range read is
   // left to read(), which reports it (EIO at the mount).
@@ -68,44 +55,48 @@ bool Drive::note_absent(const std::shared_ptr<core::Core>& core, uint64_t first,
   return absent;
 }
 
-Status Drive::check_local(std::string_view path, uint64_t offset, size_t size) {
-  HM_TRY_ASSIGN(Location at, locate(path, false));
-  HM_TRY_ASSIGN(Stat stat, at.drive->lstat_key(at.key));
-  core::Core* core = at.drive->content_.get();
-  if (!stat.is_file() || stat.mount || core == nullptr || offset >= stat.size || size == 0) return {};
-  size = static_cast<size_t>(std::min<uint64_t>(size, stat.size - offset));
+Status Drive::check_local(const FileContent& content, uint64_t offset, size_t size) {
+  if (offset >= content.size || size == 0 || content.blocks == 0) return {};
+  const core::Core& core = *content.core;
+  size = static_cast<size_t>(std::min<uint64_t>(size, content.size - offset));
   // Where the tree cannot place the range yet, the blocks are guessed from the average size.
-  const uint64_t end_block = stat.offset + stat.blocks;
-  auto first = core->seek(stat.byte_offset + offset);
-  auto last = core->seek(stat.byte_offset + offset + size - 1);
-  const uint64_t guess_first = estimate_block(stat.offset, stat.blocks, stat.size, offset);
-  const uint64_t from = first && first->block >= stat.offset && first->block < end_block
+  const uint64_t end_block = content.first_block + content.blocks;
+  auto first = core.seek(content.first_byte + offset);
+  auto last = core.seek(content.first_byte + offset + size - 1);
+  const uint64_t guess_first = estimate_block(content.first_block, content.blocks, content.size, offset);
+  const uint64_t from = first && first->block >= content.first_block && first->block < end_block
                             ? first->block
-                            : (guess_first > stat.offset ? guess_first - 1 : guess_first);
-  const uint64_t to = last && last->block >= stat.offset && last->block < end_block
+                            : (guess_first > content.first_block ? guess_first - 1 : guess_first);
+  const uint64_t to = last && last->block >= content.first_block && last->block < end_block
                           ? last->block
-                          : std::min(end_block - 1, estimate_block(stat.offset, stat.blocks, stat.size, offset + size - 1) + 1);
-  if (note_absent(at.drive->content_, from, to)) {
+                          : std::min(end_block - 1, estimate_block(content.first_block, content.blocks,
+                                                                   content.size, offset + size - 1) + 1);
+  if (note_absent(content.core, from, to)) {
     return Error::unavailable("content blocks {}-{} are not all local", from, to);
   }
   return {};
 }
 
-Result<Bytes> Drive::read_stat(const Stat& stat, uint64_t offset, size_t size) {
+Result<FileContent> Drive::content_of_stat(const Stat& stat) {
   if (stat.is_directory()) return Error{Errc::IsDir, "a directory has no content"};
   if (!stat.is_file()) {
     return Error::invalid("mode {:o} is not a regular file: no content", stat.mode);
   }
   if (stat.mount && stat.mount->hypercore) {
     HM_TRY_ASSIGN(auto core, store_->get(stat.mount->key));
-    return read_blocks(core, 0, stat.blocks, 0, stat.size, offset, size);
+    return FileContent{std::move(core), 0, 0, stat.blocks, stat.size};
   }
   if (!content_) {
     root_->missing_.add(metadata_, 0, true);
     return Error::unavailable("drive {}: the content core is not known yet",
                               to_hex(key()).substr(0, 8));
   }
-  return read_blocks(content_, stat.offset, stat.blocks, stat.byte_offset, stat.size, offset, size);
+  return FileContent{content_, stat.offset, stat.byte_offset, stat.blocks, stat.size};
+}
+
+Result<Bytes> Drive::read(const FileContent& content, uint64_t offset, size_t size) {
+  return read_blocks(content.core, content.first_block, content.blocks, content.first_byte,
+                     content.size, offset, size);
 }
 
 // Bytes [offset, offset + size) of the file made of `blocks` blocks from `first_block` (its
