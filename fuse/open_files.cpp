@@ -37,7 +37,8 @@ Result<FileHandle*> open_handle(uint64_t ino, std::optional<OpenedFile> opened, 
   }
   if (writing) {
     if (!inode->staged) inode->staged = std::move(fresh);
-    if (truncate && inode->staged->content.size() != 0) {
+    // O_TRUNC empties the file even if nothing is written after (`: > file`).
+    if (truncate && (inode->staged->content.size() != 0 || inode->attr.size != 0)) {
       auto emptied = inode->staged->content.resize(0);
       if (!emptied) {
         if (inode->handles == 0) open_inodes().erase(ino);

@@ -120,6 +120,9 @@ check_eq "a write keeps the mode" "600" "$(stat -c %a "$MNT/new.txt")"
 check_eq "a write keeps the xattr" "red" "$($T getfattr --absolute-names --only-values -n user.color "$MNT/new.txt" 2>&1)"
 apply 'touch -d "2001-02-03 04:05:06 UTC" "$D/t.txt"'
 check_eq "touch -d sets mtime" "981173106" "$(stat -c %Y "$MNT/t.txt")"
+apply 'echo "to be emptied" > "$D/emptied.txt"'
+apply ': > "$D/emptied.txt"'
+check_eq "an open with O_TRUNC and no write empties the file (: > file)" "0" "$(stat -c %s "$MNT/emptied.txt")"
 
 # cp -a of a folder tree
 TREE=$WORK/tree
