@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -79,6 +80,8 @@ void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> don
 class DriveBackend::Version final : public FileVersion, public std::enable_shared_from_this<Version> {
  public:
   Version(DriveBackend& backend, drive::FileContent content) : backend_(backend), content_(std::move(content)) {}
+
+  const drive::FileContent& content() const { return content_; }
 
   void read(uint64_t offset, size_t size, Callback<Bytes> done) override {
     backend_.run<Bytes>([self = shared_from_this(), offset, size]() -> Result<Bytes> {
@@ -164,7 +167,9 @@ void DriveBackend::open_file(std::string path, Callback<OpenedFile> done) {
     }
     if (!stat.is_file()) return Error::invalid("{} is not a regular file", path);
     HM_TRY_ASSIGN(drive::FileContent content, drive_.content_of(path));
-    return OpenedFile{std::make_shared<Version>(*this, std::move(content)), attr_of(stat)};
+    auto version = std::make_shared<Version>(*this, std::move(content));
+    open_versions_.push_back(version);
+    return OpenedFile{std::move(version), attr_of(stat)};
   }, std::move(done));
 }
 
@@ -243,11 +248,65 @@ struct statvfs DriveBackend::statfs() {
 }
 
 Status DriveBackend::check_room(uint64_t bytes) {
+  auto available = [this]() -> std::optional<uint64_t> {
+    struct statvfs st = statfs();
+    if (st.f_frsize == 0) return std::nullopt;  // statfs failed (and said so): nothing to go by
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  };
+  auto before = available();
+  if (!before || bytes <= *before) return {};
+  uint64_t releasable = 0;
+  for (const drive::FileContent& c : released_) releasable += c.size;
+  // Old versions keep their bytes when giving them back could not make room anyway.
+  if (bytes <= *before + releasable && give_back() > 0) {
+    auto after = available();
+    if (!after || bytes <= *after) return {};
+    before = after;
+  }
+  return Error::io(ENOSPC, "{} bytes to write, the store's file system has {} free", bytes, *before);
+}
+
+std::optional<drive::FileContent> DriveBackend::own_content(const std::string& path) {
+  auto content = drive_.content_of(path);
+  if (!content || content->blocks == 0 || !content->core->writable()) return std::nullopt;
+  return std::move(*content);
+}
+
+void DriveBackend::released(drive::FileContent content) {
+  released_.push_back(std::move(content));
+  // Low: under an eighth of the store's file system free.
   struct statvfs st = statfs();
-  if (st.f_frsize == 0) return {};  // statfs failed (and said so): nothing to go by
-  uint64_t available = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-  if (bytes <= available) return {};
-  return Error::io(ENOSPC, "{} bytes to write, the store's file system has {} free", bytes, available);
+  if (st.f_frsize != 0 && st.f_bavail < st.f_blocks / 8) give_back();
+}
+
+uint64_t DriveBackend::give_back() {
+  std::erase_if(open_versions_, [](const std::weak_ptr<Version>& v) { return v.expired(); });
+  auto held = [this](const drive::FileContent& c) {
+    return std::any_of(open_versions_.begin(), open_versions_.end(), [&](const std::weak_ptr<Version>& weak) {
+      auto v = weak.lock();
+      if (!v) return false;
+      const drive::FileContent& o = v->content();
+      return o.core == c.core && o.first_block < c.first_block + c.blocks &&
+             c.first_block < o.first_block + o.blocks;
+    });
+  };
+  uint64_t total = 0;
+  std::erase_if(released_, [&](const drive::FileContent& c) {
+    if (held(c)) return false;
+    auto cleared = c.core->clear(c.first_block, c.first_block + c.blocks);
+    if (!cleared) {
+      log::warn("fuse", "giving back the space of blocks {}-{}: {}", c.first_block,
+                c.first_block + c.blocks, cleared.error().to_string());
+      return cleared.error().code() != Errc::Io;  // kept to try again only on I/O errors
+    }
+    total += *cleared;
+    return true;
+  });
+  if (total > 0) {
+    log::info("fuse", "gave back {} bytes of removed and replaced files (older versions of the drive "
+              "no longer hold them)", total);
+  }
+  return total;
 }
 
 namespace {
@@ -266,6 +325,7 @@ struct DriveBackend::Commit {
   uint32_t uid = 0;
   uint32_t gid = 0;
   Callback<Attr> done;
+  std::optional<drive::FileContent> replaced;  // the old content, released once the new is in
 };
 
 DriveBackend::DriveBackend(uv_loop_t* loop, drive::Drive& drive, node::Fetcher* fetcher, bool pinned_version)
@@ -282,7 +342,7 @@ DriveBackend::~DriveBackend() {
 void DriveBackend::commit(std::string path, uint64_t size, drive::Drive::ContentSource source, uint32_t mode,
                           uint32_t uid, uint32_t gid, Callback<Attr> done) {
   commits_.push_back(std::unique_ptr<Commit>(
-      new Commit{std::move(path), size, std::move(source), mode, uid, gid, std::move(done)}));
+      new Commit{std::move(path), size, std::move(source), mode, uid, gid, std::move(done), std::nullopt}));
   if (commits_.size() == 1) start_next_commit();
 }
 
@@ -297,6 +357,7 @@ void DriveBackend::start_next_commit() {
         // A FIFO, socket or device has no content to replace (and must not become a file).
         if (!old->is_file()) return Error::invalid("{} is not a regular file", c.path);
         stat = *old;
+        c.replaced = own_content(c.path);
       } else if (old.error().code() == Errc::NotFound) {
         stat = drive::Stat::file(0, c.mode & 07777);
         stat.uid = c.uid;
@@ -333,6 +394,7 @@ void DriveBackend::commit_step() {
   running_.reset();
   uv_idle_stop(commit_idle_);
   auto done = std::move(c.done);
+  if (outcome && c.replaced) released(std::move(*c.replaced));
   commits_.pop_front();
   start_next_commit();
   done(std::move(outcome));
@@ -424,7 +486,12 @@ void DriveBackend::mknod(std::string path, uint32_t mode, uint64_t rdev, uint32_
 }
 
 void DriveBackend::unlink(std::string path, Callback<void> done) {
-  run<void>([this, path]() -> Status { return drive_.unlink(path); }, std::move(done));
+  run<void>([this, path]() -> Status {
+    auto content = own_content(path);
+    HM_TRY(drive_.unlink(path));
+    if (content) released(std::move(*content));
+    return {};
+  }, std::move(done));
 }
 
 void DriveBackend::rmdir(std::string path, Callback<void> done) {
@@ -469,7 +536,10 @@ void DriveBackend::rename(std::string from, std::string to, bool no_replace, Cal
     } else if (target.error().code() != Errc::NotFound) {
       return target.error();
     }
-    return move_tree(from, to);
+    auto replaced = target && target->is_file() ? own_content(to) : std::nullopt;
+    HM_TRY(move_tree(from, to));
+    if (replaced) released(std::move(*replaced));
+    return {};
   }, std::move(done));
 }
 

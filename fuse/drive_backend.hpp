@@ -35,6 +35,8 @@ class DriveBackend final : public FsBackend {
 
   bool writable() const override { return !pinned_ && drive_.writable(); }
   Result<StagingFile> new_staging_file() override;
+  // Clears (Core::clear) every released content no open file still reads.
+  uint64_t give_back() override;
   void write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid, uint32_t gid,
                   Callback<Attr> done) override;
   void truncate(std::string path, uint64_t size, Callback<Attr> done) override;
@@ -51,8 +53,15 @@ class DriveBackend final : public FsBackend {
   void removexattr(std::string path, std::string name, Callback<void> done) override;
 
  private:
-  // ENOSPC when the store's file system has less than `bytes` free (Io with the errno).
+  // ENOSPC when the store's file system has less than `bytes` free (Io with the errno), once
+  // the space of removed and replaced files has been given back.
   Status check_room(uint64_t bytes);
+  // The content of the file at `path` if it is one whose space could be given back once it is
+  // removed or replaced (a file with blocks in a writable core).
+  std::optional<drive::FileContent> own_content(const std::string& path);
+  // Notes the content of a file just removed or replaced; gives space back if the store is low.
+  void released(drive::FileContent content);
+
   Result<Attr> owned_by(const std::string& path, uint32_t uid, uint32_t gid);
   // Runs `attempt` until it stops failing with Unavailable, fetching what it lacked in between
   // (node::run_fetching), then hands its result to `done`.
@@ -78,6 +87,10 @@ class DriveBackend final : public FsBackend {
   uv_idle_t* commit_idle_;  // one commit step per turn of the loop while active; freed on close
   std::deque<std::unique_ptr<Commit>> commits_;  // the front one is running once started
   std::optional<drive::Drive::FileWrite> running_;
+  // Content of removed and replaced files, kept until the store runs low (old versions of the
+  // drive read it until then), and the versions open files read (not given back while open).
+  std::vector<drive::FileContent> released_;
+  std::vector<std::weak_ptr<Version>> open_versions_;
   drive::Drive& drive_;
   node::Fetcher* fetcher_;
   bool pinned_;

@@ -100,6 +100,9 @@ class FsBackend {
 
   // Writing. Every write fails with Errc::ReadOnly unless writable().
   virtual bool writable() const { return false; }
+  // Gives back the space of content no open file and no current entry needs (removed and
+  // replaced files; older versions of the drive then lack it); returns the bytes.
+  virtual uint64_t give_back() { return 0; }
   // An empty staging file for the new content of a file open for writing.
   virtual Result<StagingFile> new_staging_file() = 0;
   // Replaces the whole content of the file `path` with that of `content` (empty if null; it

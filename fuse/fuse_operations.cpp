@@ -509,7 +509,13 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
     fuse_reply_err(req, EFBIG);
     return;
   }
-  if (auto written = content.write(at, ByteView(reinterpret_cast<const uint8_t*>(buf), size)); !written) {
+  const ByteView bytes(reinterpret_cast<const uint8_t*>(buf), size);
+  auto written = content.write(at, bytes);
+  // A full store: give back the space of removed and replaced files, then try once more.
+  if (!written && written.error().sys_errno() == ENOSPC && mount_of(req).backend().give_back() > 0) {
+    written = content.write(at, bytes);
+  }
+  if (!written) {
     log::warn("fuse", "{}", written.error().to_string());
     fuse_reply_err(req, errno_for(written.error()));
     return;

@@ -94,6 +94,11 @@ class Core {
                     const std::optional<crypto::Signature>& signature,
                     const std::optional<Node>& leaf = std::nullopt);
 
+  // Gives back the space of blocks [start, end) (hypercore's clear): they are no longer
+  // present (marked absent first, then their bytes punched out of the data file); the tree and
+  // signatures stay, so they can be fetched and verified again. Returns the bytes given back.
+  Result<uint64_t> clear(uint64_t start, uint64_t end);
+
   // Re-hashes every present block and node and checks the signature of the current roots.
   // Returns the number of blocks verified.
   Result<uint64_t> verify_all() const;

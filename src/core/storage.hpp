@@ -49,6 +49,8 @@ class CoreStorage {
   // Writes consecutive blocks starting at `byte_offset` without concatenating them first.
   Status write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks);
   const store::File& data_file() const { return data_; }
+  // Gives the space of data bytes [byte_offset, byte_offset + length) back (File::punch_hole).
+  Status clear_data(uint64_t byte_offset, uint64_t length) { return data_.punch_hole(byte_offset, length); }
 
   // The bitfield file after its header: whole pages, the last one possibly short.
   Result<Bytes> read_bitfield_pages() const;

@@ -179,6 +179,16 @@ Status File::truncate(uint64_t size_wanted) {
   return {};
 }
 
+Status File::punch_hole(uint64_t offset, uint64_t length) {
+  if (fd_ < 0 || length == 0) return {};
+  if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                  static_cast<off_t>(length)) == 0) {
+    return {};
+  }
+  if (errno == EOPNOTSUPP) return Error::unsupported("{}: the file system cannot punch holes", path_);
+  return Error::io(errno, "giving back bytes {}-{} of {}", offset, offset + length, path_);
+}
+
 Status File::sync() {
   if (fd_ >= 0 && ::fdatasync(fd_) != 0) return Error::io(errno, "syncing {}", path_);
   return {};

@@ -40,6 +40,9 @@ class File {
   Status reserve(uint64_t end);
   // Cuts the file back to `size` bytes (nothing if it is no longer).
   Status truncate(uint64_t size);
+  // Gives the space of bytes [offset, offset + length) back to the file system; they read as
+  // zeros after, and the file keeps its size. Unsupported where the file system cannot.
+  Status punch_hole(uint64_t offset, uint64_t length);
   Status sync();
   // For secrets (keys): created readable by the owner only (0600), and an existing file that
   // others may read is narrowed to 0600 (in ReadWrite mode; a warning where that fails).

@@ -79,6 +79,24 @@ check_eq "the file is unchanged after ENOSPC" "small" "$($T cat "$MNT/f")"
 check_eq "the store is unchanged after ENOSPC" "$before" "$(snapshot "$S")"
 check "a write that fits still works" $T dd if=/dev/urandom of="$MNT/g" bs=1M count=8 status=none
 check_eq "and has its size" 8388608 "$($T stat -c %s "$MNT/g")"
+
+# space back: files removed or replaced give their space back when the store runs low, so a
+# 64 MiB store takes file after file of 14 MiB (each needs as much again of staging while it is
+# written, and an overwritten file keeps its bytes until the new ones are in)
+head -c $((14 << 20)) /dev/urandom >"$WORK/file14"
+check "a 14 MiB file" $T cp "$WORK/file14" "$MNT/big"
+V_OLD=$($T getfattr --absolute-names --only-values -n user.hypermount.version "$MNT")
+for round in 1 2 3 4; do
+  check "round $round: rm, then a new 14 MiB file" bash -c "rm '$MNT/big' && $T cp '$WORK/file14' '$MNT/big'"
+  check "round $round: overwrite it with 14 MiB" $T cp "$WORK/file14" "$MNT/big"
+done
+check "the last one reads back whole" cmp -s "$WORK/file14" "$MNT/big"
+check "the store stayed within its tmpfs: 9 files of 14 MiB were written" [ "$(du -sm "$S" | cut -f1)" -lt 64 ]
 unmount_checked "$MNT"
-check "the drive's cores verify" bash -c "for c in \$(find '$S' -name key -type f -printf '%h\n'); do timeout 60 '$HYPERMOUNT' core verify \"\$c\" >/dev/null || exit 1; done"
+hm drive cat "$K" /g --store "$S"
+check_eq "a file never removed still reads" 8388608 "$(stat -c %s "$WORK/out")"
+hm drive cat "hyper://$K+$V_OLD" /big --store "$S"
+check "version $V_OLD's /big, whose space went back, fails to read: never wrong bytes (exit $RC: $(msg))" \
+  [ "$RC" -ne 0 ]
+check "the drive's cores verify after giving space back" bash -c "for c in \$(find '$S' -name key -type f -printf '%h\n'); do timeout 60 '$HYPERMOUNT' core verify \"\$c\" >/dev/null || exit 1; done"
 finish

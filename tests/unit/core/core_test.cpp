@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "temp_dir.hpp"
@@ -273,4 +275,48 @@ TEST_CASE("core: a core open for writing is locked against a second writer") {
   CHECK(Core::open(tmp / "writer", store::OpenMode::ReadOnly));
   writer.reset();
   CHECK(Core::open(tmp / "writer", store::OpenMode::ReadWrite));
+}
+
+TEST_CASE("core: clear gives a range's space back; the rest reads, verifies and reopens") {
+  TempDir tmp;
+  const size_t kBlockSize = 65536;
+  Bytes all(10 * kBlockSize);
+  crypto::random_bytes(all.data(), all.size());
+  auto block = [&](size_t i) { return Bytes(all.begin() + i * kBlockSize, all.begin() + (i + 1) * kBlockSize); };
+  auto allocated = [&]() {
+    struct stat st {};
+    REQUIRE(::stat((tmp / "writer/data").c_str(), &st) == 0);
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  };
+  {
+    auto core = std::move(*Core::create(tmp / "writer", vector_keys()));
+    std::vector<ByteView> views;
+    for (size_t i = 0; i < 10; ++i) views.push_back(ByteView(all).subspan(i * kBlockSize, kBlockSize));
+    REQUIRE(core->append(views));
+    uint64_t before = allocated();
+    auto given = core->clear(2, 6);
+    REQUIRE(given);
+    CHECK(*given == 4 * kBlockSize);
+    CHECK(allocated() <= before - 4 * kBlockSize);
+    CHECK(core->blocks_present() == 6);
+    CHECK_FALSE(core->has(2));
+    CHECK_FALSE(core->has(5));
+    CHECK(core->get(3).error().code() == Errc::NotFound);
+    CHECK(*core->get(1) == block(1));
+    CHECK(*core->get(6) == block(6));
+    CHECK(*core->clear(2, 6) == 0);  // nothing left there
+    CHECK(core->length() == 10);
+    // appending goes on after a cleared range
+    Bytes more = block(0);
+    REQUIRE(core->append({ByteView(more)}));
+    CHECK(*core->get(10) == more);
+  }
+  auto core = std::move(*Core::open(tmp / "writer", store::OpenMode::ReadOnly));
+  CHECK(core->blocks_present() == 7);
+  CHECK_FALSE(core->has(4));
+  CHECK(*core->get(9) == block(9));
+  auto verified = core->verify_all();
+  REQUIRE(verified);
+  CHECK(*verified == 7);
+  CHECK(core->clear(0, 1).error().code() == Errc::ReadOnly);
 }
