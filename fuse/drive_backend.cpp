@@ -168,6 +168,10 @@ void DriveBackend::open_file(std::string path, Callback<OpenedFile> done) {
     if (!stat.is_file()) return Error::invalid("{} is not a regular file", path);
     HM_TRY_ASSIGN(drive::FileContent content, drive_.content_of(path));
     auto version = std::make_shared<Version>(*this, std::move(content));
+    if (open_versions_.size() >= open_versions_prune_at_) {  // closed ones go, amortised
+      std::erase_if(open_versions_, [](const std::weak_ptr<Version>& v) { return v.expired(); });
+      open_versions_prune_at_ = std::max<size_t>(64, 2 * open_versions_.size());
+    }
     open_versions_.push_back(version);
     return OpenedFile{std::move(version), attr_of(stat)};
   }, std::move(done));

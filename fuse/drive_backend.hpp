@@ -91,6 +91,7 @@ class DriveBackend final : public FsBackend {
   // drive read it until then), and the versions open files read (not given back while open).
   std::vector<drive::FileContent> released_;
   std::vector<std::weak_ptr<Version>> open_versions_;
+  size_t open_versions_prune_at_ = 64;
   drive::Drive& drive_;
   node::Fetcher* fetcher_;
   bool pinned_;
