@@ -97,11 +97,11 @@ class DriveBackend::Version final : public FileVersion, public std::enable_share
     return FileExtent{extent->fd, extent->position, extent->length};
   }
 
-  void copy_into(StagingFile& into, Callback<void> done) override {
+  void copy_into(StagingFile& into, uint64_t size_wanted, Callback<void> done) override {
     // What a round copied stays copied when a fetch interrupts it.
     auto copied = std::make_shared<uint64_t>(0);
-    backend_.run<void>([self = shared_from_this(), &into, copied]() -> Status {
-      const uint64_t size = self->content_.size;
+    backend_.run<void>([self = shared_from_this(), &into, copied, size_wanted]() -> Status {
+      const uint64_t size = std::min(size_wanted, self->content_.size);
       while (*copied < size) {
         const size_t piece_size = static_cast<size_t>(std::min<uint64_t>(kCopyPiece, size - *copied));
         HM_TRY_ASSIGN(Bytes piece, self->backend_.drive_.read(self->content_, *copied, piece_size));
@@ -329,6 +329,7 @@ struct DriveBackend::Commit {
   uint32_t uid = 0;
   uint32_t gid = 0;
   Callback<Attr> done;
+  std::optional<drive::FileContent> extend;    // grown in place if the file still has it
   std::optional<drive::FileContent> replaced;  // the old content, released once the new is in
 };
 
@@ -344,9 +345,10 @@ DriveBackend::~DriveBackend() {
 }
 
 void DriveBackend::commit(std::string path, uint64_t size, drive::Drive::ContentSource source, uint32_t mode,
-                          uint32_t uid, uint32_t gid, Callback<Attr> done) {
-  commits_.push_back(std::unique_ptr<Commit>(
-      new Commit{std::move(path), size, std::move(source), mode, uid, gid, std::move(done), std::nullopt}));
+                          uint32_t uid, uint32_t gid, Callback<Attr> done,
+                          std::optional<drive::FileContent> extend) {
+  commits_.push_back(std::unique_ptr<Commit>(new Commit{std::move(path), size, std::move(source), mode, uid,
+                                                        gid, std::move(done), std::move(extend), std::nullopt}));
   if (commits_.size() == 1) start_next_commit();
 }
 
@@ -361,6 +363,13 @@ void DriveBackend::start_next_commit() {
         // A FIFO, socket or device has no content to replace (and must not become a file).
         if (!old->is_file()) return Error::invalid("{} is not a regular file", c.path);
         stat = *old;
+        auto now = c.extend ? drive_.content_of(c.path) : Result<drive::FileContent>(Error::not_found("-"));
+        if (now && now->core == c.extend->core && now->first_block == c.extend->first_block &&
+            now->size == c.extend->size) {  // still the content the file was opened with
+          HM_TRY(check_room(c.size - old->size));
+          stat.mtime_ms = 0;  // end_write stamps it
+          if (auto grown = drive_.begin_extend(c.path, c.size, stat)) return grown;
+        }
         c.replaced = own_content(c.path);
       } else if (old.error().code() == Errc::NotFound) {
         stat = drive::Stat::file(0, c.mode & 07777);
@@ -408,14 +417,34 @@ Result<StagingFile> DriveBackend::new_staging_file() {
   return StagingFile::create(drive_.store_folder());
 }
 
-void DriveBackend::write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid,
-                              uint32_t gid, Callback<Attr> done) {
+void DriveBackend::write_file(std::string path, StagingFile* content, KeptPrefix kept, uint32_t mode,
+                              uint32_t uid, uint32_t gid, Callback<Attr> done) {
   const uint64_t size = content ? content->size() : 0;
-  auto source = [content](uint64_t offset, size_t length) -> Result<ByteView> {
-    if (!content) return ByteView{};
-    return content->read(offset, length);
+  auto* version = dynamic_cast<Version*>(kept.version.get());
+  if (!content || !version || kept.size == 0) {
+    auto source = [content](uint64_t offset, size_t length) -> Result<ByteView> {
+      if (!content) return ByteView{};
+      return content->read(offset, length);
+    };
+    commit(std::move(path), size, std::move(source), mode, uid, gid, std::move(done));
+    return;
+  }
+  // Below kept.size the bytes come from the version opened (the staging file has a hole there).
+  auto piece = std::make_shared<Bytes>();
+  auto source = [this, content, piece, from = version->content(), kept_size = kept.size](
+                    uint64_t offset, size_t length) -> Result<ByteView> {
+    if (offset >= kept_size) return content->read(offset, length);
+    HM_TRY_ASSIGN(ByteView staged, content->read(offset, length));
+    piece->assign(staged.begin(), staged.end());
+    const size_t from_version = static_cast<size_t>(std::min<uint64_t>(length, kept_size - offset));
+    HM_TRY_ASSIGN(Bytes old, drive_.read(from, offset, from_version));
+    if (old.size() != from_version) return Error::corrupt("the file's old content ended early");
+    std::copy(old.begin(), old.end(), piece->begin());
+    return ByteView(*piece);
   };
-  commit(std::move(path), size, std::move(source), mode, uid, gid, std::move(done));
+  std::optional<drive::FileContent> extend;
+  if (kept.size == version->content().size) extend = version->content();
+  commit(std::move(path), size, std::move(source), mode, uid, gid, std::move(done), std::move(extend));
 }
 
 void DriveBackend::truncate(std::string path, uint64_t size, Callback<Attr> done) {

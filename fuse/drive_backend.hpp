@@ -37,8 +37,8 @@ class DriveBackend final : public FsBackend {
   Result<StagingFile> new_staging_file() override;
   // Clears (Core::clear) every released content no open file still reads.
   uint64_t give_back() override;
-  void write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid, uint32_t gid,
-                  Callback<Attr> done) override;
+  void write_file(std::string path, StagingFile* content, KeptPrefix kept, uint32_t mode, uint32_t uid,
+                  uint32_t gid, Callback<Attr> done) override;
   void truncate(std::string path, uint64_t size, Callback<Attr> done) override;
   void change_attr(std::string path, AttrChange change, Callback<Attr> done) override;
   void mkdir(std::string path, uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done) override;
@@ -71,8 +71,10 @@ class DriveBackend final : public FsBackend {
   // Writes `size` bytes from `source` as the new content of `path` (mode, uid and gid for a
   // new file): queued behind the commits before it, then appended one batch per turn of the
   // loop, so that other requests and peers are answered while a big file is committed.
+  // `extend`: the content the file had, to grow in place if it still has it and ends the log.
   void commit(std::string path, uint64_t size, drive::Drive::ContentSource source, uint32_t mode,
-              uint32_t uid, uint32_t gid, Callback<Attr> done);
+              uint32_t uid, uint32_t gid, Callback<Attr> done,
+              std::optional<drive::FileContent> extend = std::nullopt);
   void start_next_commit();
   void commit_step();
   Status move_tree(const std::string& from, const std::string& to);

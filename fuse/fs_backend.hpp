@@ -69,8 +69,15 @@ class FileVersion {
   // Where bytes [offset, offset + size) lie locally, if they all do (answered at once);
   // nullopt means read() them.
   virtual std::optional<FileExtent> local_extent(uint64_t offset, size_t size) = 0;
-  // Copies every byte into `into` (which must stay until `done`).
-  virtual void copy_into(StagingFile& into, Callback<void> done) = 0;
+  // Copies its first `size` bytes into `into` at the same offsets (`into` must stay until `done`).
+  virtual void copy_into(StagingFile& into, uint64_t size, Callback<void> done) = 0;
+};
+
+// The first `size` bytes of a file open for writing that are still those of the `version` it
+// was opened with: its staging file holds a hole there, and only what follows was written.
+struct KeptPrefix {
+  std::shared_ptr<FileVersion> version;
+  uint64_t size = 0;
 };
 
 // A regular file as it is opened.
@@ -106,10 +113,11 @@ class FsBackend {
   // An empty staging file for the new content of a file open for writing.
   virtual Result<StagingFile> new_staging_file() = 0;
   // Replaces the whole content of the file `path` with that of `content` (empty if null; it
-  // must stay until `done`), keeping its mode, owner and xattrs; a new file gets `mode`
-  // (permission bits), `uid` and `gid`.
-  virtual void write_file(std::string path, StagingFile* content, uint32_t mode, uint32_t uid,
-                          uint32_t gid, Callback<Attr> done) = 0;
+  // must stay until `done`) but for its `kept` prefix, keeping its mode, owner and xattrs; a new
+  // file gets `mode` (permission bits), `uid` and `gid`. A file that only grew, and whose content
+  // ends the log, is extended in place (its kept bytes are not written again).
+  virtual void write_file(std::string path, StagingFile* content, KeptPrefix kept, uint32_t mode,
+                          uint32_t uid, uint32_t gid, Callback<Attr> done) = 0;
   // Cuts or zero-extends the file `path` to `size` bytes.
   virtual void truncate(std::string path, uint64_t size, Callback<Attr> done) = 0;
   virtual void change_attr(std::string path, AttrChange change, Callback<Attr> done) = 0;

@@ -258,7 +258,7 @@ void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std:
     return;
   }
   file->dirty = false;
-  mount_of(req).backend().write_file(*path, &file->content, file->create_mode, file->uid, file->gid,
+  mount_of(req).backend().write_file(*path, &file->content, file->kept, file->create_mode, file->uid, file->gid,
                                      [ino, file, done = std::move(done)](Result<Attr> result) {
                                        if (!result) file->dirty = true;
                                        OpenInode* inode = open_inode(ino);
@@ -333,9 +333,20 @@ void open_with(fuse_req_t req, fuse_ino_t ino, std::optional<OpenedFile> opened,
     finish(fresh);
     return;
   }
+  // Bytes that lie locally are not copied now: most files opened for writing without O_TRUNC
+  // are appended to (>>), and those grow in place when committed.
+  if (source.version->local_extent(0, static_cast<size_t>(source.attr.size))) {
+    if (auto sized = fresh->content.resize(source.attr.size); !sized) {
+      fuse_reply_err(req, errno_for(sized.error()));
+      return;
+    }
+    fresh->kept = KeptPrefix{source.version, source.attr.size};
+    finish(fresh);
+    return;
+  }
   std::weak_ptr<bool> alive = mount_of(req).alive();
   std::shared_ptr<FileVersion> version = source.version;
-  version->copy_into(fresh->content, [req, alive, version, fresh, finish](Status copied) {
+  version->copy_into(fresh->content, source.attr.size, [req, alive, version, fresh, finish](Status copied) {
     if (alive.expired()) return;
     if (!copied) {
       fuse_reply_err(req, errno_for(copied.error()));
@@ -386,7 +397,7 @@ void create_new(fuse_req_t req, std::string path, mode_t mode, fuse_file_info in
   const fuse_ctx& ctx = ctx_of(req);
   uint32_t uid = ctx.uid, gid = ctx.gid;
   mount_of(req).backend().write_file(
-      path, nullptr, mode & 07777, uid, gid,
+      path, nullptr, {}, mode & 07777, uid, gid,
       reply_with<Attr>(req, [req, path, info, mode, uid, gid](Attr attr) mutable {
         FuseMount& m = mount_of(req);
         m.inodes().drop_path(path);  // a new file: a new inode
@@ -465,6 +476,12 @@ void read_version(fuse_req_t req, std::shared_ptr<FileVersion> version, uint64_t
 // name is removed or replaced), or what its path holds after the drive changed underneath.
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
   if (auto file = open_file_of(ino)) {
+    if (static_cast<uint64_t>(offset) < file->kept.size) {
+      if (auto copied = file->materialize(); !copied) {
+        fuse_reply_err(req, errno_for(copied.error()));
+        return;
+      }
+    }
     uint64_t staged = file->content.size();
     uint64_t start = std::min(static_cast<uint64_t>(offset), staged);
     reply_from_fd(req, file->content.fd(), start, static_cast<size_t>(std::min<uint64_t>(size, staged - start)));
@@ -508,6 +525,12 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
   if (at > kMaxFileSize || size > kMaxFileSize - at) {
     fuse_reply_err(req, EFBIG);
     return;
+  }
+  if (at < handle->file->kept.size) {  // a write into the old bytes: they are copied first
+    if (auto copied = handle->file->materialize(); !copied) {
+      fuse_reply_err(req, errno_for(copied.error()));
+      return;
+    }
   }
   const ByteView bytes(reinterpret_cast<const uint8_t*>(buf), size);
   auto written = content.write(at, bytes);
@@ -570,7 +593,7 @@ void setattr_removed(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, in
       fuse_reply_err(req, EBADF);  // not open for writing
       return;
     }
-    if (auto resized = inode->staged->content.resize(size); !resized) {
+    if (auto resized = inode->staged->resize(size); !resized) {
       fuse_reply_err(req, errno_for(resized.error()));
       return;
     }
@@ -625,7 +648,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
     }
     if (file) {
       if (file->content.size() != size) {
-        if (auto resized = file->content.resize(size); !resized) {
+        if (auto resized = file->resize(size); !resized) {
           fuse_reply_err(req, errno_for(resized.error()));
           return;
         }
@@ -713,7 +736,7 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
         fuse_reply_err(req, attr ? EEXIST : errno_for(attr.error()));
         return;
       }
-      mount_of(req).backend().write_file(path, nullptr, mode & 07777, uid, gid, reply_new_entry(req, path));
+      mount_of(req).backend().write_file(path, nullptr, {}, mode & 07777, uid, gid, reply_new_entry(req, path));
     });
   });
 }

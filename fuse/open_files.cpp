@@ -1,5 +1,9 @@
 #include "fuse/open_files.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <unordered_map>
 
 namespace hypermount::fuse {
@@ -12,6 +16,31 @@ std::unordered_map<uint64_t, OpenInode>& open_inodes() {
 }
 
 }  // namespace
+
+Status OpenFile::resize(uint64_t size) {
+  kept.size = std::min(kept.size, size);
+  if (kept.size == 0) kept.version.reset();
+  return content.resize(size);
+}
+
+Status OpenFile::materialize() {
+  if (kept.size == 0) return {};
+  auto extent = kept.version->local_extent(0, static_cast<size_t>(kept.size));
+  if (!extent || extent->length < kept.size) {
+    return Error::unavailable("the first {} bytes of the file are no longer local", kept.size);
+  }
+  Bytes buffer(std::min<uint64_t>(kept.size, 4 << 20));
+  for (uint64_t done = 0; done < kept.size;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buffer.size(), kept.size - done));
+    ssize_t got = ::pread(extent->fd, buffer.data(), n, static_cast<off_t>(extent->position + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return Error::io(got < 0 ? errno : EIO, "reading the file's kept bytes");
+    HM_TRY(content.write(done, ByteView(buffer.data(), static_cast<size_t>(got))));
+    done += static_cast<uint64_t>(got);
+  }
+  kept = {};
+  return {};
+}
 
 OpenInode* open_inode(uint64_t ino) {
   auto it = open_inodes().find(ino);
@@ -39,7 +68,7 @@ Result<FileHandle*> open_handle(uint64_t ino, std::optional<OpenedFile> opened, 
     if (!inode->staged) inode->staged = std::move(fresh);
     // O_TRUNC empties the file even if nothing is written after (`: > file`).
     if (truncate && (inode->staged->content.size() != 0 || inode->attr.size != 0)) {
-      auto emptied = inode->staged->content.resize(0);
+      auto emptied = inode->staged->resize(0);
       if (!emptied) {
         if (inode->handles == 0) open_inodes().erase(ino);
         return emptied.error();

@@ -16,7 +16,16 @@ namespace hypermount::fuse {
 struct OpenFile {
   explicit OpenFile(StagingFile staged) : content(std::move(staged)) {}
 
+  // Resizes the content; a cut below the kept prefix shortens the prefix.
+  Status resize(uint64_t size);
+  // Copies the kept prefix into `content` (a write or read below its end needs it there):
+  // from where its bytes lie locally, at once.
+  Status materialize();
+
   StagingFile content;
+  // The bytes the file was opened with that were not copied into `content` (a hole there): a
+  // file opened to be appended to costs nothing until it is committed (in place).
+  KeptPrefix kept;
   bool dirty = false;  // changed since the last commit
   uint32_t create_mode = 0644;
   uint32_t uid = 0;

@@ -274,6 +274,22 @@ Result<Drive::FileWrite> Drive::begin_write(std::string_view path, uint64_t size
   return write;
 }
 
+Result<Drive::FileWrite> Drive::begin_extend(std::string_view path, uint64_t size, Stat stat) {
+  HM_TRY_ASSIGN(FileWrite write, begin_write(path, size, std::move(stat)));
+  const Stat& now = write.stat;
+  const core::Core& content = *write.drive->content_;
+  // 10.8.16 keeps a file in one block; an empty file's one empty block is rewritten as well.
+  if (write.drive->line_ == corestore::DriveLine::V10_8 || !now.is_file() || now.mount ||
+      now.size == 0 || size <= now.size || now.offset + now.blocks != content.length() ||
+      now.byte_offset + now.size != content.byte_length()) {
+    return Error::invalid("{} does not end the content core: written whole", path);
+  }
+  write.first_block = now.offset;
+  write.first_byte = now.byte_offset;
+  write.offset = now.size;
+  return write;
+}
+
 Result<bool> Drive::write_step(FileWrite& write, const ContentSource& source) {
   Drive& d = *write.drive;
   core::Core& content = *d.content_;

@@ -147,6 +147,10 @@ class Drive {
     Stat stat;
   };
   Result<FileWrite> begin_write(std::string_view path, uint64_t size, Stat stat);
+  // The same for a file that grows in place: `stat` (the file's Stat now) has content that ends
+  // the content core, and the write appends only its bytes [stat.size, size) after it (write_step
+  // asks the source for those alone). InvalidArgument when it cannot: the caller writes it whole.
+  Result<FileWrite> begin_extend(std::string_view path, uint64_t size, Stat stat);
   Result<bool> write_step(FileWrite& write, const ContentSource& source);
   Status end_write(FileWrite& write);
   Status mkdir(std::string_view path, uint32_t mode = kDefaultDirectoryMode);

@@ -123,6 +123,19 @@ check_eq "touch -d sets mtime" "981173106" "$(stat -c %Y "$MNT/t.txt")"
 apply 'echo "to be emptied" > "$D/emptied.txt"'
 apply ': > "$D/emptied.txt"'
 check_eq "an open with O_TRUNC and no write empties the file (: > file)" "0" "$(stat -c %s "$MNT/emptied.txt")"
+# >> appends in place: a line added to a 20 MiB file costs the line, not another 20 MiB
+head -c $((20 << 20)) /dev/urandom >"$WORK/log.src"
+apply 'cp "'"$WORK/log.src"'" "$D/log"'
+grown_from=$(du -sb --apparent-size "$S1" | cut -f1)
+started=$(date +%s%N)
+for i in $(seq 10); do apply "echo 'line $i' >> \"\$D/log\""; done
+took_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+grew=$(( $(du -sb --apparent-size "$S1" | cut -f1) - grown_from ))
+check "10 lines appended with >> to a 20 MiB file grow the store by under 1 MiB (grew $grew bytes; $took_ms ms for both copies)" \
+  [ "$grew" -lt 1048576 ]
+check_files "the appended file reads back" "$EXP/log" "$MNT/log"
+apply 'printf "HEAD" | dd of="$D/log" bs=1 seek=100 conv=notrunc status=none'
+check_files "a write into the old bytes after appends" "$EXP/log" "$MNT/log"
 
 # cp -a of a folder tree
 TREE=$WORK/tree
