@@ -37,7 +37,7 @@ struct stat to_posix_stat(const Stat& st) {
   out.st_blocks = static_cast<blkcnt_t>(size / 512 + (size % 512 != 0 ? 1 : 0));
   out.st_mtim = ms_to_timespec(st.mtime_ms);
   out.st_ctim = ms_to_timespec(st.ctime_ms);
-  out.st_atim = out.st_mtim;
+  out.st_atim = ms_to_timespec(st.access_time_ms());
   return out;
 }
 

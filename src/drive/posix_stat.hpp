@@ -19,7 +19,8 @@ uint64_t timespec_to_ms(const timespec& ts);
 // A struct stat for `st`: st_mode = mode, nlink 1 (unknown link count, also for
 // directories), uid/gid as stored, st_rdev = a device's number, st_size = size (the target
 // length for symlinks, as POSIX expects of lstat), st_blocks = 512-byte units covering
-// st_size, mtime/ctime from the Stat, atime = mtime (not stored; the reference reports "now").
+// st_size, mtime/ctime from the Stat, atime the one set explicitly (kAccessTimeKey), else the
+// mtime (the reference stores none and reports "now").
 // st_ino and st_dev are left 0 for the caller.
 struct stat to_posix_stat(const Stat& st);
 

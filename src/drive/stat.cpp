@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdint>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -39,26 +40,29 @@ std::vector<const Xattr*> js_key_order(const std::vector<Xattr>& metadata) {
   return indexed;
 }
 
+// A canonical decimal number no greater than `max` (no sign, no leading zero).
+std::optional<uint64_t> parse_decimal(std::string_view digits, uint64_t max) {
+  if (digits.empty() || digits.size() > 20 || (digits.size() > 1 && digits[0] == '0')) {
+    return std::nullopt;
+  }
+  uint64_t value = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 // "MAJOR:MINOR", each a canonical decimal uint32 (kDeviceKey).
 std::optional<DeviceNumber> parse_device(std::string_view text) {
-  auto number = [](std::string_view digits) -> std::optional<uint32_t> {
-    if (digits.empty() || digits.size() > 10 || (digits.size() > 1 && digits[0] == '0')) {
-      return std::nullopt;
-    }
-    uint64_t value = 0;
-    for (char c : digits) {
-      if (c < '0' || c > '9') return std::nullopt;
-      value = value * 10 + static_cast<uint64_t>(c - '0');
-    }
-    if (value > UINT32_MAX) return std::nullopt;
-    return static_cast<uint32_t>(value);
-  };
   const size_t colon = text.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
-  auto major_id = number(text.substr(0, colon));
-  auto minor_id = number(text.substr(colon + 1));
+  auto major_id = parse_decimal(text.substr(0, colon), UINT32_MAX);
+  auto minor_id = parse_decimal(text.substr(colon + 1), UINT32_MAX);
   if (!major_id || !minor_id) return std::nullopt;
-  return DeviceNumber{*major_id, *minor_id};
+  return DeviceNumber{static_cast<uint32_t>(*major_id), static_cast<uint32_t>(*minor_id)};
 }
 
 Stat with_type(uint32_t type, uint32_t permissions, uint32_t default_permissions,
@@ -170,7 +174,7 @@ Bytes encode_stat(const Stat& stat) {
     mount->set_hypercore(stat.mount->hypercore);
   }
   for (const Xattr* x : js_key_order(stat.metadata)) {
-    if (x->name == kDeviceKey) continue;  // `device` says it
+    if (x->name == kDeviceKey || x->name == kAccessTimeKey) continue;  // their fields say it
     pb::MetadataEntry* entry = msg.add_metadata();
     entry->set_key(x->name);
     if (x->value) entry->set_value(x->value->data(), x->value->size());
@@ -179,6 +183,11 @@ Bytes encode_stat(const Stat& stat) {
     pb::MetadataEntry* entry = msg.add_metadata();
     entry->set_key(std::string(kDeviceKey));
     entry->set_value(fmt::format("{}:{}", stat.device->major_id, stat.device->minor_id));
+  }
+  if (stat.atime_ms) {
+    pb::MetadataEntry* entry = msg.add_metadata();
+    entry->set_key(std::string(kAccessTimeKey));
+    entry->set_value(std::to_string(*stat.atime_ms));
   }
   std::string out = msg.SerializeAsString();
   return Bytes(out.begin(), out.end());
@@ -222,6 +231,10 @@ Result<Stat> decode_stat(ByteView bytes) {
   for (const pb::MetadataEntry& entry : msg.metadata()) {
     if (entry.key() == kDeviceKey) {
       st.device = entry.has_value() ? parse_device(entry.value()) : std::nullopt;
+      continue;
+    }
+    if (entry.key() == kAccessTimeKey) {
+      st.atime_ms = entry.has_value() ? parse_decimal(entry.value(), UINT64_MAX) : std::nullopt;
       continue;
     }
     std::optional<Bytes> value;

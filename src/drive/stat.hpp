@@ -34,6 +34,11 @@ constexpr uint32_t kDefaultDirectoryMode = 0755;
 // the reference never writes devices but keeps this entry as ordinary metadata. The codec moves
 // it between the map and Stat::device, so it is never an extended attribute.
 constexpr std::string_view kDeviceKey = "hypermount.rdev";
+// The metadata entry that holds an access time set explicitly (utimensat, touch -a): milliseconds
+// since the epoch in decimal ASCII. The Stat message has no atime (§4.1: the reference reports
+// "now"); without this entry the access time is the modification time. Moved between the map and
+// Stat::atime_ms like kDeviceKey, so it is never an extended attribute either.
+constexpr std::string_view kAccessTimeKey = "hypermount.atime";
 
 // A device number split as makedev(3) splits it.
 struct DeviceNumber {
@@ -85,6 +90,8 @@ struct Stat {
   std::optional<StatMount> mount;
   // Character and block devices: their number, kept in metadata under kDeviceKey.
   std::optional<DeviceNumber> device;
+  // An access time set explicitly, kept in metadata under kAccessTimeKey; none: the mtime.
+  std::optional<uint64_t> atime_ms;
   // Decoded in the order a JS object enumerates the names, new ones appended; encoded in that
   // JS order (see the xattr helpers below).
   std::vector<Xattr> metadata;
@@ -92,7 +99,9 @@ struct Stat {
   bool operator==(const Stat&) const = default;
 
   // Stat.file / Stat.directory / Stat.symlink of the reference: `permissions` 0 means the
-  // default; the type bits are OR-ed onto whatever is given. Times are both set to `now_ms`.
+  // default; the type bits are OR-ed onto whatever is given, so a mode that carries its type
+  // bits (kModeRegular | 0) keeps permissions 0, as the reference reads it back. Times are both
+  // set to `now_ms`.
   static Stat file(uint64_t now_ms, uint32_t permissions = 0);
   static Stat directory(uint64_t now_ms, uint32_t permissions = 0);
   static Stat symlink(std::string target, uint64_t now_ms, uint32_t permissions = 0);
@@ -102,6 +111,8 @@ struct Stat {
                       std::optional<DeviceNumber> device = std::nullopt);
 
   uint32_t type() const { return mode & kModeTypeMask; }
+  // The access time to report: the one set explicitly, else the modification time.
+  uint64_t access_time_ms() const { return atime_ms.value_or(mtime_ms); }
   bool is_file() const { return type() == kModeRegular; }
   bool is_directory() const { return type() == kModeDirectory; }
   bool is_symlink() const { return type() == kModeSymlink; }
@@ -123,13 +134,15 @@ uint64_t clock_ms();
 
 // The reference's bytes for `stat`: fields 1-9 always, linkname if set, mount if set, one
 // metadata entry per attribute (value omitted for removed ones) in JS object key order
-// (array-index names ascending first, then the rest in stored order), then the device entry.
+// (array-index names ascending first, then the rest in stored order), then the device entry,
+// then the access time entry.
 Bytes encode_stat(const Stat& stat);
 
 // Parses a Stat. Corrupt (never a crash) for anything the reference cannot decode: bad
 // protobuf, missing mode, a mount without a 32-byte key. Unknown fields are skipped; a
 // repeated attribute name keeps its first position and its last value, like the JS decoder.
-// A kDeviceKey entry becomes `device`; one whose value is not MAJOR:MINOR is dropped.
+// A kDeviceKey entry becomes `device`; one whose value is not MAJOR:MINOR is dropped. A
+// kAccessTimeKey entry becomes `atime_ms`; one whose value is not a decimal number is dropped.
 Result<Stat> decode_stat(ByteView bytes);
 
 }  // namespace hypermount::drive

@@ -112,6 +112,52 @@ TEST_CASE("factories write what mkdir, writeFile and symlink wrote") {
   CHECK(Stat::file(0, 0600).mode == 0100600);
   CHECK(Stat::directory(0, 0700).mode == 040700);
   CHECK(Stat::file(0, 0100755).mode == 0100755);
+  // Permissions 0 with the type bits given stay 0 (the default applies to a whole mode of 0),
+  // and decode as 0: mode 0100000 is varint 80 80 02.
+  CHECK(Stat::file(0, kModeRegular).mode == 0100000);
+  CHECK(Stat::directory(0, kModeDirectory).mode == 040000);
+  CHECK(Stat::special(kModeFifo, 0, kModeFifo).mode == 010000);
+  CHECK(to_hex(encode_stat(Stat::file(0, kModeRegular))).starts_with("08808002"));
+  CHECK(decode_hex("08808002").mode == 0100000);
+}
+
+TEST_CASE("an access time set explicitly is a metadata entry, never an attribute") {
+  // The fields of a file Stat at kClock after the mode (0100644: a4 83 02).
+  const std::string rest =
+      "1000" "1800" "2000" "2800" "3000" "3800" "40" "8080babbc82e" "48" "8080babbc82e";
+  Stat st = Stat::file(kClock);
+  CHECK(st.access_time_ms() == kClock);  // none set: the mtime
+  st.atime_ms = 1900000000000;
+  // { key "hypermount.atime", value "1900000000000" }: 2 + 16 + 2 + 13 bytes.
+  const std::string atime_entry =
+      "6221" "0a10" "68797065726d6f756e742e6174696d65" "120d" "31393030303030303030303030";
+  CHECK(to_hex(encode_stat(st)) == "08a48302" + rest + atime_entry);
+  Stat decoded = decode_hex("08a48302" + rest + atime_entry);
+  CHECK(decoded == st);
+  CHECK(decoded.access_time_ms() == 1900000000000);
+  CHECK(decoded.metadata.empty());
+  CHECK(decoded.xattr_names().empty());
+  // After the attributes and the device number; a stored attribute of that name is not
+  // written twice.
+  st.set_xattr("user.a", Bytes{'1'});
+  st.metadata.push_back(Xattr{std::string(kAccessTimeKey), Bytes{'5'}});
+  CHECK(to_hex(encode_stat(st)) == "08a48302" + rest + "620b" "0a06757365722e61" "120131" + atime_entry);
+  // A value that is not a canonical decimal number below 2^64 is dropped.
+  auto atime_of = [&](const std::string& value) {
+    const std::string entry = "0a10" "68797065726d6f756e742e6174696d65" "12" +
+                              fmt::format("{:02x}", value.size()) +
+                              to_hex(Bytes(value.begin(), value.end()));
+    auto decoded_with = decode_stat(hex("08a48302" "62" + fmt::format("{:02x}", entry.size() / 2) + entry));
+    REQUIRE(decoded_with.ok());
+    CHECK(decoded_with->metadata.empty());
+    return decoded_with->atime_ms;
+  };
+  CHECK(atime_of("0") == uint64_t{0});
+  CHECK(atime_of("18446744073709551615") == UINT64_MAX);
+  CHECK_FALSE(atime_of("18446744073709551616").has_value());
+  CHECK_FALSE(atime_of("01").has_value());
+  CHECK_FALSE(atime_of("-1").has_value());
+  CHECK_FALSE(atime_of("").has_value());
 }
 
 TEST_CASE("xattr edits reproduce setMetadata / removeMetadata blocks") {
