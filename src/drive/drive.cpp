@@ -199,15 +199,28 @@ Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
   return entries;
 }
 
-Status Drive::put_stat_key(const std::string& key, const Stat& stat) {
-  HM_TRY(require_writable());
-  if (key.empty()) return Error::invalid("cannot write an entry at the drive root");
-  Bytes value = encode_stat(stat);
-  trie::PutOptions options;
-  // A drive mount point keeps the user flag that makes it one (§9.1).
-  if (stat.mount && !stat.mount->hypercore) options.flags = kMountUserFlags;
-  HM_TRY(noted(trie_->put(key, ByteView(value), options)));
-  return {};
+std::optional<uint64_t> Drive::subdirectory_count_key(const std::string& key, size_t limit) {
+  trie::ListOptions options;
+  options.recursive = false;
+  trie::Iterator it = trie_->iterator(key, options);
+  const size_t depth = depth_of(key);
+  std::unordered_set<std::string> directories;
+  for (size_t seen = 0; seen <= limit; ++seen) {
+    auto next = it.next();
+    if (!next) return std::nullopt;  // not local: not worth a fetch
+    const trie::NodePtr& node = *next;
+    if (!node) return directories.size();
+    const auto& parts = node->components();
+    if (parts.size() <= depth || !node->value()) continue;
+    // A node further down makes its name a directory, with or without an entry of its own.
+    if (parts.size() > depth + 1) {
+      directories.insert(parts[depth]);
+      continue;
+    }
+    auto stat = decode_stat(*node->value());
+    if (stat && stat->is_directory()) directories.insert(parts[depth]);
+  }
+  return std::nullopt;
 }
 
 Result<Stat> Drive::lstat(std::string_view path) {
@@ -220,6 +233,12 @@ Result<std::vector<DirListing>> Drive::readdir(std::string_view path) {
   root_->missing_.listing = true;
   HM_TRY(at);
   return at->drive->readdir_key(at->key);
+}
+
+std::optional<uint64_t> Drive::subdirectory_count(std::string_view path, size_t limit) {
+  auto at = locate(path, true);
+  if (!at) return std::nullopt;
+  return at->drive->subdirectory_count_key(at->key, limit);
 }
 
 Result<Bytes> Drive::read(std::string_view path, uint64_t offset, size_t size) {
@@ -240,7 +259,7 @@ Result<Bytes> Drive::read_file(std::string_view path) {
 
 Status Drive::put_stat(std::string_view path, const Stat& stat) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
-  return at.drive->put_stat_key(at.key, stat);
+  return at.drive->change_entry(at.key, &stat, 0, ParentTimes::Keep);
 }
 
 Status Drive::write_file(std::string_view path, ByteView data, Stat stat) {
@@ -271,6 +290,8 @@ Result<Drive::FileWrite> Drive::begin_write(std::string_view path, uint64_t size
   write.first_block = d.content_->length();
   write.first_byte = d.content_->byte_length();
   write.stat = std::move(stat);
+  HM_TRY_ASSIGN(trie::NodePtr existing, d.noted(d.trie_->get(write.key)));
+  write.created = !existing || !existing->value();
   return write;
 }
 
@@ -317,7 +338,7 @@ Status Drive::end_write(FileWrite& write) {
   Drive& d = *write.drive;
   Stat& stat = write.stat;
   const uint64_t now = clock_ms();
-  stat.mode = kModeRegular | (stat.mode & 07777 ? stat.mode & 07777 : kDefaultFileMode);
+  stat.mode = kModeRegular | (stat.mode != 0 ? stat.mode & 07777 : kDefaultFileMode);
   stat.size = write.size;
   stat.blocks = d.content_->length() - write.first_block;
   stat.offset = write.first_block;
@@ -326,7 +347,7 @@ Status Drive::end_write(FileWrite& write) {
   stat.ctime_ms = now;
   stat.linkname.reset();
   stat.mount.reset();
-  return d.put_stat_key(write.key, stat);
+  return d.change_entry(write.key, &stat, now, write.created ? ParentTimes::Update : ParentTimes::Keep);
 }
 
 Status Drive::mkdir(std::string_view path, uint32_t mode) {
@@ -336,10 +357,11 @@ Status Drive::mkdir(std::string_view path, uint32_t mode) {
   if (at.key.empty()) return Error::exists("{} exists", path);
   HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
   if (node) return Error::exists("{} exists", path);
-  Stat dir = Stat::directory(clock_ms(), mode & 07777);
+  const uint64_t now = clock_ms();
+  Stat dir = Stat::directory(now, kModeDirectory | (mode & 07777));
   dir.offset = d.content_->length();
   dir.byte_offset = d.content_->byte_length();
-  return d.put_stat_key(at.key, dir);
+  return d.change_entry(at.key, &dir, now, ParentTimes::Update);
 }
 
 Status Drive::symlink(std::string_view target, std::string_view path) {
@@ -349,7 +371,9 @@ Status Drive::symlink(std::string_view target, std::string_view path) {
   if (at.key.empty()) return Error::exists("{} exists", path);
   HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
   if (node) return Error::exists("{} exists", path);
-  return d.put_stat_key(at.key, Stat::symlink(std::string(target), clock_ms()));
+  const uint64_t now = clock_ms();
+  const Stat link = Stat::symlink(std::string(target), now);
+  return d.change_entry(at.key, &link, now, ParentTimes::Update);
 }
 
 Status Drive::mknod(std::string_view path, const Stat& stat) {
@@ -362,20 +386,19 @@ Status Drive::mknod(std::string_view path, const Stat& stat) {
   if (at.key.empty()) return Error::exists("{} exists", path);
   HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
   if (node) return Error::exists("{} exists", path);
-  return d.put_stat_key(at.key, stat);
+  return d.change_entry(at.key, &stat, clock_ms(), ParentTimes::Update);
 }
 
-Status Drive::unlink(std::string_view path) {
+Status Drive::unlink(std::string_view path, ParentTimes times) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   Drive& d = *at.drive;
   HM_TRY(d.require_writable());
   HM_TRY_ASSIGN(Stat stat, d.lstat_key(at.key));
   if (stat.is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
-  HM_TRY(d.noted(d.trie_->del(at.key)));
-  return {};
+  return d.change_entry(at.key, nullptr, clock_ms(), times);
 }
 
-Status Drive::rmdir(std::string_view path) {
+Status Drive::rmdir(std::string_view path, ParentTimes times) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   Drive& d = *at.drive;
   HM_TRY(d.require_writable());
@@ -390,8 +413,8 @@ Status Drive::rmdir(std::string_view path) {
     }
   }
   HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
-  if (node) HM_TRY(d.noted(d.trie_->del(at.key)));
-  return {};
+  if (!node) return {};
+  return d.change_entry(at.key, nullptr, clock_ms(), times);
 }
 
 }  // namespace hypermount::drive

@@ -62,6 +62,12 @@ struct FileContent {
   uint64_t size = 0;  // bytes
 };
 
+// Whether an operation that adds or removes an entry sets the mtime and ctime of the directory
+// holding it to now (POSIX). Keep is for the steps of a larger change that stamps them itself.
+// Only a directory with an entry of its own gets new times: the root has none, and a directory
+// that exists only through its descendants keeps the times of its first entry.
+enum class ParentTimes { Update, Keep };
+
 // A drive mounted somewhere below a drive's root.
 struct MountedDrive {
   std::string path;  // absolute, in the outer drive's namespace
@@ -106,6 +112,10 @@ class Drive {
   Result<Stat> lstat(std::string_view path);
   // The entries directly below the directory `path`, implicit directories included.
   Result<std::vector<DirListing>> readdir(std::string_view path);
+  // How many of the entries directly below the directory `path` are directories (implicit ones
+  // and drive mounts included), from local blocks only; nullopt when part of the listing is not
+  // local (nothing is fetched for it) or the directory has more than `limit` entries.
+  std::optional<uint64_t> subdirectory_count(std::string_view path, size_t limit);
   // Up to `size` bytes of the file at `path` from `offset` (fewer at its end). A hypercore
   // mount reads the mounted core's bytes.
   Result<Bytes> read(std::string_view path, uint64_t offset, size_t size);
@@ -145,6 +155,7 @@ class Drive {
     uint64_t first_block = 0;  // the file's first content block and byte
     uint64_t first_byte = 0;
     Stat stat;
+    bool created = false;  // no entry at the path when the write began: a new file
   };
   Result<FileWrite> begin_write(std::string_view path, uint64_t size, Stat stat);
   // The same for a file that grows in place: `stat` (the file's Stat now) has content that ends
@@ -152,7 +163,11 @@ class Drive {
   // asks the source for those alone). InvalidArgument when it cannot: the caller writes it whole.
   Result<FileWrite> begin_extend(std::string_view path, uint64_t size, Stat stat);
   Result<bool> write_step(FileWrite& write, const ContentSource& source);
+  // Writes the Stat (a new file also stamps its directory, see ParentTimes). A `stat` whose
+  // mode is 0 gets the default file mode; otherwise its permission bits are kept, 0 included.
   Status end_write(FileWrite& write);
+  // `mode`: permission bits, kept as given (0 too). Mkdir, symlink and mknod stamp the
+  // directory holding the new entry, unlink and rmdir the one that held it (ParentTimes).
   Status mkdir(std::string_view path, uint32_t mode = kDefaultDirectoryMode);
   Status symlink(std::string_view target, std::string_view path);
   // Writes `stat`, a FIFO, socket or device (EntryKind::Other), as the new entry `path`.
@@ -162,10 +177,13 @@ class Drive {
   // point stays a mount point).
   Status put_stat(std::string_view path, const Stat& stat);
   // Removes a file, symlink or hypercore mount. IsDir for a directory or a drive mount point.
-  Status unlink(std::string_view path);
+  Status unlink(std::string_view path, ParentTimes times = ParentTimes::Update);
   // Removes an empty directory. NotEmpty if it has entries, NotDir for a file, Busy for a
   // drive mount point (unmount it instead).
-  Status rmdir(std::string_view path);
+  Status rmdir(std::string_view path, ParentTimes times = ParentTimes::Update);
+  // Sets the mtime and ctime of the directories holding `paths` to now (a rename's two
+  // directories, once it has moved its entries with ParentTimes::Keep): one batch per drive.
+  Status stamp_parents(const std::vector<std::string>& paths);
 
   // Mounts the drive `key` (at `version`, or following its latest) at the new directory `path`
   // in the drive holding it: the hidden record and the mount point in one batch (§9.1).
@@ -218,11 +236,17 @@ class Drive {
   // The operations on one trie key of this drive (mounts already followed).
   Result<Stat> lstat_key(const std::string& key);
   Result<std::vector<DirListing>> readdir_key(const std::string& key);
+  std::optional<uint64_t> subdirectory_count_key(const std::string& key, size_t limit);
   Result<FileContent> content_of_stat(const Stat& stat);
   Result<Bytes> read_blocks(const std::shared_ptr<core::Core>& core, uint64_t first_block,
                             uint64_t blocks, uint64_t first_byte, uint64_t file_size,
                             uint64_t offset, size_t size);
-  Status put_stat_key(const std::string& key, const Stat& stat);
+  // Writes `stat` at `key` (removes the entry when null) and, with ParentTimes::Update, the
+  // Stat of its directory with times `now_ms`, in one batch.
+  Status change_entry(const std::string& key, const Stat* stat, uint64_t now_ms, ParentTimes times);
+  // The write of the Stat of the directory holding `key` with times `now_ms`; none when it has
+  // no entry of its own or is no plain directory.
+  Result<std::optional<trie::BatchOp>> parent_stamp(const std::string& key, uint64_t now_ms);
   // Adds the absent blocks of [first, last] of `core` to missing(); whether there were any.
   bool note_absent(const std::shared_ptr<core::Core>& core, uint64_t first, uint64_t last);
   Status require_writable() const;

@@ -1,8 +1,11 @@
 // Drive: write_file chunking follows the drive's line (hyperdrive.md §7.1: a 600000-byte file is
 // one block in 10.8.16, blocks of 524288 and 75712 in 10.21), and a reopened drive knows its
 // line from the metadata header subtype (§15); a file handed over in pieces is split the same;
-// mknod writes content-less entries.
+// mknod writes content-less entries; adding or removing an entry stamps its directory's times;
+// subdirectories are counted for link counts.
 #include "drive/drive.hpp"
+
+#include <functional>
 
 #include <doctest/doctest.h>
 
@@ -147,4 +150,72 @@ TEST_CASE("mknod writes a FIFO or device once, without content; reading one is n
   CHECK(d.read("/fifo", 0, 10).error().code() == Errc::InvalidArgument);
   REQUIRE(d.mkdir("/dir").ok());
   CHECK(d.read("/dir", 0, 10).error().code() == Errc::IsDir);
+}
+
+TEST_CASE("adding or removing an entry stamps its directory in the same batch, if it has a node") {
+  TempDir dir;
+  auto store = corestore::Corestore::open(dir.path());
+  REQUIRE(store.ok());
+  auto drive = drive::Drive::open_own((*store)->namespace_("drive"), corestore::DriveLine::V10_21);
+  REQUIRE(drive.ok());
+  drive::Drive& d = **drive;
+  const uint64_t before = drive::clock_ms();
+  REQUIRE(d.mkdir("/dir", 0).ok());
+  CHECK(d.lstat("/dir")->mode == 040000);  // permissions 0 kept
+  // The directory's times set far back, then each change moves them to now; each change is
+  // one more node (its own and the directory's).
+  auto old_times = [&]() {
+    drive::Stat st = *d.lstat("/dir");
+    st.mtime_ms = st.ctime_ms = 1;
+    REQUIRE(d.put_stat("/dir", st).ok());
+  };
+  auto stamped = [&](const char* what, const std::function<Status()>& change, uint64_t nodes) {
+    INFO(what);
+    old_times();
+    const uint64_t version = d.version();
+    REQUIRE(change().ok());
+    CHECK(d.version() == version + nodes);
+    const drive::Stat st = *d.lstat("/dir");
+    CHECK(st.mtime_ms >= before);
+    CHECK(st.ctime_ms == st.mtime_ms);
+  };
+  stamped("mkdir", [&] { return d.mkdir("/dir/sub"); }, 2);
+  stamped("symlink", [&] { return d.symlink("sub", "/dir/link"); }, 2);
+  stamped("mknod", [&] { return d.mknod("/dir/fifo", drive::Stat::special(drive::kModeFifo, 1, 0)); }, 2);
+  stamped("a new file", [&] { return d.write_file("/dir/f", Bytes{1, 2}, drive::Stat{}); }, 2);
+  stamped("unlink", [&] { return d.unlink("/dir/link"); }, 2);
+  stamped("rmdir", [&] { return d.rmdir("/dir/sub"); }, 2);
+  stamped("stamp_parents", [&] { return d.stamp_parents({"/dir/f", "/dir/fifo"}); }, 1);
+  // Rewriting a file, a metadata change, or a step that asks to keep them: times stay.
+  old_times();
+  REQUIRE(d.write_file("/dir/f", Bytes{3}, drive::Stat{}).ok());
+  REQUIRE(d.put_stat("/dir/fifo", *d.lstat("/dir/fifo")).ok());
+  REQUIRE(d.unlink("/dir/fifo", drive::ParentTimes::Keep).ok());
+  CHECK(d.lstat("/dir")->mtime_ms == 1);
+  // A directory without a node of its own (written without mkdir) stays without one; so does
+  // the root.
+  REQUIRE(d.write_file("/implicit/a", Bytes{1}, drive::Stat{}).ok());
+  const uint64_t version = d.version();
+  REQUIRE(d.write_file("/implicit/b", Bytes{1}, drive::Stat{}).ok());
+  REQUIRE(d.write_file("/top", Bytes{1}, drive::Stat{}).ok());
+  CHECK(d.version() == version + 2);
+}
+
+TEST_CASE("subdirectory_count counts directories below a directory, up to a limit") {
+  TempDir dir;
+  auto store = corestore::Corestore::open(dir.path());
+  REQUIRE(store.ok());
+  auto drive = drive::Drive::open_own((*store)->namespace_("drive"), corestore::DriveLine::V10_21);
+  REQUIRE(drive.ok());
+  drive::Drive& d = **drive;
+  REQUIRE(d.mkdir("/d").ok());
+  CHECK(d.subdirectory_count("/d", 100) == uint64_t{0});
+  REQUIRE(d.mkdir("/d/a").ok());
+  REQUIRE(d.mkdir("/d/a/deeper").ok());
+  REQUIRE(d.write_file("/d/implicit/x", Bytes{1}, drive::Stat{}).ok());  // a directory too
+  REQUIRE(d.write_file("/d/file", Bytes{1}, drive::Stat{}).ok());
+  REQUIRE(d.symlink("a", "/d/link").ok());
+  CHECK(d.subdirectory_count("/d", 100) == uint64_t{2});
+  CHECK(d.subdirectory_count("/", 100) == uint64_t{1});
+  CHECK_FALSE(d.subdirectory_count("/d", 2).has_value());  // more entries than that
 }
