@@ -18,6 +18,10 @@ namespace hypermount::fuse {
 
 namespace {
 
+std::string child(const std::string& dir, const std::string& name) {
+  return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
 uint64_t combine(uint64_t seed, uint64_t value) {
   return seed ^ (value + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2));
 }
@@ -46,6 +50,7 @@ Attr attr_of(const drive::Stat& stat) {
   if (stat.is_device() && stat.device) {
     attr.rdev = makedev(stat.device->major_id, stat.device->minor_id);
   }
+  attr.atime = drive::ms_to_timespec(stat.access_time_ms());
   attr.mtime = drive::ms_to_timespec(stat.mtime_ms);
   attr.ctime = drive::ms_to_timespec(stat.ctime_ms);
   attr.identity = identity_of(stat);
@@ -61,8 +66,16 @@ void DriveBackend::run(std::function<Result<T>()> attempt, Callback<T> done) {
 void DriveBackend::lstat(std::string path, Callback<Attr> done) {
   run<Attr>([this, path]() -> Result<Attr> {
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
-    return attr_of(stat);
+    Attr attr = attr_of(stat);
+    count_links(path, attr);
+    return attr;
   }, std::move(done));
+}
+
+void DriveBackend::count_links(const std::string& path, Attr& attr) {
+  if (!S_ISDIR(attr.mode)) return;
+  const auto subdirectories = drive_.subdirectory_count(path, kLinkCountLimit);
+  attr.nlink = subdirectories ? static_cast<uint32_t>(std::min<uint64_t>(2 + *subdirectories, UINT32_MAX)) : 1;
 }
 
 void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> done) {
@@ -70,7 +83,11 @@ void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> don
     HM_TRY_ASSIGN(auto listing, drive_.readdir(path));
     std::vector<DirEntry> entries;
     entries.reserve(listing.size());
-    for (auto& item : listing) entries.push_back({std::move(item.name), attr_of(item.stat)});
+    for (auto& item : listing) {
+      Attr attr = attr_of(item.stat);
+      count_links(child(path, item.name), attr);
+      entries.push_back({std::move(item.name), attr});
+    }
     return entries;
   }, std::move(done));
 }
@@ -313,14 +330,6 @@ uint64_t DriveBackend::give_back() {
   return total;
 }
 
-namespace {
-
-std::string child(const std::string& dir, const std::string& name) {
-  return dir == "/" ? "/" + name : dir + "/" + name;
-}
-
-}  // namespace
-
 struct DriveBackend::Commit {
   std::string path;
   uint64_t size = 0;
@@ -372,7 +381,7 @@ void DriveBackend::start_next_commit() {
         }
         c.replaced = own_content(c.path);
       } else if (old.error().code() == Errc::NotFound) {
-        stat = drive::Stat::file(0, c.mode & 07777);
+        stat = drive::Stat::file(0, drive::kModeRegular | (c.mode & 07777));  // 0000 stays
         stat.uid = c.uid;
         stat.gid = c.gid;
       } else {
@@ -472,6 +481,7 @@ void DriveBackend::change_attr(std::string path, AttrChange change, Callback<Att
     if (change.mode) stat.mode = stat.type() | (*change.mode & 07777);
     if (change.uid) stat.uid = *change.uid;
     if (change.gid) stat.gid = *change.gid;
+    if (change.atime) stat.atime_ms = drive::timespec_to_ms(*change.atime);
     if (change.mtime) stat.mtime_ms = drive::timespec_to_ms(*change.mtime);
     stat.ctime_ms = drive::clock_ms();
     HM_TRY(drive_.put_stat(path, stat));
@@ -510,7 +520,8 @@ void DriveBackend::mknod(std::string path, uint32_t mode, uint64_t rdev, uint32_
   run<Attr>([this, path, mode, rdev, uid, gid]() -> Result<Attr> {
     const drive::DeviceNumber device{major(rdev), minor(rdev)};
     drive::Stat stat =
-        drive::Stat::special(mode & drive::kModeTypeMask, drive::clock_ms(), mode & 07777, device);
+        drive::Stat::special(mode & drive::kModeTypeMask, drive::clock_ms(),
+                             mode & (drive::kModeTypeMask | 07777), device);  // 0000 stays
     stat.uid = uid;
     stat.gid = gid;
     HM_TRY(drive_.mknod(path, stat));
@@ -541,10 +552,10 @@ Status DriveBackend::move_tree(const std::string& from, const std::string& to) {
     HM_TRY_ASSIGN(auto listing, drive_.readdir(from));
     HM_TRY(drive_.put_stat(to, stat));
     for (const auto& item : listing) HM_TRY(move_tree(child(from, item.name), child(to, item.name)));
-    return drive_.rmdir(from);
+    return drive_.rmdir(from, drive::ParentTimes::Keep);
   }
   HM_TRY(drive_.put_stat(to, stat));
-  return drive_.unlink(from);
+  return drive_.unlink(from, drive::ParentTimes::Keep);
 }
 
 void DriveBackend::rename(std::string from, std::string to, bool no_replace, Callback<void> done) {
@@ -562,7 +573,7 @@ void DriveBackend::rename(std::string from, std::string to, bool no_replace, Cal
       bool target_dir = target->is_directory() && !target->mount;
       if (target_dir) {
         if (!source_dir) return Error{Errc::IsDir, fmt::format("{} is a directory", to)};
-        HM_TRY(drive_.rmdir(to));  // NotEmpty unless empty
+        HM_TRY(drive_.rmdir(to, drive::ParentTimes::Keep));  // NotEmpty unless empty
       } else if (source_dir) {
         return Error{Errc::NotDir, fmt::format("{} is not a directory", to)};
       }
@@ -572,7 +583,8 @@ void DriveBackend::rename(std::string from, std::string to, bool no_replace, Cal
     auto replaced = target && target->is_file() ? own_content(to) : std::nullopt;
     HM_TRY(move_tree(from, to));
     if (replaced) released(std::move(*replaced));
-    return {};
+    // Both directories change once, whatever moved (the entries moved keep their times).
+    return drive_.stamp_parents({from, to});
   }, std::move(done));
 }
 

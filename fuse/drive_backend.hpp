@@ -53,6 +53,12 @@ class DriveBackend final : public FsBackend {
   void removexattr(std::string path, std::string name, Callback<void> done) override;
 
  private:
+  // A directory's link count: 2 + its subdirectories, or 1 ("unknown": find then does not
+  // count on it) when its listing is not local or has more than kLinkCountLimit entries.
+  void count_links(const std::string& path, Attr& attr);
+  // Entries a directory's link count is worked out from at most: a getattr lists that many.
+  static constexpr size_t kLinkCountLimit = 1024;
+
   // ENOSPC when the store's file system has less than `bytes` free (Io with the errno), once
   // the space of removed and replaced files has been given back.
   Status check_room(uint64_t bytes);

@@ -24,6 +24,7 @@ struct Attr {
   uint32_t gid = 0;
   uint64_t size = 0;
   uint64_t rdev = 0;  // a device's number, as st_rdev (makedev); 0 for everything else
+  timespec atime{};  // set explicitly (utimensat), else the mtime: reads never change it
   timespec mtime{};
   timespec ctime{};
   // Tells this entry from one that takes its path later: the same while the entry is unchanged
@@ -41,6 +42,7 @@ struct AttrChange {
   std::optional<uint32_t> mode;  // permission bits only
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
+  std::optional<timespec> atime;
   std::optional<timespec> mtime;
 };
 

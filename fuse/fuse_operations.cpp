@@ -63,7 +63,7 @@ struct stat to_stat(const FuseMount& m, uint64_t ino, const Attr& a) {
   st.st_blocks = static_cast<blkcnt_t>((a.size + 511) / 512);
   st.st_mtim = a.mtime;
   st.st_ctim = a.ctime;
-  st.st_atim = a.mtime;
+  st.st_atim = a.atime;
   return st;
 }
 
@@ -543,7 +543,7 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
     fuse_reply_err(req, errno_for(written.error()));
     return;
   }
-  handle->file->dirty = true;
+  mark_changed(*handle->file);
   fuse_reply_write(req, size);
 }
 
@@ -568,9 +568,13 @@ void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   commit_and_reply(req, ino, handle->file, handle);
 }
 
-// Replies with the attributes of `ino`, its staged size taking precedence.
+// Replies with the attributes of `ino`, its staged size (and, while changes wait for their
+// commit, the time of the last one) taking precedence.
 void reply_attr(fuse_req_t req, fuse_ino_t ino, Attr attr) {
-  if (auto file = open_file_of(ino); file && S_ISREG(attr.mode)) attr.size = file->content.size();
+  if (auto file = open_file_of(ino); file && S_ISREG(attr.mode)) {
+    attr.size = file->content.size();
+    if (file->dirty) attr.mtime = attr.ctime = file->changed_at;
+  }
   struct stat st = to_stat(mount_of(req), ino, attr);
   fuse_reply_attr(req, &st, mount_of(req).options().attr_timeout);
 }
@@ -601,6 +605,11 @@ void setattr_removed(fuse_req_t req, fuse_ino_t ino, const struct stat& attr, in
   if (to_set & FUSE_SET_ATTR_MODE) inode->attr.mode = (inode->attr.mode & S_IFMT) | (attr.st_mode & 07777);
   if (to_set & FUSE_SET_ATTR_UID) inode->attr.uid = attr.st_uid;
   if (to_set & FUSE_SET_ATTR_GID) inode->attr.gid = attr.st_gid;
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+    clock_gettime(CLOCK_REALTIME, &inode->attr.atime);
+  } else if (to_set & FUSE_SET_ATTR_ATIME) {
+    inode->attr.atime = attr.st_atim;
+  }
   if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
     clock_gettime(CLOCK_REALTIME, &inode->attr.mtime);
   } else if (to_set & FUSE_SET_ATTR_MTIME) {
@@ -620,14 +629,19 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
   if (to_set & FUSE_SET_ATTR_MODE) change.mode = attr->st_mode & 07777;
   if (to_set & FUSE_SET_ATTR_UID) change.uid = attr->st_uid;
   if (to_set & FUSE_SET_ATTR_GID) change.gid = attr->st_gid;
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (to_set & FUSE_SET_ATTR_ATIME_NOW) {
+    change.atime = now;
+  } else if (to_set & FUSE_SET_ATTR_ATIME) {
+    change.atime = attr->st_atim;
+  }
   if (to_set & FUSE_SET_ATTR_MTIME_NOW) {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
     change.mtime = now;
   } else if (to_set & FUSE_SET_ATTR_MTIME) {
     change.mtime = attr->st_mtim;
   }
-  bool has_meta = change.mode || change.uid || change.gid || change.mtime;
+  bool has_meta = change.mode || change.uid || change.gid || change.atime || change.mtime;
   std::shared_ptr<OpenFile> file = open_file_of(ino);
   std::string p = *path;
   // Metadata last, so that a commit of staged content does not undo it.
@@ -652,7 +666,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
           fuse_reply_err(req, errno_for(resized.error()));
           return;
         }
-        file->dirty = true;
+        mark_changed(*file);
       }
     } else {
       mount_of(req).backend().truncate(p, size, reply_with<Attr>(req, [apply_meta](Attr) { apply_meta(); }));

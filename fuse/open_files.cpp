@@ -1,5 +1,6 @@
 #include "fuse/open_files.hpp"
 
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +43,11 @@ Status OpenFile::materialize() {
   return {};
 }
 
+void mark_changed(OpenFile& file) {
+  file.dirty = true;
+  clock_gettime(CLOCK_REALTIME, &file.changed_at);
+}
+
 OpenInode* open_inode(uint64_t ino) {
   auto it = open_inodes().find(ino);
   return it == open_inodes().end() ? nullptr : &it->second;
@@ -73,7 +79,7 @@ Result<FileHandle*> open_handle(uint64_t ino, std::optional<OpenedFile> opened, 
         if (inode->handles == 0) open_inodes().erase(ino);
         return emptied.error();
       }
-      inode->staged->dirty = true;
+      mark_changed(*inode->staged);
     }
   }
   ++inode->handles;

@@ -27,6 +27,7 @@ struct OpenFile {
   // file opened to be appended to costs nothing until it is committed (in place).
   KeptPrefix kept;
   bool dirty = false;  // changed since the last commit
+  timespec changed_at{};  // when it last changed: its mtime and ctime until it is committed
   uint32_t create_mode = 0644;
   uint32_t uid = 0;
   uint32_t gid = 0;
@@ -45,6 +46,9 @@ struct OpenInode {
 struct FileHandle {
   std::shared_ptr<OpenFile> file;  // null on a handle opened for reading only
 };
+
+// Marks `file` changed (a write, a truncate) now.
+void mark_changed(OpenFile& file);
 
 // The open inode `ino`, or null when no handle is open on it.
 OpenInode* open_inode(uint64_t ino);
