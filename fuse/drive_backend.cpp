@@ -75,7 +75,9 @@ void DriveBackend::lstat(std::string path, Callback<Attr> done) {
 void DriveBackend::count_links(const std::string& path, Attr& attr) {
   if (!S_ISDIR(attr.mode)) return;
   const auto subdirectories = drive_.subdirectory_count(path, kLinkCountLimit);
-  attr.nlink = subdirectories ? static_cast<uint32_t>(std::min<uint64_t>(2 + *subdirectories, UINT32_MAX)) : 1;
+  attr.nlink = subdirectories
+                   ? static_cast<uint32_t>(std::min<uint64_t>(2 + *subdirectories, UINT32_MAX))
+                   : 1;
 }
 
 void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> done) {

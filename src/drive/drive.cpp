@@ -347,7 +347,8 @@ Status Drive::end_write(FileWrite& write) {
   stat.ctime_ms = now;
   stat.linkname.reset();
   stat.mount.reset();
-  return d.change_entry(write.key, &stat, now, write.created ? ParentTimes::Update : ParentTimes::Keep);
+  return d.change_entry(write.key, &stat, now,
+                        write.created ? ParentTimes::Update : ParentTimes::Keep);
 }
 
 Status Drive::mkdir(std::string_view path, uint32_t mode) {

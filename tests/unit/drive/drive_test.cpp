@@ -181,7 +181,8 @@ TEST_CASE("adding or removing an entry stamps its directory in the same batch, i
   };
   stamped("mkdir", [&] { return d.mkdir("/dir/sub"); }, 2);
   stamped("symlink", [&] { return d.symlink("sub", "/dir/link"); }, 2);
-  stamped("mknod", [&] { return d.mknod("/dir/fifo", drive::Stat::special(drive::kModeFifo, 1, 0)); }, 2);
+  const drive::Stat fifo = drive::Stat::special(drive::kModeFifo, 1, 0);
+  stamped("mknod", [&] { return d.mknod("/dir/fifo", fifo); }, 2);
   stamped("a new file", [&] { return d.write_file("/dir/f", Bytes{1, 2}, drive::Stat{}); }, 2);
   stamped("unlink", [&] { return d.unlink("/dir/link"); }, 2);
   stamped("rmdir", [&] { return d.rmdir("/dir/sub"); }, 2);

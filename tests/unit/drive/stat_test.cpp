@@ -141,13 +141,15 @@ TEST_CASE("an access time set explicitly is a metadata entry, never an attribute
   // written twice.
   st.set_xattr("user.a", Bytes{'1'});
   st.metadata.push_back(Xattr{std::string(kAccessTimeKey), Bytes{'5'}});
-  CHECK(to_hex(encode_stat(st)) == "08a48302" + rest + "620b" "0a06757365722e61" "120131" + atime_entry);
+  CHECK(to_hex(encode_stat(st)) ==
+        "08a48302" + rest + "620b" "0a06757365722e61" "120131" + atime_entry);
   // A value that is not a canonical decimal number below 2^64 is dropped.
   auto atime_of = [&](const std::string& value) {
     const std::string entry = "0a10" "68797065726d6f756e742e6174696d65" "12" +
                               fmt::format("{:02x}", value.size()) +
                               to_hex(Bytes(value.begin(), value.end()));
-    auto decoded_with = decode_stat(hex("08a48302" "62" + fmt::format("{:02x}", entry.size() / 2) + entry));
+    const std::string length = fmt::format("{:02x}", entry.size() / 2);
+    auto decoded_with = decode_stat(hex("08a48302" "62" + length + entry));
     REQUIRE(decoded_with.ok());
     CHECK(decoded_with->metadata.empty());
     return decoded_with->atime_ms;
