@@ -167,6 +167,12 @@ Result<std::vector<DirListing>> Drive::readdir_key(const std::string& key) {
     const auto& parts = node->components();
     if (parts.size() <= depth || !node->value()) continue;
     const std::string& name = parts[depth];
+    // A name no directory can hold (".", "..", or with a NUL byte: only a hostile writer makes
+    // one) is left out: listed, it would stand for this folder or its parent.
+    if (name == "." || name == ".." || name.find('\0') != std::string::npos) {
+      log::warn("drive", "{}: an entry named {:?} is left out", key_to_path(key), name);
+      continue;
+    }
     if (!seen.insert(name).second) continue;
     auto decoded = decode_stat(*node->value());
     if (!decoded) {

@@ -1,11 +1,13 @@
 // Bad input in a drive: a Stat that does not decode, a trie node whose bytes were damaged on
-// disk, a content core that is gone. The entry concerned fails with a clear error; every other
-// entry keeps working, and nothing crashes.
+// disk, a content core that is gone, names no folder can hold. The entry concerned fails (or is
+// left out of listings); every other entry keeps working, and nothing crashes.
 #include "drive/drive.hpp"
 
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "store/file.hpp"
 #include "store_fixture.hpp"
@@ -102,4 +104,30 @@ TEST_CASE("a missing content core fails reads, not lookups") {
   auto wrote = (*drive)->write_file("/b.txt", text("b"), {});
   REQUIRE_FALSE(wrote.ok());
   CHECK(wrote.error().code() == Errc::ReadOnly);
+}
+
+TEST_CASE("entries a hostile writer names '.', '..' or with a NUL byte are not listed") {
+  OneDrive t;
+  REQUIRE(t.drive->write_file("/dir/good.txt", text("good"), {}).ok());
+  auto metadata = t.store->get(t.drive->key());
+  REQUIRE(metadata.ok());
+  trie::CoreLog log(**metadata);
+  auto writer = trie::Trie::open(log);
+  REQUIRE(writer.ok());
+  const Bytes stat = drive::encode_stat(drive::Stat::file(4, 0644));
+  const std::vector<std::string> keys{"dir/..", "dir/.", std::string("dir/nul\0name", 12),
+                                      "dir/../../escape"};
+  for (const std::string& key : keys) {
+    REQUIRE((*writer)->put(key, ByteView(stat)).ok());
+  }
+  auto listing = t.drive->readdir("/dir");
+  REQUIRE(listing.ok());
+  REQUIRE(listing->size() == 1);
+  CHECK((*listing)[0].name == "good.txt");
+  auto root = t.drive->readdir("/");
+  REQUIRE(root.ok());
+  REQUIRE(root->size() == 1);
+  CHECK((*root)[0].name == "dir");
+  // a path climbing above the root is refused before any lookup
+  CHECK(t.drive->lstat("/dir/../../escape").error().code() == Errc::InvalidArgument);
 }
