@@ -357,13 +357,19 @@ Status Drive::end_write(FileWrite& write) {
                         write.created ? ParentTimes::Update : ParentTimes::Keep);
 }
 
-Status Drive::mkdir(std::string_view path, uint32_t mode) {
+Result<Drive::Location> Drive::locate_new(std::string_view path) {
   HM_TRY_ASSIGN(Location at, locate(path, false));
   Drive& d = *at.drive;
   HM_TRY(d.require_writable());
   if (at.key.empty()) return Error::exists("{} exists", path);
   HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
   if (node) return Error::exists("{} exists", path);
+  return at;
+}
+
+Status Drive::mkdir(std::string_view path, uint32_t mode) {
+  HM_TRY_ASSIGN(Location at, locate_new(path));
+  Drive& d = *at.drive;
   const uint64_t now = clock_ms();
   Stat dir = Stat::directory(now, kModeDirectory | (mode & 07777));
   dir.offset = d.content_->length();
@@ -372,12 +378,8 @@ Status Drive::mkdir(std::string_view path, uint32_t mode) {
 }
 
 Status Drive::symlink(std::string_view target, std::string_view path) {
-  HM_TRY_ASSIGN(Location at, locate(path, false));
+  HM_TRY_ASSIGN(Location at, locate_new(path));
   Drive& d = *at.drive;
-  HM_TRY(d.require_writable());
-  if (at.key.empty()) return Error::exists("{} exists", path);
-  HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
-  if (node) return Error::exists("{} exists", path);
   const uint64_t now = clock_ms();
   const Stat link = Stat::symlink(std::string(target), now);
   return d.change_entry(at.key, &link, now, ParentTimes::Update);
@@ -387,12 +389,8 @@ Status Drive::mknod(std::string_view path, const Stat& stat) {
   if (stat.kind() != EntryKind::Other) {
     return Error::invalid("{}: mode {:o} is no FIFO, socket or device", path, stat.mode);
   }
-  HM_TRY_ASSIGN(Location at, locate(path, false));
+  HM_TRY_ASSIGN(Location at, locate_new(path));
   Drive& d = *at.drive;
-  HM_TRY(d.require_writable());
-  if (at.key.empty()) return Error::exists("{} exists", path);
-  HM_TRY_ASSIGN(trie::NodePtr node, d.noted(d.trie_->get(at.key)));
-  if (node) return Error::exists("{} exists", path);
   return d.change_entry(at.key, &stat, clock_ms(), ParentTimes::Update);
 }
 

@@ -226,6 +226,8 @@ class Drive {
   // by `key` itself is entered too (its contents are wanted, not its own entry).
   Result<Location> locate(std::string_view path, bool enter);
   Result<Location> locate_key(std::string key, bool enter);
+  // Where a new entry `path` goes in a writable drive: Exists if something is there already.
+  Result<Location> locate_new(std::string_view path);
   // The drive mounted by the record covering `key` (the record's local path and the drive).
   Result<std::pair<std::string, Drive*>> enter_mount(const std::string& key);
   // Whether `key` is this drive or one it is mounted in (mounting it here would be a cycle).
