@@ -140,6 +140,14 @@ unmount_checked() {
   [ -z "$pid" ] || wait_until 20 bash -c "! kill -0 $pid 2>/dev/null" || fail "the daemon of $1 did not exit"
 }
 
+# store_tmpfs SIZE NAME : mounts a tmpfs of SIZE (named NAME) at $FS for the test's store, so a
+# bug can never fill the machine's disk; at exit the drive's mounts go first, then the tmpfs.
+store_tmpfs() {
+  mkdir -p "$FS"
+  mount -t tmpfs -o "size=$1" "$2" "$FS" 2>"$WORK/tmpfs.err" || skip "cannot mount a tmpfs: $(head -c 200 "$WORK/tmpfs.err")"
+  trap 'for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done; umount "$FS" 2>/dev/null || true; cleanup' EXIT
+}
+
 # wait_until SECONDS COMMAND... : polls COMMAND every 0.1 s; false if it never succeeds in time
 wait_until() {
   local limit=$(( $1 * 10 )) i; shift

@@ -15,9 +15,7 @@ FS=$WORK/fs
 S=$FS/store
 MNT=$WORK/mnt
 T="timeout 60"
-mkdir -p "$FS"
-mount -t tmpfs -o size=32m hm-filetypes "$FS" 2>"$WORK/tmpfs.err" || skip "cannot mount a tmpfs: $(head -c 200 "$WORK/tmpfs.err")"
-trap 'for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done; umount "$FS" 2>/dev/null || true; cleanup' EXIT
+store_tmpfs 32m hm-filetypes
 chmod 755 "$WORK"  # the other user walks to the mount through it
 
 # as_user COMMAND... : runs COMMAND as uid 1000, gid 1000, no supplementary groups

@@ -13,10 +13,7 @@ FS=$WORK/fs
 S=$FS/store
 MNT=$WORK/mnt
 T="timeout 60"
-mkdir -p "$FS"
-mount -t tmpfs -o size=64m hm-inodes "$FS" 2>"$WORK/tmpfs.err" || skip "cannot mount a tmpfs: $(head -c 200 "$WORK/tmpfs.err")"
-# the drive's mount first, then the tmpfs under it, then the usual cleanup
-trap 'for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done; umount "$FS" 2>/dev/null || true; cleanup' EXIT
+store_tmpfs 64m hm-inodes
 
 new_drive "$S"
 mount_drive "$K" "$MNT" "store=$S"

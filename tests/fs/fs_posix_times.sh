@@ -14,9 +14,7 @@ FS=$WORK/fs
 S=$FS/store
 MNT=$WORK/mnt
 T="timeout 60"
-mkdir -p "$FS"
-mount -t tmpfs -o size=32m hm-posix-times "$FS" 2>"$WORK/tmpfs.err" || skip "cannot mount a tmpfs: $(head -c 200 "$WORK/tmpfs.err")"
-trap 'for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done; umount "$FS" 2>/dev/null || true; cleanup' EXIT
+store_tmpfs 32m hm-posix-times
 
 OLD=1000000000  # 2001-09-09: an mtime every change must move past
 # now_ms : the clock in whole milliseconds (what a drive stores)

@@ -11,10 +11,7 @@ FS=$WORK/fs
 S=$FS/store
 MNT=$WORK/mnt
 T="timeout 60"
-mkdir -p "$FS"
-mount -t tmpfs -o size=64m hm-space "$FS" 2>"$WORK/tmpfs.err" || skip "cannot mount a tmpfs: $(head -c 200 "$WORK/tmpfs.err")"
-# the drive's mount first, then the tmpfs under it, then the usual cleanup
-trap 'for m in "${MOUNTS[@]}"; do unmount_quietly "$m"; done; umount "$FS" 2>/dev/null || true; cleanup' EXIT
+store_tmpfs 64m hm-space
 
 # errno_of_truncate PATH SIZE [open] : the errno name of truncate(PATH, SIZE) (of ftruncate on
 # an open descriptor with "open"), OK if it succeeds; errno_of_pwrite PATH OFFSET : of writing
