@@ -1,6 +1,7 @@
 #include "fuse/drive_backend.hpp"
 
 #include "drive/drive_url.hpp"
+#include "drive/path.hpp"
 #include "drive/posix_stat.hpp"
 #include "node/fetch_loop.hpp"
 #include "util/log.hpp"
@@ -200,7 +201,10 @@ void DriveBackend::readlink(std::string path, Callback<std::string> done) {
   run<std::string>([this, path]() -> Result<std::string> {
     HM_TRY_ASSIGN(drive::Stat stat, drive_.lstat(path));
     if (!stat.is_symlink() || !stat.linkname) return Error::invalid("{} is not a symlink", path);
-    return *stat.linkname;  // returned as stored, as a POSIX file system does
+    // As stored, as a POSIX file system does, in a drive written here; confined to the mount
+    // in a drive written by someone else, so that a link never leads outside it.
+    HM_TRY_ASSIGN(bool own, drive_.written_here(path));
+    return own ? *stat.linkname : drive::confined_link_target(path, *stat.linkname);
   }, std::move(done));
 }
 
@@ -270,6 +274,12 @@ struct statvfs DriveBackend::statfs() {
   return st;
 }
 
+uint64_t DriveBackend::store_cost(uint64_t data, uint64_t size) {
+  // Each block adds a leaf and a parent to the tree; a zero block is a hole in the data file.
+  const uint64_t blocks = size / drive::Drive::kMaxBlockSize + 1;
+  return data + blocks * 2 * core::kTreeRecordSize;
+}
+
 Status DriveBackend::check_room(uint64_t bytes) {
   auto available = [this]() -> std::optional<uint64_t> {
     struct statvfs st = statfs();
@@ -335,6 +345,7 @@ uint64_t DriveBackend::give_back() {
 struct DriveBackend::Commit {
   std::string path;
   uint64_t size = 0;
+  uint64_t data = 0;  // of `size`, the bytes that may not be zeros (the rest become holes)
   drive::Drive::ContentSource source;
   uint32_t mode = 0;
   uint32_t uid = 0;
@@ -355,11 +366,12 @@ DriveBackend::~DriveBackend() {
   uv_close(reinterpret_cast<uv_handle_t*>(commit_idle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
 }
 
-void DriveBackend::commit(std::string path, uint64_t size, drive::Drive::ContentSource source, uint32_t mode,
-                          uint32_t uid, uint32_t gid, Callback<Attr> done,
+void DriveBackend::commit(std::string path, uint64_t size, uint64_t data, drive::Drive::ContentSource source,
+                          uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done,
                           std::optional<drive::FileContent> extend) {
-  commits_.push_back(std::unique_ptr<Commit>(new Commit{std::move(path), size, std::move(source), mode, uid,
-                                                        gid, std::move(done), std::move(extend), std::nullopt}));
+  commits_.push_back(std::unique_ptr<Commit>(new Commit{std::move(path), size, data, std::move(source), mode,
+                                                        uid, gid, std::move(done), std::move(extend),
+                                                        std::nullopt}));
   if (commits_.size() == 1) start_next_commit();
 }
 
@@ -377,7 +389,7 @@ void DriveBackend::start_next_commit() {
         auto now = c.extend ? drive_.content_of(c.path) : Result<drive::FileContent>(Error::not_found("-"));
         if (now && now->core == c.extend->core && now->first_block == c.extend->first_block &&
             now->size == c.extend->size) {  // still the content the file was opened with
-          HM_TRY(check_room(c.size - old->size));
+          HM_TRY(check_room(store_cost(std::min(c.data, c.size - old->size), c.size - old->size)));
           stat.mtime_ms = 0;  // end_write stamps it
           if (auto grown = drive_.begin_extend(c.path, c.size, stat)) return grown;
         }
@@ -391,7 +403,7 @@ void DriveBackend::start_next_commit() {
       }
       stat.mtime_ms = 0;  // end_write stamps it
       // A file that cannot fit fails before its first batch, not after filling the store.
-      HM_TRY(check_room(c.size));
+      HM_TRY(check_room(store_cost(c.data, c.size)));
       return drive_.begin_write(c.path, c.size, stat);
     }();
     if (begun) {
@@ -437,7 +449,8 @@ void DriveBackend::write_file(std::string path, StagingFile* content, KeptPrefix
       if (!content) return ByteView{};
       return content->read(offset, length);
     };
-    commit(std::move(path), size, std::move(source), mode, uid, gid, std::move(done));
+    commit(std::move(path), size, content ? content->allocated() : 0, std::move(source), mode, uid, gid,
+           std::move(done));
     return;
   }
   // Below kept.size the bytes come from the version opened (the staging file has a hole there).
@@ -455,7 +468,8 @@ void DriveBackend::write_file(std::string path, StagingFile* content, KeptPrefix
   };
   std::optional<drive::FileContent> extend;
   if (kept.size == version->content().size) extend = version->content();
-  commit(std::move(path), size, std::move(source), mode, uid, gid, std::move(done), std::move(extend));
+  const uint64_t data = std::min(size, content->allocated() + kept.size);
+  commit(std::move(path), size, data, std::move(source), mode, uid, gid, std::move(done), std::move(extend));
 }
 
 void DriveBackend::truncate(std::string path, uint64_t size, Callback<Attr> done) {
@@ -474,7 +488,7 @@ void DriveBackend::truncate(std::string path, uint64_t size, Callback<Attr> done
     }
     return ByteView(*piece);
   };
-  commit(std::move(path), size, std::move(source), 0, 0, 0, std::move(done));
+  commit(std::move(path), size, kept, std::move(source), 0, 0, 0, std::move(done));
 }
 
 void DriveBackend::change_attr(std::string path, AttrChange change, Callback<Attr> done) {

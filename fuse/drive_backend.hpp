@@ -61,6 +61,8 @@ class DriveBackend final : public FsBackend {
 
   // ENOSPC when the store's file system has less than `bytes` free (Io with the errno), once
   // the space of removed and replaced files has been given back.
+  // The store's bytes a commit of `size` bytes, `data` of them not zeros, takes at most.
+  static uint64_t store_cost(uint64_t data, uint64_t size);
   Status check_room(uint64_t bytes);
   // The content of the file at `path` if it is one whose space could be given back once it is
   // removed or replaced (a file with blocks in a writable core).
@@ -78,7 +80,8 @@ class DriveBackend final : public FsBackend {
   // new file): queued behind the commits before it, then appended one batch per turn of the
   // loop, so that other requests and peers are answered while a big file is committed.
   // `extend`: the content the file had, to grow in place if it still has it and ends the log.
-  void commit(std::string path, uint64_t size, drive::Drive::ContentSource source, uint32_t mode,
+  // `data`: of `size`, the bytes that may not be zeros (zero blocks cost the store no data).
+  void commit(std::string path, uint64_t size, uint64_t data, drive::Drive::ContentSource source, uint32_t mode,
               uint32_t uid, uint32_t gid, Callback<Attr> done,
               std::optional<drive::FileContent> extend = std::nullopt);
   void start_next_commit();

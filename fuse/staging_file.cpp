@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,6 +63,12 @@ Status StagingFile::write(uint64_t offset, ByteView bytes) {
   return {};
 }
 
+uint64_t StagingFile::allocated() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return size_;  // unknown: count every byte
+  return std::min<uint64_t>(size_, static_cast<uint64_t>(st.st_blocks) * 512);
+}
+
 Status StagingFile::resize(uint64_t size) {
   unmap();  // a shrunk file would fault on its mapped tail
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return Error::io(errno, "resizing a staging file");
@@ -73,8 +80,29 @@ Result<ByteView> StagingFile::read(uint64_t offset, size_t length) {
   if (offset > size_ || length > size_ - offset) return Error::invalid("staging file: read past its end");
   unmap();
   if (length == 0) return ByteView{};
-  // Mapped, not read: committing a file hashes and writes its bytes straight from the page
-  // cache, with no copy into a buffer of ours (MAP_POPULATE: no fault per page later).
+  // Holes are never mapped: tmpfs gives a mapped hole a page of its own on the first read, so a
+  // large one could fill the store. A range without data is zeros; one with some is read.
+  const uint64_t end = offset + length;
+  off_t data = ::lseek(fd_, static_cast<off_t>(offset), SEEK_DATA);
+  if (data < 0 && errno != ENXIO) return Error::io(errno, "looking for data in a staging file");
+  if (data < 0 || static_cast<uint64_t>(data) >= end) {
+    buffer_.assign(length, 0);
+    return ByteView(buffer_);
+  }
+  off_t hole = ::lseek(fd_, static_cast<off_t>(offset), SEEK_HOLE);
+  if (hole < 0) return Error::io(errno, "looking for holes in a staging file");
+  if (static_cast<uint64_t>(data) > offset || static_cast<uint64_t>(hole) < end) {
+    buffer_.resize(length);
+    for (size_t done = 0; done < length;) {
+      ssize_t n = ::pread(fd_, buffer_.data() + done, length - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Error::io(n < 0 ? errno : EIO, "reading a staging file");
+      done += static_cast<size_t>(n);
+    }
+    return ByteView(buffer_);
+  }
+  // All data: mapped, not read, so that committing a file hashes and writes its bytes straight
+  // from the page cache, with no copy into a buffer of ours (MAP_POPULATE: no fault per page).
   static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   const uint64_t start = offset - offset % page;
   const size_t span = static_cast<size_t>(offset - start) + length;

@@ -23,11 +23,14 @@ class StagingFile {
 
   int fd() const { return fd_; }
   uint64_t size() const { return size_; }
+  // The bytes the file system holds for it (its holes left out), at most size().
+  uint64_t allocated() const;
   Status write(uint64_t offset, ByteView bytes);
   Status resize(uint64_t size);
   // Exactly `length` bytes at `offset` (they must lie within size()), mapped from the file
-  // rather than copied out of it: the view is valid until the next read, resize or the end
-  // of the staging file, whichever comes first.
+  // rather than copied out of it where they are all data (holes read as zeros without taking
+  // space): the view is valid until the next read, resize or the end of the staging file,
+  // whichever comes first.
   Result<ByteView> read(uint64_t offset, size_t length);
 
  private:
@@ -38,6 +41,7 @@ class StagingFile {
   uint64_t size_ = 0;
   void* map_ = nullptr;  // the mapping the last read returned a view into
   size_t map_length_ = 0;
+  Bytes buffer_;  // what the last read returned a view into when it was not mapped
 };
 
 }  // namespace hypermount::fuse

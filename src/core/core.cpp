@@ -4,6 +4,8 @@
 #include "core/tree_proof.hpp"
 #include "util/parallel.hpp"
 
+#include <map>
+
 namespace hypermount::core {
 
 namespace {
@@ -128,13 +130,25 @@ Status Core::append(const std::vector<ByteView>& blocks) {
   if (blocks.empty()) return {};
   size_t total = 0;
   for (ByteView block : blocks) total += block.size();
-  // Leaf hashing is the bulk of an append: spread a large batch over the cores.
+  // Leaf hashing is the bulk of an append: spread a large batch over the cores. Zero blocks
+  // (holes in the data file) of one size share a hash: it is computed once.
+  std::vector<bool> holes(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) holes[i] = is_hole(blocks[i]);
   std::vector<Node> leaves(blocks.size());
-  auto hash_leaf = [&](size_t i) { leaves[i] = leaf_node(length_ + i, blocks[i]); };
+  std::vector<size_t> to_hash;
+  std::map<size_t, size_t> first_hole_of_size;
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    if (!holes[i] || first_hole_of_size.try_emplace(blocks[i].size(), i).second) to_hash.push_back(i);
+  }
+  auto hash_leaf = [&](size_t k) { leaves[to_hash[k]] = leaf_node(length_ + to_hash[k], blocks[to_hash[k]]); };
   if (total >= kParallelHashBytes) {
-    parallel_for(blocks.size(), hash_leaf);
+    parallel_for(to_hash.size(), hash_leaf);
   } else {
-    for (size_t i = 0; i < blocks.size(); ++i) hash_leaf(i);
+    for (size_t k = 0; k < to_hash.size(); ++k) hash_leaf(k);
+  }
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    size_t same = holes[i] ? first_hole_of_size.at(blocks[i].size()) : i;
+    if (same != i) leaves[i] = Node{flat_tree::leaf(length_ + i), leaves[same].hash, leaves[same].size};
   }
   std::vector<Node> roots = roots_;
   std::vector<Node> created;
@@ -148,8 +162,8 @@ Status Core::append(const std::vector<ByteView>& blocks) {
   uint64_t last_node = 0;
   for (const Node& node : created) last_node = std::max(last_node, node.index);
   uint64_t last_page = std::max((block_index - 1) / (8 * kDataPageBytes), last_node / (8 * kTreePageBytes));
-  HM_TRY_ASSIGN(auto mark, storage_.reserve_append(byte_length_ + total, last_node, block_index - 1, last_page));
-  Status written = storage_.write_blocks(byte_length_, blocks);
+  HM_TRY_ASSIGN(auto mark, storage_.reserve_append(byte_length_, blocks, holes, last_node, block_index - 1, last_page));
+  Status written = storage_.write_blocks(byte_length_, blocks, holes);
   if (written) written = storage_.write_nodes(created);
   if (written) written = storage_.write_signature(block_index - 1, sig);
   if (!written) {

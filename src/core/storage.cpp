@@ -196,13 +196,50 @@ Status CoreStorage::read_data(uint64_t byte_offset, std::span<uint8_t> out) cons
   return data_.read_exact(byte_offset, out);
 }
 
+bool is_hole(ByteView block) {
+  constexpr size_t kPage = 4096;
+  return block.size() >= kPage && is_all_zero(block);
+}
+
+namespace {
+// Calls `run(offset, pieces)` for each stretch of consecutive blocks that are not holes.
+template <typename Run>
+Status for_each_data_run(uint64_t offset, std::span<const ByteView> blocks, const std::vector<bool>& holes,
+                         Run run) {
+  size_t first = 0;
+  uint64_t first_offset = offset;
+  for (size_t i = 0; i <= blocks.size(); ++i) {
+    if (i < blocks.size() && !holes[i]) {
+      offset += blocks[i].size();
+      continue;
+    }
+    if (i > first) HM_TRY(run(first_offset, blocks.subspan(first, i - first)));
+    if (i < blocks.size()) offset += blocks[i].size();
+    first = i + 1;
+    first_offset = offset;
+  }
+  return {};
+}
+
+uint64_t total_size(std::span<const ByteView> blocks) {
+  uint64_t total = 0;
+  for (ByteView block : blocks) total += block.size();
+  return total;
+}
+}  // namespace
+
 Status CoreStorage::write_data(uint64_t byte_offset, ByteView bytes) {
   if (bytes.empty()) return {};
+  if (is_hole(bytes)) return data_.extend(byte_offset + bytes.size());
   return data_.write(byte_offset, bytes);
 }
 
-Status CoreStorage::write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks) {
-  return data_.write_gather(byte_offset, blocks);
+Status CoreStorage::write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks,
+                                 const std::vector<bool>& holes) {
+  HM_TRY(for_each_data_run(byte_offset, blocks, holes, [this](uint64_t offset, std::span<const ByteView> run) {
+    return data_.write_gather(offset, run);
+  }));
+  return data_.extend(byte_offset + total_size(blocks));  // trailing holes
 }
 
 Result<Bytes> CoreStorage::read_bitfield_pages() const {
@@ -217,14 +254,16 @@ Status CoreStorage::write_bitfield_page(uint64_t page, ByteView bytes) {
   return bitfield_.write(kHeaderSize + page * kBitfieldPageSize, bytes);
 }
 
-Result<CoreStorage::AppendMark> CoreStorage::reserve_append(uint64_t data_end, uint64_t last_node,
-                                                            uint64_t last_block,
-                                                            uint64_t last_page) {
+Result<CoreStorage::AppendMark> CoreStorage::reserve_append(uint64_t data_start, std::span<const ByteView> blocks,
+                                                            const std::vector<bool>& holes, uint64_t last_node,
+                                                            uint64_t last_block, uint64_t last_page) {
   AppendMark mark;
   HM_TRY_ASSIGN(mark.data, data_.size());
   HM_TRY_ASSIGN(mark.tree, tree_.size());
   HM_TRY_ASSIGN(mark.signatures, signatures_.size());
-  Status reserved = data_.reserve(data_end);
+  Status reserved = for_each_data_run(data_start, blocks, holes, [this](uint64_t offset, std::span<const ByteView> run) {
+    return data_.reserve_range(offset, total_size(run));
+  });
   if (reserved) reserved = tree_.reserve(kHeaderSize + (last_node + 1) * kTreeRecordSize);
   if (reserved) reserved = signatures_.reserve(kHeaderSize + (last_block + 1) * kSignatureRecordSize);
   // Zero pages past the last one written read as "nothing here", as absent pages do.

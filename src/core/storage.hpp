@@ -18,6 +18,9 @@ constexpr uint64_t kHeaderSize = 32;
 constexpr uint64_t kTreeRecordSize = 40;
 constexpr uint64_t kSignatureRecordSize = 64;
 
+// A block stored as a hole in the data file: all zeros and at least a page long.
+bool is_hole(ByteView block);
+
 class CoreStorage {
  public:
   // Opens the files of an existing folder (NotFound if it does not exist) without writing.
@@ -45,9 +48,13 @@ class CoreStorage {
   Status write_signature(uint64_t index, const crypto::Signature& signature);
 
   Status read_data(uint64_t byte_offset, std::span<uint8_t> out) const;
+  // A block that is_hole (all zeros, a page or more) is not written: the data file only grows
+  // over it, leaving a hole that reads as the same zeros, so a large zero-filled stretch of a
+  // file costs its tree records, not its size.
   Status write_data(uint64_t byte_offset, ByteView bytes);
-  // Writes consecutive blocks starting at `byte_offset` without concatenating them first.
-  Status write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks);
+  // Writes consecutive blocks starting at `byte_offset` without concatenating them first;
+  // `holes[i]` (is_hole of block i) leaves that block a hole.
+  Status write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks, const std::vector<bool>& holes);
   const store::File& data_file() const { return data_; }
   // Gives the space of data bytes [byte_offset, byte_offset + length) back (File::punch_hole).
   Status clear_data(uint64_t byte_offset, uint64_t length) { return data_.punch_hole(byte_offset, length); }
@@ -62,11 +69,12 @@ class CoreStorage {
     uint64_t tree = 0;
     uint64_t signatures = 0;
   };
-  // Allocates, before anything is written, the space an append will write: data up to byte
-  // `data_end`, tree records up to node `last_node`, the signature of `last_block` and bitfield
-  // pages up to `last_page`. Io with ENOSPC (and every file as it was) if the store's file
-  // system cannot hold it.
-  Result<AppendMark> reserve_append(uint64_t data_end, uint64_t last_node, uint64_t last_block,
+  // Allocates, before anything is written, the space an append will write: the `blocks` from
+  // byte `data_start` (holes left out), tree records up to node `last_node`, the signature of
+  // `last_block` and bitfield pages up to `last_page`. Io with ENOSPC (and every file as it
+  // was) if the store's file system cannot hold it.
+  Result<AppendMark> reserve_append(uint64_t data_start, std::span<const ByteView> blocks,
+                                    const std::vector<bool>& holes, uint64_t last_node, uint64_t last_block,
                                     uint64_t last_page);
   // Cuts data, tree and signatures back to `mark` (after a failed append): best effort.
   void roll_back(const AppendMark& mark);

@@ -258,6 +258,11 @@ Result<FileContent> Drive::content_of(std::string_view path) {
   return at.drive->content_of_stat(stat);
 }
 
+Result<bool> Drive::written_here(std::string_view path) {
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  return at.drive->metadata_->writable();
+}
+
 Result<Bytes> Drive::read_file(std::string_view path) {
   HM_TRY_ASSIGN(Stat stat, lstat(path));
   return read(path, 0, static_cast<size_t>(stat.size));

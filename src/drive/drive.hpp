@@ -88,6 +88,9 @@ class Drive {
 
   const crypto::PublicKey& key() const { return metadata_->key(); }
   bool writable() const { return !checkout_ && metadata_->writable(); }
+  // Whether the store holds the keys of the drive holding `path` (mounts followed), so that
+  // what it holds was written here (checkouts of it included).
+  Result<bool> written_here(std::string_view path);
   // The drive version: the metadata core's length (or the checkout's version).
   uint64_t version() const { return trie_->version(); }
   // The folder of the store the drive lives in.

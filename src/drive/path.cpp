@@ -1,5 +1,6 @@
 #include "drive/path.hpp"
 
+#include <optional>
 #include <vector>
 
 namespace hypermount::drive {
@@ -42,34 +43,59 @@ std::string unixify(std::string_view path) {
   return out;
 }
 
+namespace {
+// The components of `clean` with '.' dropped and '..' applied; a '..' at the root stays at the
+// root when `clamp` (as in a chroot), and is nullopt otherwise.
+std::optional<std::vector<std::string_view>> resolve_parts(std::string_view clean, bool clamp) {
+  std::vector<std::string_view> parts;
+  while (!clean.empty()) {
+    size_t slash = clean.find('/');
+    std::string_view part = clean.substr(0, slash);
+    clean = slash == std::string_view::npos ? std::string_view() : clean.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part != "..") {
+      parts.push_back(part);
+    } else if (!parts.empty()) {
+      parts.pop_back();
+    } else if (!clamp) {
+      return std::nullopt;
+    }
+  }
+  return parts;
+}
+
+std::string join(const std::vector<std::string_view>& parts, std::string out) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!out.empty() && out.back() != '/') out.push_back('/');
+    out.append(parts[i]);
+  }
+  return out;
+}
+}  // namespace
+
 Result<std::string> normalize_path(std::string_view path) {
   if (path.find('\0') != std::string_view::npos) {
     return Error::invalid("path contains a NUL byte");
   }
   const std::string clean = unixify(path);
-  std::vector<std::string_view> parts;
-  std::string_view rest = clean;
-  while (!rest.empty()) {
-    size_t slash = rest.find('/');
-    std::string_view part = rest.substr(0, slash);
-    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (parts.empty()) {
-        return Error::invalid("path {} climbs above the drive root", clean);
-      }
-      parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (std::string_view part : parts) {
-    out.push_back('/');
-    out.append(part);
-  }
-  if (out.empty()) out = "/";
-  return out;
+  auto parts = resolve_parts(clean, false);
+  if (!parts) return Error::invalid("path {} climbs above the drive root", clean);
+  return join(*parts, "/");
+}
+
+std::string confined_link_target(std::string_view link_path, std::string_view target) {
+  const bool absolute = !target.empty() && target.front() == '/';
+  const bool climbs = target == ".." || target.starts_with("../") || target.ends_with("/..") ||
+                      target.find("/../") != std::string_view::npos;
+  if (!absolute && !climbs) return std::string(target);  // it only descends from the link's folder
+  // Up from the link's folder to the root, then down the target resolved from there.
+  std::vector<std::string_view> folder = *resolve_parts(link_path, true);
+  if (!folder.empty()) folder.pop_back();
+  const std::string whole = absolute ? std::string(target) : join(folder, "/") + "/" + std::string(target);
+  std::string up;
+  for (size_t i = 0; i < folder.size(); ++i) up += i == 0 ? ".." : "/..";
+  std::string out = join(*resolve_parts(whole, true), up);
+  return out.empty() ? "." : out;
 }
 
 Result<std::string> path_to_key(std::string_view path) {

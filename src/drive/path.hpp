@@ -24,6 +24,13 @@ Result<std::string> normalize_path(std::string_view path);
 // which must never be written (§3.4). "/dir/small.txt" -> "dir/small.txt", "/a//b/" -> "a/b".
 Result<std::string> path_to_key(std::string_view path);
 
+// What a symlink at `link_path` (a path from the mount's root) pointing at `target` shows in a
+// mount of a drive written by someone else, so that following it never leaves the mount: a
+// target that is absolute or has a '..' component is resolved lexically in the drive ('..' at
+// the root stays there, '/' is the drive's root) and given as a path up from the link's folder
+// ("/etc/passwd" at "/a/b/l" -> "../../etc/passwd"); any other target is returned unchanged.
+std::string confined_link_target(std::string_view link_path, std::string_view target);
+
 // The absolute path of a trie key ("" -> "/").
 std::string key_to_path(std::string_view key);
 

@@ -160,14 +160,28 @@ Result<uint64_t> File::size() const {
 }
 
 Status File::reserve(uint64_t end) {
+  HM_TRY_ASSIGN(uint64_t now, size());
+  if (now >= end) return {};
+  return reserve_range(now, end - now);
+}
+
+Status File::reserve_range(uint64_t offset, uint64_t length) {
+  if (length == 0) return {};
+  if (fd_ < 0) HM_TRY(create());
+  HM_TRY_ASSIGN(uint64_t now, size());
+  if (::fallocate(fd_, 0, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0) return {};
+  if (errno == EOPNOTSUPP) return {};
+  int error = errno;
+  if (offset + length > now) (void)::ftruncate(fd_, static_cast<off_t>(now));  // a failed fallocate may leave blocks behind
+  return Error::io(error, "reserving {} bytes for {}", length, path_);
+}
+
+Status File::extend(uint64_t end) {
   if (fd_ < 0) HM_TRY(create());
   HM_TRY_ASSIGN(uint64_t now, size());
   if (now >= end) return {};
-  if (::fallocate(fd_, 0, static_cast<off_t>(now), static_cast<off_t>(end - now)) == 0) return {};
-  if (errno == EOPNOTSUPP) return {};
-  int error = errno;
-  (void)::ftruncate(fd_, static_cast<off_t>(now));  // a failed fallocate may leave blocks behind
-  return Error::io(error, "reserving {} bytes for {}", end - now, path_);
+  if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) return Error::io(errno, "growing {} to {} bytes", path_, end);
+  return {};
 }
 
 Status File::truncate(uint64_t size_wanted) {

@@ -38,6 +38,11 @@ class File {
   // space: Io with ENOSPC when the file system cannot hold it. A file system without fallocate
   // reserves nothing (and that is not an error).
   Status reserve(uint64_t end);
+  // The same for bytes [offset, offset + length) (the file grows to their end if shorter).
+  Status reserve_range(uint64_t offset, uint64_t length);
+  // Makes the file at least `end` bytes long without allocating the new bytes (a hole that
+  // reads as zeros), creating it if needed.
+  Status extend(uint64_t end);
   // Cuts the file back to `size` bytes (nothing if it is no longer).
   Status truncate(uint64_t size);
   // Gives the space of bytes [offset, offset + length) back to the file system; they read as

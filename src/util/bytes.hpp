@@ -24,6 +24,8 @@ inline std::string_view as_chars(ByteView bytes) {
 }
 
 std::string to_hex(ByteView bytes);
+// True when every byte is 0 (true for an empty view).
+bool is_all_zero(ByteView bytes);
 // Lowercase or uppercase hex of even length; nullopt on anything else.
 std::optional<Bytes> from_hex(std::string_view text);
 

@@ -25,6 +25,11 @@ printf 'never read before the server stops\n' >"$SRC/docs/later.txt"
 for f in small.txt docs/a.txt docs/empty big.bin unfetched.bin docs/later.txt; do put "$f"; done
 ln -s small.txt "$SRC/link"
 hm_ok drive symlink "$K" small.txt /link --store "$S1"
+# a writer's links that would lead outside the mount: absolute, and climbing above the root
+printf 'a file outside the mount\n' >"$WORK/outside.txt"
+hm_ok drive symlink "$K" "$WORK/outside.txt" /docs/abs --store "$S1"
+hm_ok drive symlink "$K" "../../../../../../../../../..$WORK/outside.txt" /docs/up --store "$S1"
+hm_ok drive symlink "$K" /small.txt /docs/to_small --store "$S1"
 [ "$FAILS" -eq 0 ] || { echo "building the drive failed"; finish; }
 
 serve_drive "$K" "$S1" || finish
@@ -36,9 +41,16 @@ is_mounted "$MNT" || { fail "$MNT is not in /proc/mounts"; finish; }
 T="timeout 60"
 
 check_eq "ls / from the peer" "big.bin docs link small.txt unfetched.bin" "$($T ls "$MNT" | tr '\n' ' ' | sed 's/ $//')"
-check_eq "ls /docs from the peer" "a.txt empty later.txt" "$($T ls "$MNT/docs" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "ls /docs from the peer" "a.txt abs empty later.txt to_small up" "$($T ls "$MNT/docs" | tr '\n' ' ' | sed 's/ $//')"
 check_eq "stat of the big file" "regular file $(stat -c %s "$SRC/big.bin")" "$($T stat -c '%F %s' "$MNT/big.bin")"
 check_eq "readlink from the peer" "small.txt" "$($T readlink "$MNT/link")"
+# links of a drive written elsewhere stay inside the mount ('/' is the drive's root)
+check_eq "an absolute link is shown from the drive's root" "..$WORK/outside.txt" "$($T readlink "$MNT/docs/abs")"
+check_eq "a link climbing above the root stops there" "..$WORK/outside.txt" "$($T readlink "$MNT/docs/up")"
+check_eq "an absolute link reads the drive's file" "small file" "$($T cat "$MNT/docs/to_small")"
+for l in abs up; do
+  check "following /docs/$l does not reach the host's file" bash -c "! $T cat '$MNT/docs/$l' 2>/dev/null"
+done
 
 # the middle of the big file first: only part of the content is fetched
 check "dd skip into the middle of the big file" cmp -s \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A mount and the room it has: statfs reports the store's file system, a size past the maximum
-# (4 TiB) is EFBIG, and a file the store cannot hold is ENOSPC before anything is appended (the
-# pjdfstest case `truncate -s 999999999999999` once filled 80 GB). The store sits on a 64 MiB
-# tmpfs this test mounts, so a bug here cannot fill the machine's disk.
+# (4 TiB) is EFBIG, a file the store cannot hold is ENOSPC before anything is appended (the
+# pjdfstest case `truncate -s 999999999999999` once filled 80 GB), zeros are holes, and the
+# space of removed files comes back. The store sits on a 64 MiB tmpfs this test mounts, so a
+# bug here cannot fill the machine's disk.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root to mount a tmpfs"
@@ -70,12 +71,35 @@ check_eq "pwrite at 5 TiB: EFBIG" "EFBIG" "$(errno_of_pwrite "$MNT/f" $((5 << 40
 check_eq "the file is unchanged" "small" "$($T cat "$MNT/f")"
 check_eq "the store is unchanged" "$before" "$(snapshot "$S")"
 
-# a size that fits the maximum but not the store: ENOSPC, and nothing appended
-check_eq "truncate -s 1G on a 64 MiB store: ENOSPC" "ENOSPC" "$(errno_of_truncate "$MNT/f" $((1 << 30)))"
+# a size that fits the maximum but not the store: ENOSPC, and nothing appended (a hole costs
+# the store its tree records, about 80 bytes per 512 KiB: 160 MiB for 1 TiB)
+check_eq "truncate -s 1T on a 64 MiB store: ENOSPC" "ENOSPC" "$(errno_of_truncate "$MNT/f" $((1 << 40)))"
 check_eq "the file is unchanged after ENOSPC" "small" "$($T cat "$MNT/f")"
 check_eq "the store is unchanged after ENOSPC" "$before" "$(snapshot "$S")"
+head -c $((80 << 20)) /dev/urandom >"$WORK/file80"
+$T cp "$WORK/file80" "$MNT/h" 2>"$WORK/err"
+check "80 MiB of data into a 64 MiB store: cp fails with ENOSPC ($(msg))" grep -q "No space left" "$WORK/err"
+rm -f "$WORK/file80" "$MNT/h"
 check "a write that fits still works" $T dd if=/dev/urandom of="$MNT/g" bs=1M count=8 status=none
 check_eq "and has its size" 8388608 "$($T stat -c %s "$MNT/g")"
+
+# holes: zeros are holes in the content core's data file, so a 2 GiB truncate and a write at
+# 2 GiB (pjdfstest open/25) fit a 64 MiB store, and read back as zeros with their data
+used() { du -sk "$S" | cut -f1; }
+used_before=$(used)
+check_eq "truncate -s 2G on a 64 MiB store" "OK" "$(errno_of_truncate "$MNT/f" $((2 << 30)))"
+check_eq "it has its size" $((2 << 30)) "$($T stat -c %s "$MNT/f")"
+check_eq "its old bytes are kept" "small" "$($T head -c 5 "$MNT/f")"
+check "its new tail reads as zeros" cmp -s <($T tail -c 65536 "$MNT/f") <(head -c 65536 /dev/zero)
+check "the store grew by under 2 MiB ($(used) KiB, was $used_before)" [ $(( $(used) - used_before )) -lt 2048 ]
+echo "x" | $T dd of="$MNT/sparse" bs=1 seek=$((2 << 30)) status=none 2>"$WORK/err"
+check_eq "a write at 2 GiB: size" $(( (2 << 30) + 2 )) "$($T stat -c %s "$MNT/sparse")"
+check_eq "a write at 2 GiB: its byte" "x" "$($T tail -c 2 "$MNT/sparse" | head -c 1)"
+check "and zeros before it" cmp -s <($T tail -c 65538 "$MNT/sparse" | head -c 65536) <(head -c 65536 /dev/zero)
+check "the store grew by under 4 MiB for both ($(used) KiB)" [ $(( $(used) - used_before )) -lt 4096 ]
+rm -f "$MNT/sparse"
+check_eq "the truncated file shrinks back" "OK" "$(errno_of_truncate "$MNT/f" 5)"
+check_eq "and reads as before" "small" "$($T cat "$MNT/f")"
 
 # space back: files removed or replaced give their space back when the store runs low, so a
 # 64 MiB store takes file after file of 14 MiB (each needs as much again of staging while it is

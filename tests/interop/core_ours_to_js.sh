@@ -53,6 +53,12 @@ append_files 1
 append_files 4096 65536 1
 append_files 1048576
 append_files 3145728 0 4096 4097
+# zero blocks are holes in our data file, and read the same in JS
+head -c 65536 /dev/zero >"$WORK/files/zeros65536"
+head -c 1048576 /dev/zero >"$WORK/files/zeros1048576"
+append_files zeros65536 4096 zeros1048576
+check "the zero blocks take no space in the data file" \
+  [ $(( $(stat -c %s "$CORE/data") - $(stat -c '%b * %B' "$CORE/data") )) -ge 1048576 ]
 seq 1 2000 | sed 's/^/line /' >"$WORK/lines1"
 append_lines "$WORK/lines1"
 for i in $(seq 1 30); do printf 'single %d\n' "$i" >"$WORK/one"; append_lines "$WORK/one"; done

@@ -320,3 +320,44 @@ TEST_CASE("core: clear gives a range's space back; the rest reads, verifies and 
   CHECK(*verified == 7);
   CHECK(core->clear(0, 1).error().code() == Errc::ReadOnly);
 }
+
+TEST_CASE("core: zero blocks are holes in the data file, for the writer and for a replica") {
+  TempDir tmp;
+  const size_t kBlockSize = 65536;
+  Bytes data(kBlockSize), zeros(kBlockSize, 0), small_zeros(100, 0);
+  crypto::random_bytes(data.data(), data.size());
+  // data, two zero blocks, a zero block too small to be a hole, data, zeros at the end
+  std::vector<ByteView> blocks{data, zeros, zeros, small_zeros, data, zeros, zeros};
+  auto stored = [&](const char* dir) {
+    struct stat st {};
+    REQUIRE(::stat((tmp / dir / "data").c_str(), &st) == 0);
+    return std::pair<uint64_t, uint64_t>{static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_blocks) * 512};
+  };
+  const uint64_t total = 6 * kBlockSize + small_zeros.size();
+  auto writer = std::move(*Core::create(tmp / "writer", vector_keys()));
+  REQUIRE(writer->append(blocks));
+  auto [size, allocated] = stored("writer");
+  CHECK(size == total);
+  CHECK(allocated <= 2 * kBlockSize + 2 * 4096);  // the two data blocks and the small one's page
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    CAPTURE(i);
+    CHECK(*writer->get(i) == Bytes(blocks[i].begin(), blocks[i].end()));
+  }
+  // Every leaf, shared zero hashes included, re-hashes from the data file to the signed tree.
+  REQUIRE(writer->verify_all());
+  CHECK(*writer->verify_all() == blocks.size());
+
+  auto replica = std::move(*Core::open_replica(tmp / "replica", writer->key()));
+  std::set<uint64_t> remote;
+  for (uint64_t i : {6, 1, 0, 2, 3, 5, 4}) {
+    auto proof = writer->proof(i, replica->digest_for(i), false, remote);
+    REQUIRE(proof);
+    REQUIRE(replica->put_remote(i, ByteView(*writer->get(i)), proof->nodes, proof->signature));
+  }
+  auto [replica_size, replica_allocated] = stored("replica");
+  CHECK(replica_size == total);
+  CHECK(replica_allocated <= 2 * kBlockSize + 2 * 4096);
+  CHECK(*replica->get(5) == zeros);
+  CHECK(*replica->get(4) == data);
+  CHECK(*replica->verify_all() == blocks.size());
+}

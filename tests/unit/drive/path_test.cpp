@@ -77,3 +77,23 @@ TEST_CASE("'.' and '..' are resolved, escapes and NUL bytes refused") {
   REQUIRE_FALSE(err.ok());
   CHECK(err.error().message().find("NUL") != std::string::npos);
 }
+
+TEST_CASE("a foreign drive's symlink targets stay inside the mount") {
+  // descending targets are kept as written
+  CHECK(confined_link_target("/a/l", "b/c") == "b/c");
+  CHECK(confined_link_target("/l", "x") == "x");
+  CHECK(confined_link_target("/a/l", "..x/y..") == "..x/y..");
+  // absolute: the drive's root, reached up from the link's folder
+  CHECK(confined_link_target("/a/b/l", "/etc/passwd") == "../../etc/passwd");
+  CHECK(confined_link_target("/l", "/etc/passwd") == "etc/passwd");
+  CHECK(confined_link_target("/a/l", "/") == "..");
+  CHECK(confined_link_target("/l", "/") == ".");
+  CHECK(confined_link_target("/l", "//x/./y/") == "x/y");
+  // climbing: resolved in the drive, '..' at its root stays there
+  CHECK(confined_link_target("/a/b/l", "../c") == "../../a/c");
+  CHECK(confined_link_target("/a/l", "../../../../etc/shadow") == "../etc/shadow");
+  CHECK(confined_link_target("/l", "..") == ".");
+  CHECK(confined_link_target("/a/b/l", "x/../../../../y") == "../../y");
+  // a '..' after a name that may itself be a symlink is resolved lexically, never by the kernel
+  CHECK(confined_link_target("/a/l", "d/../../../x") == "../x");
+}
