@@ -113,6 +113,14 @@ const std::vector<OptionSpec>& option_table() {
          c.peers.emplace_back(v);
          return {};
        }},
+      {"listen", true,
+       [](MountConfig& c, std::string_view v) -> Status {
+         if (v.find(':') == std::string_view::npos) {
+           return Error::invalid("option listen: '{}' is not HOST:PORT", v);
+         }
+         c.listen = v;
+         return {};
+       }},
       {"version", true,
        [](MountConfig& c, std::string_view v) -> Status {
          HM_TRY_ASSIGN(c.version, parse_uint("version", v));

@@ -17,6 +17,7 @@ struct MountConfig {
   std::string store;                // store=DIR: where cores live
   std::string protocol = "auto";    // protocol=7|8|auto
   std::vector<std::string> peers;   // peer=HOST:PORT, repeatable
+  std::string listen;               // listen=HOST:PORT: accept peers there (port 0: any)
   std::optional<uint64_t> version;  // version=N: a checkout
   double fetch_timeout = 30.0;      // fetch_timeout=SECONDS before EIO
   std::string logfile;              // logfile=PATH

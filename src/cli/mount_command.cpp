@@ -18,6 +18,8 @@
 #include <uv.h>
 
 #include <climits>
+#include <fstream>
+#include <sstream>
 #include <cstdlib>
 #include <memory>
 #include <vector>
@@ -78,10 +80,15 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   node::SessionOptions options;
   options.store = config.store;
   options.peers = config.peers;
+  options.listen = config.listen;
   options.protocol = parse_protocol(config.protocol).value_or(wire::ProtocolVersion::Auto);
   options.fetch_timeout = config.fetch_timeout;
   options.no_data_hint = "; give peer=HOST:PORT";
   if (auto s = p.remote.open(source.key, options); !s) return report(s.error());
+  if (auto port = p.remote.listening_port()) {  // on standard output, as `drive serve` says it
+    fmt::print("listening on {}:{}\n", config.listen.substr(0, config.listen.rfind(':')), *port);
+    std::fflush(stdout);
+  }
   auto version = config.version ? config.version : source.version;
   if (version) p.remote.checkout(*version);
   // Read-write when the drive is writable here (its keys are in the store, no checkout) unless
@@ -113,6 +120,23 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   p.mount.reset();
   p.remote.shutdown();
   return kExitOk;
+}
+
+// Whether a hypermount is mounted at `dir` (an absolute path without symlinks), from
+// /proc/self/mountinfo (mount point is field 5, octal escapes for blanks; type after " - ").
+bool hypermount_at(const std::string& dir) {
+  std::ifstream info("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(info, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point, rest;
+    if (!(fields >> id >> parent >> device >> root >> point)) continue;
+    for (size_t at = 0; (at = point.find('\\', at)) != std::string::npos && at + 3 < point.size(); ++at) {
+      point.replace(at, 4, 1, static_cast<char>(std::stoi(point.substr(at + 1, 3), nullptr, 8)));
+    }
+    if (point == dir && line.find(" - fuse.hypermount ") != std::string::npos) return true;
+  }
+  return false;
 }
 
 // Forks; the parent waits for the child's "mounted" byte and exits with it, so the exit
@@ -151,6 +175,10 @@ int cmd_mount(Args in) {
     return report(Error::not_found("mount point {} does not exist", args[1]));
   }
   config.fuse.mountpoint = resolved;
+  if (hypermount_at(resolved)) {
+    return report(Error{Errc::Busy, fmt::format("{} is already a hypermount mount: unmount it first "
+                                                "(fusermount3 -u {})", resolved, resolved)});
+  }
   // Fork before the process (and its loop) exists: the child builds its own loop.
   int ready_fd = -1;
   if (!config.foreground) {

@@ -76,13 +76,11 @@ void start_stdin_appends(Node& node, core::Core& core) {
         while ((newline = n.input_buffer.find('\n')) != std::string::npos) {
           std::string line = n.input_buffer.substr(0, newline);
           n.input_buffer.erase(0, newline + 1);
-          uint64_t old_length = core.length();
           auto appended = core.append({as_bytes(line)});
           if (!appended) {
             log::error("cli", "append: {}", appended.error().to_string());
             continue;
           }
-          n.replicator->announce_appended(core, old_length);
           print_line(fmt::format("appended {}", core.length()));
         }
       });

@@ -174,8 +174,10 @@ Status Core::append(const std::vector<ByteView>& blocks) {
   for (uint64_t b = length_; b < block_index; ++b) bitfield_.set_block(b, true);
   HM_TRY(flush_bitfield());
   roots_ = std::move(roots);
+  const uint64_t old_length = length_;
   length_ = block_index;
   byte_length_ += total;
+  if (append_observer_) append_observer_(old_length);
   return {};
 }
 

@@ -6,6 +6,7 @@
 #include "core/merkle.hpp"
 #include "core/storage.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -59,6 +60,11 @@ class Core {
 
   // Appends the blocks as one batch with one signature. ReadOnly without the secret key.
   Status append(const std::vector<ByteView>& blocks);
+  // Called after each local append with the length before it (one observer: the replicator
+  // that announces appends to peers; nullptr removes it).
+  void set_append_observer(std::function<void(uint64_t old_length)> observer) {
+    append_observer_ = std::move(observer);
+  }
   // The bytes of a present block, checked against its leaf hash. NotFound if not present.
   Result<Bytes> get(uint64_t block) const;
   // The bytes of a present block as stored, not hashed: for a peer, who verifies them against
@@ -134,6 +140,7 @@ class Core {
   std::vector<Node> roots_;
   uint64_t length_ = 0;
   uint64_t byte_length_ = 0;
+  std::function<void(uint64_t)> append_observer_;
 };
 
 }  // namespace hypermount::core

@@ -38,13 +38,10 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
   }
   HM_TRY_ASSIGN(store_, corestore::Corestore::open(options.store));
   HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, key));
-  if (options.peers.empty()) {
-    if (drive_->version() == 0) {
-      return Error::not_found("drive {} has no local data in {}{}", to_hex(key), options.store,
-                              options.no_data_hint);
-    }
-    return {};
+  if (options.peers.empty() && drive_->version() == 0) {
+    return Error::not_found("drive {} has no local data in {}{}", to_hex(key), options.store, options.no_data_hint);
   }
+  if (options.peers.empty() && options.listen.empty()) return {};
   const auto timeout_ms = static_cast<uint64_t>(options.fetch_timeout * 1000);
   replicator_ = std::make_unique<wire::Replicator>(&loop_, wire::ReplicatorOptions{});
   HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true, .follow_head = true}));
@@ -52,6 +49,15 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
   fetcher_ = std::make_unique<Fetcher>(&loop_, *replicator_, timeout_ms);
   peers_ = std::make_unique<PeerSet>(&loop_, *replicator_, options.protocol,
                                      [this] { fetcher_->forget_failures(); });
+  if (!options.listen.empty()) {
+    // A responder cannot tell the version from the first message: Auto listens as protocol 8.
+    auto version = options.protocol == wire::ProtocolVersion::Auto ? wire::ProtocolVersion::V8 : options.protocol;
+    HM_TRY_ASSIGN(listening_port_, peers_->listen(options.listen, version));
+  }
+  if (options.peers.empty()) {
+    if (drive_->content() == nullptr) return {};  // nothing written yet: no content core
+    return replicator_->add_core(*drive_->content(), {.upload = true, .live = true});
+  }
   HM_TRY(peers_->dial_all(options.peers));
   return fetch_drive_header(timeout_ms);
 }

@@ -22,7 +22,8 @@ namespace hypermount::node {
 
 struct SessionOptions {
   std::string store;                // the store folder
-  std::vector<std::string> peers;   // HOST:PORT each; none means local data only
+  std::vector<std::string> peers;   // HOST:PORT each; none (and no listen) means local data only
+  std::string listen;               // HOST:PORT to accept peers on (port 0: any); none: no listener
   wire::ProtocolVersion protocol = wire::ProtocolVersion::Auto;
   double fetch_timeout = 30.0;      // seconds a fetch may wait without any block arriving
   std::string no_data_hint;         // appended to NotFound when there are no peers and no data
@@ -38,8 +39,10 @@ class DriveSession {
   // Opens the store and the drive `key`. With peers: dials them and fetches metadata block 0
   // (which names the content core), then reopens the drive so that it knows its content core;
   // Unavailable at once when that block is needed and no peer can be dialled.
-  // Without peers the drive must have local data (NotFound otherwise).
+  // Without peers the drive must have local data (NotFound otherwise). With `listen`, peers
+  // that connect are served whatever the store holds; the port is then listening_port().
   Status open(const crypto::PublicKey& key, const SessionOptions& options);
+  std::optional<uint16_t> listening_port() const { return listening_port_; }
   // Makes the view at `version` the active drive (the base drive stays open under it).
   void checkout(uint64_t version) { view_ = drive_->checkout(version); }
 
@@ -98,6 +101,7 @@ class DriveSession {
   std::unique_ptr<wire::Replicator> replicator_;
   std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<PeerSet> peers_;
+  std::optional<uint16_t> listening_port_;
 };
 
 }  // namespace hypermount::node

@@ -2,12 +2,16 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <fstream>
+#include <sstream>
 
 namespace hypermount::store {
 
@@ -208,11 +212,39 @@ Status File::sync() {
   return {};
 }
 
+namespace {
+// "process PID (hypermount mount)" for the process holding a flock on the file `fd` refers to,
+// from /proc/locks (its command's leading plain words only: never a key or a path), or
+// "another process" when it cannot be told.
+std::string lock_holder(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return "another process";
+  const std::string file_id = fmt::format("{:02x}:{:02x}:{}", major(st.st_dev), minor(st.st_dev), st.st_ino);
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  while (std::getline(locks, line)) {
+    std::istringstream fields(line);
+    std::string number, type, advisory, mode, pid, id;
+    if (!(fields >> number >> type >> advisory >> mode >> pid >> id) || type != "FLOCK" || id != file_id) continue;
+    std::ifstream cmdline("/proc/" + pid + "/cmdline");
+    std::string what, word;
+    for (int i = 0; std::getline(cmdline, word, '\0') && i < 4; ++i) {
+      if (i == 0) word = word.substr(word.rfind('/') + 1);
+      if (word.empty() || word.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != std::string::npos) break;
+      what += (what.empty() ? "" : " ") + word;
+    }
+    return what.empty() ? "process " + pid : fmt::format("process {} ({})", pid, what);
+  }
+  return "another process";
+}
+}  // namespace
+
 Status File::try_lock() {
   if (fd_ < 0) HM_TRY(create());
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) {
-      return Error::unavailable("{} is locked: the core is open in another process", path_);
+      return Error::unavailable("{} is in use by {}: a core is written by one process at a time", path_,
+                                lock_holder(fd_));
     }
     return Error::io(errno, "locking {}", path_);
   }

@@ -37,6 +37,7 @@ Replicator::~Replicator() {
   }
   // A block still being hashed is freed by its after-work callback, any other here.
   for (auto& state : cores_) {
+    if (state->options.live && state->options.upload) state->core->set_append_observer(nullptr);
     for (ArrivedBlock* block : state->arrived) {
       if (block->in_pool) {
         block->owner = nullptr;
@@ -65,6 +66,9 @@ Status Replicator::add_core(core::Core& core, CoreOptions options) {
   state->default_downloading = !core.writable();
   CoreState& added = *state;
   cores_.push_back(std::move(state));
+  if (options.live && options.upload) {
+    core.set_append_observer([this, &core](uint64_t old_length) { announce_appended(core, old_length); });
+  }
   for (auto& [id, peer] : peers_) {
     open_channel(*peer, added);
     auto flushed = peer->connection->flush();

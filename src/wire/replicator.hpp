@@ -95,7 +95,7 @@ class Replicator : public ConnectionHandler {
   std::optional<Error> store_failure(const core::Core& core) const;
 
   // Tells peers about blocks appended locally since `old_length` (Have to every peer that sent
-  // a Want, wire.md §7.2).
+  // a Want, wire.md §7.2). A core added live with upload does it by itself on each append.
   void announce_appended(core::Core& core, uint64_t old_length);
 
   // Asked for a core when a peer opens a channel for a discovery key not added here (a

@@ -330,7 +330,7 @@ TEST_CASE("core: zero blocks are holes in the data file, for the writer and for 
   std::vector<ByteView> blocks{data, zeros, zeros, small_zeros, data, zeros, zeros};
   auto stored = [&](const char* dir) {
     struct stat st {};
-    REQUIRE(::stat((tmp / dir / "data").c_str(), &st) == 0);
+    REQUIRE(::stat((tmp / (std::string(dir) + "/data")).c_str(), &st) == 0);
     return std::pair<uint64_t, uint64_t>{static_cast<uint64_t>(st.st_size), static_cast<uint64_t>(st.st_blocks) * 512};
   };
   const uint64_t total = 6 * kBlockSize + small_zeros.size();
