@@ -2,6 +2,8 @@
 
 #include "util/log.hpp"
 
+#include <algorithm>
+
 namespace hypermount::node {
 
 PeerSet::PeerSet(uv_loop_t* loop, wire::Replicator& replicator, wire::ProtocolVersion protocol,
@@ -45,40 +47,97 @@ Status PeerSet::attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion versi
 }
 
 Status PeerSet::dial_all(const std::vector<std::string>& addresses) {
-  for (const std::string& address : addresses) slots_.push_back(Slot{address, std::nullopt, false, {}});
-  for (size_t i = 0; i < slots_.size(); ++i) HM_TRY(dial(i));
+  for (const std::string& address : addresses) HM_TRY(wire::parse_host_port(address));
+  for (const std::string& address : addresses) HM_TRY(dial(slots_.emplace_back(address)));
   return {};
 }
 
 void PeerSet::keep_connected() {
+  redial_static_ = true;
+  start_timer();
+}
+
+void PeerSet::start_timer() {
   if (redial_timer_ != nullptr || closed_) return;
   redial_timer_ = new uv_timer_t;
   uv_timer_init(loop_, redial_timer_);
   redial_timer_->data = this;
-  uv_timer_start(redial_timer_, [](uv_timer_t* t) { static_cast<PeerSet*>(t->data)->redial_lost(); },
-                 kRedialMs, kRedialMs);
+  // Ticks often enough for the shortest backoff; static peers are redialled every kRedialMs.
+  const uint64_t tick = std::min<uint64_t>(kRedialMs, std::max<uint64_t>(1, found_backoff_ms_[0] / 2));
+  uv_timer_start(redial_timer_, [](uv_timer_t* t) {
+    auto* self = static_cast<PeerSet*>(t->data);
+    self->retry_found();
+    if (self->redial_static_ && uv_now(self->loop_) >= self->ticks_) {
+      self->ticks_ = uv_now(self->loop_) + kRedialMs;
+      self->redial_lost();
+    }
+  }, tick, tick);
 }
 
-void PeerSet::redial_lost() {
-  for (size_t i = 0; i < slots_.size(); ++i) {
-    Slot& slot = slots_[i];
-    if (slot.dialing || (slot.id && replicator_.has_peer(*slot.id))) continue;
-    slot.id.reset();
-    if (auto s = dial(i); !s) log::debug("node", "peer {}: {}", slot.address, s.error().to_string());
+void PeerSet::add_found(const std::string& address) {
+  if (closed_) return;
+  for (const Slot& slot : slots_) {
+    if (slot.address == address) return;
+  }
+  if (busy_count() >= kMaxPeers) return;
+  slots_.emplace_back(address, true);
+  start_timer();
+  if (auto s = dial(slots_.back()); !s) {
+    log::debug("node", "found peer {}: {}", address, s.error().to_string());
+    slots_.pop_back();
   }
 }
 
-Status PeerSet::dial(size_t index) {
-  HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(slots_[index].address));
-  slots_[index].dialing = true;
-  return wire::dial_tcp(loop_, address, [this, index, alive = std::weak_ptr<bool>(alive_)](Result<wire::StreamHandle> s) {
+size_t PeerSet::found_count() const {
+  return static_cast<size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.found; }));
+}
+
+size_t PeerSet::busy_count() const {
+  return static_cast<size_t>(std::count_if(slots_.begin(), slots_.end(), [this](const Slot& s) {
+    return s.dialing || (s.id && replicator_.has_peer(*s.id));
+  }));
+}
+
+void PeerSet::retry_found() {
+  const uint64_t now = uv_now(loop_);
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    Slot& slot = *it;
+    const bool idle = slot.found && !slot.dialing && !(slot.id && replicator_.has_peer(*slot.id));
+    if (idle && slot.retry_at == 0) {  // just failed or lost
+      if (slot.retries == static_cast<int>(found_backoff_ms_.size())) {
+        log::debug("node", "found peer {}: forgotten after {} retries", slot.address, slot.retries);
+        it = slots_.erase(it);  // never while dialling: a dial's callback holds its slot
+        continue;
+      }
+      slot.retry_at = now + found_backoff_ms_[static_cast<size_t>(slot.retries)];
+    } else if (idle && now >= slot.retry_at) {
+      slot.retries++;
+      slot.retry_at = 0;
+      slot.id.reset();
+      if (auto s = dial(slot); !s) log::debug("node", "found peer {}: {}", slot.address, s.error().to_string());
+    }
+    ++it;
+  }
+}
+
+void PeerSet::redial_lost() {
+  for (Slot& slot : slots_) {
+    if (slot.found || slot.dialing || (slot.id && replicator_.has_peer(*slot.id))) continue;
+    slot.id.reset();
+    if (auto s = dial(slot); !s) log::debug("node", "peer {}: {}", slot.address, s.error().to_string());
+  }
+}
+
+Status PeerSet::dial(Slot& slot) {
+  HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(slot.address));
+  slot.dialing = true;
+  return wire::dial_tcp(loop_, address, [this, &slot, alive = std::weak_ptr<bool>(alive_)](Result<wire::StreamHandle> s) {
     if (alive.expired()) return;  // the set is gone; the stream closes with `s`
-    Slot& slot = slots_[index];
     slot.dialing = false;
     if (!s) {
       slot.failure = s.error().to_string();
       // Said once; the redial timer keeps trying quietly.
-      if (redial_timer_ == nullptr) log::warn("node", "peer {}: {}", slot.address, s.error().to_string());
+      if (!redial_static_ && !slot.found) log::warn("node", "peer {}: {}", slot.address, s.error().to_string());
       return;
     }
     if (closed_) return;  // closed while dialling
@@ -88,6 +147,7 @@ Status PeerSet::dial(size_t index) {
       return;
     }
     slot.id = *added;
+    slot.retries = 0;  // a found peer that connects starts its backoff again when lost
     log::debug("node", "peer {}: connected", slot.address);
     if (on_connect_) on_connect_();
   });

@@ -1,5 +1,6 @@
 // The connections of a node, from every source: peers it was given (HOST:PORT, `peer=` /
-// `--peer`, redialled once lost), peers accepted on a listening port, standard input/output.
+// `--peer`, redialled once lost), peers found (discovery: retried with backoff, then forgotten),
+// peers accepted on a listening port, standard input/output.
 #pragma once
 
 #include "util/result.hpp"
@@ -8,7 +9,9 @@
 
 #include <uv.h>
 
+#include <array>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +37,15 @@ class PeerSet {
   // Replicates with one peer over standard input and output (wire::take_stdio: process-wide,
   // at most once), as `role` of protocol `version`.
   Status attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion version);
+  // A peer discovery found (DHT, LAN): dialled unless already known, at most kMaxPeers
+  // connected or dialling at once. As hyperswarm 2 does, a failed or lost one is dialled again
+  // after kFoundBackoffMs[0], [1], [2], then forgotten (a later discovery may add it again).
+  void add_found(const std::string& address);
+  // Found peers known now (connected, dialling or waiting to be retried).
+  size_t found_count() const;
+  // Tests shorten the backoff.
+  void set_found_backoff_ms(std::array<uint64_t, 3> backoff) { found_backoff_ms_ = backoff; }
+
   // Runs the loop until one peer is connected or every dial has ended (at most `timeout_ms`);
   // Unavailable naming each peer's failure if none could be reached.
   Status await_a_peer(uint64_t timeout_ms);
@@ -45,26 +57,39 @@ class PeerSet {
   void close();
 
   static constexpr uint64_t kRedialMs = 2000;
+  static constexpr size_t kMaxPeers = 24;
+  static constexpr std::array<uint64_t, 3> kFoundBackoffMs{1000, 5000, 15000};
 
  private:
   struct Slot {
+    explicit Slot(std::string at, bool from_discovery = false) : address(std::move(at)), found(from_discovery) {}
     std::string address;  // HOST:PORT
     std::optional<wire::Replicator::PeerId> id;  // while connected
     bool dialing = false;
     std::string failure;  // why the last dial failed
+    bool found = false;    // from discovery: retried with backoff, then forgotten
+    int retries = 0;       // found: dials since the first that failed or were lost
+    uint64_t retry_at = 0; // found: loop time (ms) of the next dial, 0 while none is due
   };
 
-  Status dial(size_t slot);
+  Status dial(Slot& slot);
   void redial_lost();
+  // Found slots whose connection failed or went away: schedule their retry, or forget them.
+  void retry_found();
+  void start_timer();
+  size_t busy_count() const;
   bool any_dialing() const;
 
   uv_loop_t* loop_;
   wire::Replicator& replicator_;
   wire::ProtocolVersion protocol_;
   std::function<void()> on_connect_;
-  std::vector<Slot> slots_;
+  std::list<Slot> slots_;  // a list: a dial's callback holds its slot
   std::unique_ptr<wire::TcpListener> listener_;
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
+  bool redial_static_ = false;           // keep_connected() was called
+  uint64_t ticks_ = 0;
+  std::array<uint64_t, 3> found_backoff_ms_ = kFoundBackoffMs;
   bool closed_ = false;
   // Dials finish after the set may be gone (a command ends while one is under way): their
   // callbacks hold this and do nothing once it has expired.
