@@ -1,5 +1,7 @@
 #include "fuse/mount_options.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <functional>
 
@@ -119,6 +121,15 @@ const std::vector<OptionSpec>& option_table() {
            return Error::invalid("option listen: '{}' is not HOST:PORT", v);
          }
          c.listen = v;
+         return {};
+       }},
+      {"mdns", true,
+       [](MountConfig& c, std::string_view v) -> Status {
+         in_addr parsed{};
+         if (v != "on" && v != "off" && inet_pton(AF_INET, std::string(v).c_str(), &parsed) != 1) {
+           return Error::invalid("option mdns: '{}' is not on, off or an interface's IPv4 address", v);
+         }
+         c.mdns = v;
          return {};
        }},
       {"version", true,

@@ -18,6 +18,7 @@ struct MountConfig {
   std::string protocol = "auto";    // protocol=7|8|auto
   std::vector<std::string> peers;   // peer=HOST:PORT, repeatable
   std::string listen;               // listen=HOST:PORT: accept peers there (port 0: any)
+  std::string mdns = "auto";        // mdns=on|off|IPv4 of an interface; auto: on without peer=
   std::optional<uint64_t> version;  // version=N: a checkout
   double fetch_timeout = 30.0;      // fetch_timeout=SECONDS before EIO
   std::string logfile;              // logfile=PATH

@@ -81,6 +81,11 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   options.store = config.store;
   options.peers = config.peers;
   options.listen = config.listen;
+  if (config.mdns == "on" || (config.mdns == "auto" && config.peers.empty())) {
+    options.mdns = "";  // every interface
+  } else if (config.mdns != "off" && config.mdns != "auto") {
+    options.mdns = config.mdns;
+  }
   options.protocol = parse_protocol(config.protocol).value_or(wire::ProtocolVersion::Auto);
   options.fetch_timeout = config.fetch_timeout;
   options.no_data_hint = "; give peer=HOST:PORT";

@@ -17,6 +17,7 @@ DriveSession::~DriveSession() {
 
 void DriveSession::shutdown() {
   if (!replicator_) return;
+  mdns_.reset();
   peers_.reset();
   fetcher_.reset();
   replicator_.reset();
@@ -24,6 +25,7 @@ void DriveSession::shutdown() {
 }
 
 void DriveSession::close_peers() {
+  mdns_.reset();  // leaves the LAN: its socket and timer no longer keep the loop running
   if (peers_) peers_->close();
 }
 
@@ -32,16 +34,18 @@ void DriveSession::keep_peers_connected() {
 }
 
 Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& options) {
-  // Without peers nothing could be fetched into a new store: do not leave one behind.
-  if (options.peers.empty() && !std::filesystem::is_directory(options.store)) {
+  // Without peers (given or looked for) nothing could be fetched into a new store: do not leave
+  // one behind.
+  if (options.peers.empty() && !options.mdns && !std::filesystem::is_directory(options.store)) {
     return Error::not_found("no store folder {}{}", options.store, options.no_data_hint);
   }
   HM_TRY_ASSIGN(store_, corestore::Corestore::open(options.store));
   HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, key));
-  if (options.peers.empty() && drive_->version() == 0) {
+  const bool look_up = options.mdns && !drive_->writable();
+  if (options.peers.empty() && !look_up && drive_->version() == 0) {
     return Error::not_found("drive {} has no local data in {}{}", to_hex(key), options.store, options.no_data_hint);
   }
-  if (options.peers.empty() && options.listen.empty()) return {};
+  if (options.peers.empty() && options.listen.empty() && !look_up) return {};
   const auto timeout_ms = static_cast<uint64_t>(options.fetch_timeout * 1000);
   replicator_ = std::make_unique<wire::Replicator>(&loop_, wire::ReplicatorOptions{});
   HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true, .follow_head = true}));
@@ -54,12 +58,30 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
     auto version = options.protocol == wire::ProtocolVersion::Auto ? wire::ProtocolVersion::V8 : options.protocol;
     HM_TRY_ASSIGN(listening_port_, peers_->listen(options.listen, version));
   }
-  if (options.peers.empty()) {
+  if (options.mdns && (look_up || listening_port_)) HM_TRY(start_mdns(*options.mdns, look_up));
+  if (options.peers.empty() && !look_up) {
     if (drive_->content() == nullptr) return {};  // nothing written yet: no content core
     return replicator_->add_core(*drive_->content(), {.upload = true, .live = true});
   }
   HM_TRY(peers_->dial_all(options.peers));
   return fetch_drive_header(timeout_ms);
+}
+
+Status DriveSession::start_mdns(const std::string& interface, bool look_up) {
+  HM_TRY_ASSIGN(mdns_, swarm::Mdns::start(&loop_, {.interface = interface}, [this](const swarm::Mdns::Topic&,
+                                                                                    const std::string& host,
+                                                                                    uint16_t port) {
+    log::debug("node", "found a peer on the LAN: {}:{}", host, port);
+    peers_->add_found(fmt::format("{}:{}", host, port));
+  }));
+  // The drive's topic is its metadata core's discovery key, as hyperdrive joins it.
+  const swarm::Mdns::Topic topic = drive_->metadata().discovery_key();
+  if (look_up) {
+    peers_->set_discovering(true);
+    mdns_->lookup(topic);
+  }
+  if (listening_port_) mdns_->announce(topic, *listening_port_);
+  return {};
 }
 
 // Fetches block 0 of the metadata core (naming the content core), then reopens the drive.

@@ -8,6 +8,7 @@
 #include "node/fetch_loop.hpp"
 #include "node/fetcher.hpp"
 #include "node/peer_set.hpp"
+#include "swarm/mdns.hpp"
 #include "util/result.hpp"
 #include "wire/replicator.hpp"
 
@@ -24,6 +25,9 @@ struct SessionOptions {
   std::string store;                // the store folder
   std::vector<std::string> peers;   // HOST:PORT each; none (and no listen) means local data only
   std::string listen;               // HOST:PORT to accept peers on (port 0: any); none: no listener
+  // LAN discovery (multicast DNS): nullopt off; "" on every interface; else an interface's IPv4.
+  // The drive is looked up when it is not writable here, and announced while listening.
+  std::optional<std::string> mdns;
   wire::ProtocolVersion protocol = wire::ProtocolVersion::Auto;
   double fetch_timeout = 30.0;      // seconds a fetch may wait without any block arriving
   std::string no_data_hint;         // appended to NotFound when there are no peers and no data
@@ -76,7 +80,8 @@ class DriveSession {
 
   // From now on, lost peers are dialled again (PeerSet::keep_connected).
   void keep_peers_connected();
-  // Closes every peer connection and stops redialling (the loop then runs out of work).
+  // Closes every peer connection, stops redialling and leaves the LAN (the loop then runs out
+  // of work).
   void close_peers();
   // Drops the network side and runs what its closing left on the loop once (the destructor
   // does this too).
@@ -91,6 +96,8 @@ class DriveSession {
   };
 
   Status fetch_drive_header(uint64_t timeout_ms);
+  // Joins the LAN: looks the drive up, announces it while listening.
+  Status start_mdns(const std::string& interface, bool look_up);
 
   // Destroyed last member first: the network side, then the view before the drive, the drive
   // before the store, the loop last.
@@ -102,6 +109,7 @@ class DriveSession {
   std::unique_ptr<Fetcher> fetcher_;
   std::unique_ptr<PeerSet> peers_;
   std::optional<uint16_t> listening_port_;
+  std::unique_ptr<swarm::Mdns> mdns_;
 };
 
 }  // namespace hypermount::node

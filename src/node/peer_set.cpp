@@ -173,10 +173,13 @@ Status PeerSet::await_a_peer(uint64_t timeout_ms) {
   uv_timer_init(loop_, &deadline);
   deadline.data = &expired;
   uv_timer_start(&deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, timeout_ms, 0);
-  while (!any_connected() && any_dialing() && !expired) uv_run(loop_, UV_RUN_ONCE);
+  while (!any_connected() && (any_dialing() || discovering_) && !expired) uv_run(loop_, UV_RUN_ONCE);
   uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
   uv_run(loop_, UV_RUN_NOWAIT);  // the close callback, before `deadline` goes out of scope
   if (any_connected()) return {};
+  if (slots_.empty() && discovering_) {
+    return Error::unavailable("no peer found in {} s", static_cast<double>(timeout_ms) / 1000);
+  }
   std::string failures;
   for (const Slot& slot : slots_) {
     std::string why = slot.dialing           ? fmt::format("no answer in {} s", timeout_ms / 1000.0)

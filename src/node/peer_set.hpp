@@ -41,6 +41,9 @@ class PeerSet {
   // connected or dialling at once. As hyperswarm 2 does, a failed or lost one is dialled again
   // after kFoundBackoffMs[0], [1], [2], then forgotten (a later discovery may add it again).
   void add_found(const std::string& address);
+  // While discovering, await_a_peer waits for found peers until its deadline even when
+  // nothing is being dialled yet.
+  void set_discovering(bool on) { discovering_ = on; }
   // Found peers known now (connected, dialling or waiting to be retried).
   size_t found_count() const;
   // Tests shorten the backoff.
@@ -88,6 +91,7 @@ class PeerSet {
   std::unique_ptr<wire::TcpListener> listener_;
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
   bool redial_static_ = false;           // keep_connected() was called
+  bool discovering_ = false;
   uint64_t ticks_ = 0;
   std::array<uint64_t, 3> found_backoff_ms_ = kFoundBackoffMs;
   bool closed_ = false;

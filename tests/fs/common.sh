@@ -99,11 +99,15 @@ new_drive() {
   [[ $K =~ ^[0-9a-f]{64}$ ]] || { fail "drive create printed no key: $(msg)"; finish; }
 }
 
+# lan_off OPTIONS : OPTIONS with mdns=off unless they choose: tests never multicast on the
+# machine's LAN (those that test discovery pin it to loopback with mdns=127.0.0.1)
+lan_off() { if [[ ",$1," == *,mdns=* ]]; then echo "$1"; else echo "$1,mdns=off"; fi; }
+
 # mount_drive SOURCE DIR OPTIONS : daemonised mount; sets RC; registers DIR for the cleanup.
 mount_drive() {
   mkdir -p "$2"
   MOUNTS+=("$2")
-  hm mount "$1" "$2" -o "$3"
+  hm mount "$1" "$2" -o "$(lan_off "$3")"
 }
 
 # mount_fg SOURCE DIR OPTIONS : mounts with -f in the background (output in DIR.out, DIR.err);
@@ -111,7 +115,7 @@ mount_drive() {
 mount_fg() {
   mkdir -p "$2"
   MOUNTS+=("$2")
-  "$HYPERMOUNT" mount "$1" "$2" -f -o "$3" >"$2.out" 2>"$2.err" </dev/null &
+  "$HYPERMOUNT" mount "$1" "$2" -f -o "$(lan_off "$3")" >"$2.out" 2>"$2.err" </dev/null &
   MPID=$!
   track "$MPID"
   wait_until 10 is_mounted "$2" && return 0

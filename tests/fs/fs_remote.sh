@@ -119,8 +119,15 @@ check "mount with an absent peer fails (exit $RC: $(msg))" test "$RC" -ne 0
 check "... at once (took $(( $(date +%s) - start ))s)" test $(( $(date +%s) - start )) -le 5
 check "... saying which peer could not be reached" grep -q "no peer reachable (127.0.0.1:$PORT: .*refused" "$WORK/err"
 check "... and leaves no mount" bash -c "! grep -q ' $MNT2 ' /proc/mounts"
-# a store folder that does not exist and no peer: refused, and no store is created
-mount_drive "$K" "$MNT2" "store=$WORK/no-such-store"
+# a store folder that does not exist, no peer and no discovery: refused, and no store is created
+mount_drive "$K" "$MNT2" "store=$WORK/no-such-store,mdns=off"
 check_eq "mount from a missing store without peers exits 3 ($(msg))" 3 "$RC"
 check "... and creates no store folder" test ! -e "$WORK/no-such-store"
+# no peer given: looked for on the LAN (on loopback here), where nobody serves it
+start=$(date +%s)
+mount_drive "$K" "$MNT2" "store=$WORK/S4,mdns=127.0.0.1,fetch_timeout=2"
+check "mount by key when nobody serves it fails (exit $RC: $(msg))" test "$RC" -ne 0
+check "... saying no peer was found" grep -q "no peer found in 2 s" "$WORK/err"
+check "... after fetch_timeout (took $(( $(date +%s) - start ))s)" test $(( $(date +%s) - start )) -le 10
+check "... and leaves no mount" bash -c "! grep -q ' $MNT2 ' /proc/mounts"
 finish
