@@ -7,10 +7,7 @@ namespace hypermount::swarm {
 bool PeerStore::erase(Generation& generation, size_t& size, const std::string& key,
                       const Bytes& record) {
   auto it = generation.find(key);
-  if (it == generation.end()) return false;
-  auto found = std::find(it->second.begin(), it->second.end(), record);
-  if (found == it->second.end()) return false;
-  it->second.erase(found);
+  if (it == generation.end() || it->second.erase(record) == 0) return false;
   --size;
   if (it->second.empty()) generation.erase(it);
   return true;
@@ -18,14 +15,9 @@ bool PeerStore::erase(Generation& generation, size_t& size, const std::string& k
 
 void PeerStore::add(const std::string& key, const Bytes& record) {
   erase(stale_, stale_size_, key, record);
-  auto& records = fresh_[key];
-  if (std::find(records.begin(), records.end(), record) != records.end()) return;
-  if (fresh_size_ >= kMaxRecords / 2) {
-    rotate();
-    fresh_[key].push_back(record);
-  } else {
-    records.push_back(record);
-  }
+  if (fresh_.contains(key) && fresh_[key].contains(record)) return;
+  if (fresh_size_ >= kMaxRecords / 2) rotate();
+  fresh_[key].insert(record);
   ++fresh_size_;
 }
 

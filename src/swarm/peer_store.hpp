@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,7 @@ class PeerStore {
   size_t size() const { return fresh_size_ + stale_size_; }
 
  private:
-  using Generation = std::map<std::string, std::vector<Bytes>>;
+  using Generation = std::map<std::string, std::set<Bytes>>;
   static bool erase(Generation& generation, size_t& size, const std::string& key,
                     const Bytes& record);
 
