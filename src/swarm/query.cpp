@@ -12,6 +12,9 @@ namespace {
 // Candidates and verified nodes kept per query (swarm.md §3.7).
 constexpr size_t kQueryWidth = 20;
 constexpr const char* kFindNode = "_find_node";
+// Nodes one walk asks at most: hostile nodes naming ever closer made-up nodes cannot keep a
+// walk going forever.
+constexpr size_t kMaxVisits = 1024;
 
 }  // namespace
 
@@ -93,6 +96,7 @@ void Query::on_walk_reply(Result<Reply> reply) {
 
 void Query::pump() {
   if (done_ || updating_) return;
+  if (queried_.size() >= kMaxVisits) pending_.clear();
   while (inflight_ < spec_.concurrency && !pending_.empty()) {
     Candidate next = pending_.front();
     pending_.erase(pending_.begin());

@@ -197,6 +197,42 @@ TEST_CASE("dht node: a hole punch {to} is relayed with {from}; the target answer
   CHECK(answer->to_address() == origin);
 }
 
+TEST_CASE("dht node: a walk through hostile nodes that name ever closer made-up nodes ends") {
+  SimNetwork net;
+  auto& client = net.add(true, {Ipv4Address{{10, 66, 0, 0}, 1}});
+  NodeId target{};
+  uint64_t next_distance = UINT64_MAX;
+  uint32_t next_address = 1;
+  // Every address outside the simulated nodes answers with 20 nodes closer than any before.
+  net.elsewhere = [&](const Ipv4Address& from, const Ipv4Address& to, const Bytes& bytes) {
+    auto request = decode_message(bytes);
+    REQUIRE(request.ok());
+    Message reply = js_query("", request->rid);
+    reply.type = MessageType::Response;
+    reply.command.reset();
+    std::vector<NodeEntry> nodes;
+    for (int i = 0; i < 20; ++i) {
+      NodeEntry entry;
+      put_u64be(entry.id.data() + 24, --next_distance);
+      ++next_address;
+      entry.address = {{10, 66, static_cast<uint8_t>(next_address >> 8),
+                        static_cast<uint8_t>(next_address)}, 1};
+      nodes.push_back(entry);
+    }
+    reply.closer_nodes.emplace();
+    put_nodes(*reply.closer_nodes, nodes);
+    net.inject(to, from, encode_message(reply));
+  };
+  bool done = false;
+  QuerySpec spec;
+  spec.command = "_find_node";
+  spec.target = target;
+  REQUIRE(client.node->query(spec, nullptr, [&](Status) { done = true; }).ok());
+  net.run();
+  CHECK(done);
+  CHECK(net.sent().size() < 1200);
+}
+
 TEST_CASE("dht node: buckets hold 20 contacts; a full bucket pings its oldest and replaces it "
           "only if it is silent") {
   NodeId own{};

@@ -6,6 +6,7 @@
 #include "swarm/hyper_dht.hpp"
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -43,9 +44,14 @@ class SimNetwork {
       queue_.pop_front();
       ++delivered;
       if (dead_.contains(d.to)) continue;
+      bool known = false;
       for (auto& peer : peers_) {
-        if (peer->address == d.to) peer->node->on_datagram(d.from, d.bytes);
+        if (peer->address == d.to) {
+          peer->node->on_datagram(d.from, d.bytes);
+          known = true;
+        }
       }
+      if (!known && elsewhere) elsewhere(d.from, d.to, d.bytes);
     }
     return delivered;
   }
@@ -55,6 +61,9 @@ class SimNetwork {
     run();
   }
   void kill(const Ipv4Address& address) { dead_.insert(address); }
+  // Receives the datagrams sent to addresses no node has (a hostile part of the network).
+  std::function<void(const Ipv4Address& from, const Ipv4Address& to, const Bytes& datagram)>
+      elsewhere;
   // Injects a datagram as if `from` had sent it.
   void inject(const Ipv4Address& from, const Ipv4Address& to, Bytes bytes) {
     queue_.push_back({from, to, std::move(bytes)});
