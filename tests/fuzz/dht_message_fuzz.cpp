@@ -1,5 +1,8 @@
 // libFuzzer target: one DHT datagram through the Message decoder, then its payloads through the
-// node-list, peers and holepunch decoders; whatever decodes re-encodes to an equal value.
+// node-list, peers and holepunch decoders (whatever decodes re-encodes to an equal value), then
+// into a persistent DHT node with the peers command, whose answers are discarded.
+#include "swarm/dht_node.hpp"
+#include "swarm/hyper_dht.hpp"
 #include "swarm/message.hpp"
 #include "swarm/payloads.hpp"
 
@@ -7,9 +10,29 @@
 #include <cstdint>
 #include <cstdlib>
 
+namespace {
+
+struct Discard final : hypermount::swarm::DatagramSink {
+  void send(const hypermount::swarm::Ipv4Address&, hypermount::Bytes) override {}
+};
+
+// One node for the whole run (its state is bounded), with deterministic randomness.
+hypermount::swarm::DhtNode& node() {
+  static Discard sink;
+  static uint8_t counter = 0;
+  static hypermount::swarm::DhtNode dht({std::nullopt, false, {}}, sink, [](uint8_t* out, size_t n) {
+    for (size_t i = 0; i < n; ++i) out[i] = ++counter;
+  });
+  static hypermount::swarm::HyperDht peers(dht);
+  return dht;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hypermount;
   using namespace hypermount::swarm;
+  node().on_datagram(Ipv4Address{{127, 0, 0, 1}, 4242}, ByteView(data, size));
   auto message = decode_message(ByteView(data, size));
   if (!message) return 0;
   auto again = decode_message(encode_message(*message));
