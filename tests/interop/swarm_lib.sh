@@ -33,6 +33,7 @@ start_hm_dht() {
 # SEED_DKEY, SEED_PORT once its first announce round has finished.
 start_js_seed() {
   harness seed.js --bootstrap "$1" >"$WORK/seed.json" 2>"$WORK/seed.err" &
+  wait_for "$WORK/seed.json" '"discoveryKey"' 90 || { fail "the JS seeder did not start"; finish; }
   wait_for "$WORK/seed.err" 'announce flushed' 90 || { fail "the JS seeder did not announce"; finish; }
   SEED_KEY=$(jget "$WORK/seed.json" 'm.key')
   SEED_DKEY=$(jget "$WORK/seed.json" 'm.discoveryKey')
