@@ -216,7 +216,8 @@ void DhtNode::on_datagram(const Ipv4Address& from, ByteView datagram) {
                message.error().to_string());
     return;
   }
-  if (auto id = message->sender_id(); id && *id != id_) add_contact(from, *id, *message);
+  if (auto id = message->sender_id(); id && *id != id_) add_contact(from, *id);
+  if (auto seen = message->to_address()) note_seen_as(from, *seen);
   if (message->type == MessageType::Response) {
     on_response(from, std::move(*message));
   } else {
@@ -225,13 +226,19 @@ void DhtNode::on_datagram(const Ipv4Address& from, ByteView datagram) {
   sweep_queries();
 }
 
-void DhtNode::add_contact(const Ipv4Address& from, const NodeId& id, const Message& message) {
-  Contact contact{id, from, message.to_address(), housekeeping_ticks_};
+void DhtNode::add_contact(const Ipv4Address& from, const NodeId& id) {
+  Contact contact{id, from, housekeeping_ticks_};
   std::optional<Contact> oldest;
   if (table_.add(contact, &oldest) == RoutingTable::Added::BucketFull && oldest &&
       oldest->last_seen != housekeeping_ticks_) {
     ping_and_drop_if_silent(*oldest);
   }
+}
+
+void DhtNode::note_seen_as(const Ipv4Address& from, const Ipv4Address& seen) {
+  std::erase_if(seen_as_, [&](const auto& entry) { return entry.first == from; });
+  seen_as_.emplace_back(from, seen);
+  if (seen_as_.size() > kSeenAsWindow) seen_as_.erase(seen_as_.begin());
 }
 
 void DhtNode::on_response(const Ipv4Address& from, Message message) {
@@ -242,11 +249,6 @@ void DhtNode::on_response(const Ipv4Address& from, Message message) {
   pending_.erase(it);
   std::optional<NodeId> sender = message.sender_id();
   if (p.expected_id && sender != p.expected_id) table_.remove(*p.expected_id);
-  if (auto seen = message.to_address()) {
-    std::erase_if(seen_as_, [&](const auto& entry) { return entry.first == from; });
-    seen_as_.emplace_back(from, *seen);
-    if (seen_as_.size() > kSeenAsWindow) seen_as_.erase(seen_as_.begin());
-  }
   p.callback(Reply{from, std::move(message)});
 }
 

@@ -102,14 +102,11 @@ class DhtNode {
   void register_command(std::string name, CommandHandler handler);
 
   const NodeId& id() const { return id_; }
-  bool ephemeral() const { return ephemeral_; }
-  // Starts sending our id and answering as a routing peer.
-  void set_persistent() { ephemeral_ = false; }
   const std::vector<Ipv4Address>& bootstrap_nodes() const { return bootstrap_; }
   RoutingTable& table() { return table_; }
   size_t pending_requests() const { return pending_.size(); }
   size_t running_queries() const { return queries_.size(); }
-  // Our public address as the last responders saw it, when at least 3 of the last 10 agree
+  // Our public address as the last 10 senders saw it, when at least 3 of the last 10 agree
   // and fewer than 3 disagree (swarm.md §3.10).
   std::optional<Ipv4Address> remote_address() const;
   // The write token a node gives `requester` (swarm.md §3.5).
@@ -128,7 +125,9 @@ class DhtNode {
 
   void on_response(const Ipv4Address& from, Message message);
   void on_request(const Ipv4Address& from, const Message& message);
-  void add_contact(const Ipv4Address& from, const NodeId& id, const Message& message);
+  void add_contact(const Ipv4Address& from, const NodeId& id);
+  // Remembers how `from` sees us (the `to` of any message it sent), for remote_address().
+  void note_seen_as(const Ipv4Address& from, const Ipv4Address& seen);
   void ping_and_drop_if_silent(const Contact& contact);
   Message reply_to(const Ipv4Address& from, const Message& request) const;
   void reply_with_nodes(const Ipv4Address& from, const Message& request, Message reply);
@@ -138,7 +137,7 @@ class DhtNode {
   void sweep_queries();
 
   NodeId id_{};
-  bool ephemeral_;
+  const bool ephemeral_;
   std::vector<Ipv4Address> bootstrap_;
   DatagramSink& sink_;
   RandomSource random_;

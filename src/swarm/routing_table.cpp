@@ -22,10 +22,8 @@ RoutingTable::Added RoutingTable::add(const Contact& contact,
                          [&](const Contact& c) { return c.id == contact.id; });
   if (it != bucket.end()) {
     // Most recently seen last, as k-bucket keeps them.
-    Contact updated = contact;
-    if (!updated.seen_as) updated.seen_as = it->seen_as;
     bucket.erase(it);
-    bucket.push_back(updated);
+    bucket.push_back(contact);
     return Added::Refreshed;
   }
   if (bucket.size() >= kBucketSize) {
@@ -45,15 +43,6 @@ void RoutingTable::remove(const NodeId& id) {
   if (it == bucket.end()) return;
   bucket.erase(it);
   --size_;
-}
-
-const Contact* RoutingTable::find(const NodeId& id) const {
-  size_t index = bucket_of(id);
-  if (index >= buckets_.size()) return nullptr;
-  for (const Contact& c : buckets_[index]) {
-    if (c.id == id) return &c;
-  }
-  return nullptr;
 }
 
 template <typename Less>

@@ -16,8 +16,7 @@ constexpr size_t kBucketSize = 20;
 struct Contact {
   NodeId id{};
   Ipv4Address address;
-  std::optional<Ipv4Address> seen_as;  // our address as this contact last saw it (`to`)
-  uint64_t last_seen = 0;              // housekeeping tick of the last message from it
+  uint64_t last_seen = 0;  // housekeeping tick of the last message from it
 };
 
 class RoutingTable {
@@ -30,7 +29,6 @@ class RoutingTable {
   // caller may ping and remove if it does not answer.
   Added add(const Contact& contact, std::optional<Contact>* oldest_in_bucket = nullptr);
   void remove(const NodeId& id);
-  const Contact* find(const NodeId& id) const;
   // Up to `count` contacts by XOR distance to `target`, closest first.
   std::vector<Contact> closest(const NodeId& target, size_t count) const;
   // The `count` least recently seen contacts.

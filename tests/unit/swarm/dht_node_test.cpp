@@ -242,14 +242,14 @@ TEST_CASE("dht node: buckets hold 20 contacts; a full bucket pings its oldest an
     id[0] = 0x80;
     id[31] = i;
     std::optional<Contact> oldest;
-    auto added = table.add({id, Ipv4Address{{10, 0, 0, 1}, static_cast<uint16_t>(1000 + i)}, {}, i},
+    auto added = table.add({id, Ipv4Address{{10, 0, 0, 1}, static_cast<uint16_t>(1000 + i)}, i},
                            &oldest);
     CHECK(added == (i < 20 ? RoutingTable::Added::New : RoutingTable::Added::BucketFull));
     if (i >= 20) CHECK(oldest->id[31] == 0);
   }
   CHECK(table.size() == 20);
   NodeId self_id{};
-  CHECK(table.add({self_id, {}, {}, 0}) == RoutingTable::Added::Refused);
+  CHECK(table.add({self_id, {}, 0}) == RoutingTable::Added::Refused);
   CHECK(table.closest(own, 3).size() == 3);
 }
 
