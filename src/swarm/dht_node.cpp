@@ -85,42 +85,64 @@ void DhtNode::send(const Ipv4Address& to, const Message& message) {
   sink_.send(to, encode_message(message));
 }
 
-Status DhtNode::request(MessageType type, const Ipv4Address& to,
-                        std::optional<NodeId> expected_id, Message message,
+uint16_t DhtNode::free_rid() {
+  while (pending_.contains(next_rid_)) ++next_rid_;
+  return next_rid_++;
+}
+
+Status DhtNode::request(MessageType type, const RequestTarget& to, Message message,
                         ReplyCallback callback) {
   if (pending_.size() >= kMaxPendingRequests) {
     return Error::unavailable("dht: {} requests pending", pending_.size());
   }
-  while (pending_.contains(next_rid_)) ++next_rid_;
-  uint16_t rid = next_rid_++;
+  uint16_t rid = free_rid();
   message.version = kDhtVersion;
   message.type = type;
   message.rid = rid;
-  message.to = compact(to);
+  message.to = compact(to.address);
   if (!ephemeral_) message.id = Bytes(id_.begin(), id_.end());
-  Pending pending{to, expected_id, encode_message(message), kTimeoutTicks, 1, std::move(callback)};
-  sink_.send(to, pending.datagram);
+  Pending pending{to, encode_message(message), kTimeoutTicks, 1, std::move(callback)};
+  sink_.send(to.address, pending.datagram);
   pending_.emplace(rid, std::move(pending));
   return {};
 }
 
+void DhtNode::punch_through(const Ipv4Address& referrer, const Ipv4Address& to) {
+  // A fresh rid nobody waits for: the answer comes from `to` and is dropped, but by then the
+  // NAT path for the retry is open.
+  Message punch;
+  punch.version = kDhtVersion;
+  punch.type = MessageType::Query;
+  punch.rid = free_rid();
+  punch.to = compact(referrer);
+  if (!ephemeral_) punch.id = Bytes(id_.begin(), id_.end());
+  punch.command = kHolepunch;
+  punch.value = encode_holepunch({.from = std::nullopt, .to = compact(to)});
+  send(referrer, punch);
+}
+
 void DhtNode::tick() {
   std::vector<uint16_t> expired;
+  std::vector<std::pair<Ipv4Address, Ipv4Address>> punches;  // (referrer, target)
   for (auto& [rid, p] : pending_) {
+    bool first_tick = p.tries == 1 && p.timeout == kTimeoutTicks;
     if (p.timeout == kRetryAt && p.tries < kTries) {
       ++p.tries;
       p.timeout = kTimeoutTicks;
-      sink_.send(p.to, p.datagram);
+      sink_.send(p.to.address, p.datagram);
+      if (p.to.referrer) punches.emplace_back(*p.to.referrer, p.to.address);
       continue;
     }
+    if (first_tick && p.to.referrer) punches.emplace_back(*p.to.referrer, p.to.address);
     if (--p.timeout == 0) expired.push_back(rid);
   }
+  for (const auto& [referrer, target] : punches) punch_through(referrer, target);
   for (uint16_t rid : expired) {
     auto it = pending_.find(rid);
     if (it == pending_.end()) continue;
     Pending p = std::move(it->second);
     pending_.erase(it);
-    p.callback(Error{Errc::Timeout, fmt::format("dht request to {} timed out", p.to.to_string())});
+    p.callback(Error{Errc::Timeout, fmt::format("dht request to {} timed out", p.to.address.to_string())});
   }
   for (auto& query : queries_) query->end_if_idle();
   sweep_queries();
@@ -151,7 +173,7 @@ void DhtNode::ping_and_drop_if_silent(const Contact& contact) {
   ping.command = kPing;
   ping.value = Bytes(contact.id.begin(), contact.id.end());
   NodeId id = contact.id;
-  auto status = request(MessageType::Query, contact.address, id, std::move(ping),
+  auto status = request(MessageType::Query, {contact.address, id, std::nullopt}, std::move(ping),
                         [this, id](Result<Reply> reply) {
                           std::erase(pinging_, id);
                           if (!reply) table_.remove(id);
@@ -248,7 +270,7 @@ void DhtNode::on_response(const Ipv4Address& from, Message message) {
   Pending p = std::move(it->second);
   pending_.erase(it);
   std::optional<NodeId> sender = message.sender_id();
-  if (p.expected_id && sender != p.expected_id) table_.remove(*p.expected_id);
+  if (p.to.id && sender != p.to.id) table_.remove(*p.to.id);
   p.callback(Reply{from, std::move(message)});
 }
 

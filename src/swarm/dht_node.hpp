@@ -48,6 +48,15 @@ constexpr size_t kMaxPendingRequests = 4096;
 // Iterative queries running at once; a query beyond it fails with Unavailable.
 constexpr size_t kMaxQueries = 256;
 
+// Where a request goes: the address, the id we expect to answer (a node that answers with
+// another id leaves the routing table), and the node that named it to us, through which a
+// hole punch opens the way if it does not answer (spec swarm.md §3.3).
+struct RequestTarget {
+  Ipv4Address address;
+  std::optional<NodeId> id;
+  std::optional<Ipv4Address> referrer;
+};
+
 // A response matched to a request.
 struct Reply {
   Ipv4Address from;
@@ -88,8 +97,10 @@ class DhtNode {
   // Sends one request (QUERY or UPDATE) to `to`; `message` needs command and the fields of the
   // command; version, rid, type, to and id are filled in. The callback runs once, later, with
   // the response (error responses included) or Timeout. Unavailable if too many are pending.
-  Status request(MessageType type, const Ipv4Address& to, std::optional<NodeId> expected_id,
-                 Message message, ReplyCallback callback);
+  // With a referrer, a request still unanswered after a tick, and every retry, also sends the
+  // referrer a `_holepunch` {to} (its answer is not awaited).
+  Status request(MessageType type, const RequestTarget& to, Message message,
+                 ReplyCallback callback);
 
   // Starts an iterative query (swarm.md §3.7). `on_reply` runs for every non-error response
   // of the walk; `on_done` runs once, later, when the query ends.
@@ -115,8 +126,7 @@ class DhtNode {
 
  private:
   struct Pending {
-    Ipv4Address to;
-    std::optional<NodeId> expected_id;
+    RequestTarget to;
     Bytes datagram;
     int timeout = 4;
     int tries = 1;
@@ -134,6 +144,8 @@ class DhtNode {
   void relay_holepunch(const Ipv4Address& from, const Message& request);
   bool valid_token(const Ipv4Address& from, const std::optional<Bytes>& token) const;
   void send(const Ipv4Address& to, const Message& message);
+  void punch_through(const Ipv4Address& referrer, const Ipv4Address& to);
+  uint16_t free_rid();
   void sweep_queries();
 
   NodeId id_{};

@@ -25,11 +25,11 @@ Query::Query(DhtNode& node, QuerySpec spec, std::function<void(const QueryReply&
 
 void Query::start() {
   for (const Contact& contact : node_.table().closest(spec_.target, kQueryWidth)) {
-    add_candidate(contact.id, contact.address);
+    add_candidate(contact.id, contact.address, std::nullopt);
   }
   // A small table: ask the bootstrap nodes too, without marking them queried.
   if (node_.table().size() < node_.bootstrap_nodes().size()) {
-    for (const Ipv4Address& address : node_.bootstrap_nodes()) visit({std::nullopt, address});
+    for (const Ipv4Address& address : node_.bootstrap_nodes()) visit({std::nullopt, address, std::nullopt});
   }
   pump();
 }
@@ -40,7 +40,8 @@ void Query::end_if_idle() {
   }
 }
 
-void Query::add_candidate(const NodeId& id, const Ipv4Address& address) {
+void Query::add_candidate(const NodeId& id, const Ipv4Address& address,
+                          std::optional<Ipv4Address> referrer) {
   if (id == node_.id() || queried_.contains(address)) return;
   auto same = [&](const Candidate& c) { return c.address == address; };
   if (std::any_of(pending_.begin(), pending_.end(), same)) return;
@@ -48,7 +49,7 @@ void Query::add_candidate(const NodeId& id, const Ipv4Address& address) {
     return closer(spec_.target, id, *c.id);
   });
   if (at == pending_.end() && pending_.size() >= kQueryWidth) return;
-  pending_.insert(at, {id, address});
+  pending_.insert(at, {id, address, referrer});
   if (pending_.size() > kQueryWidth) pending_.pop_back();
 }
 
@@ -58,7 +59,8 @@ void Query::visit(const Candidate& candidate) {
   message.command = walk_only ? kFindNode : spec_.command;
   message.target = Bytes(spec_.target.begin(), spec_.target.end());
   if (!walk_only) message.value = spec_.value;
-  auto status = node_.request(MessageType::Query, candidate.address, candidate.id,
+  auto status = node_.request(MessageType::Query,
+                              {candidate.address, candidate.id, candidate.referrer},
                               std::move(message),
                               [this](Result<Reply> reply) { on_walk_reply(std::move(reply)); });
   if (!status) {
@@ -76,7 +78,7 @@ void Query::on_walk_reply(Result<Reply> reply) {
     std::optional<NodeId> id = m.sender_id();
     if (m.closer_nodes) {
       for (const NodeEntry& entry : decode_nodes(*m.closer_nodes).value_or(std::vector<NodeEntry>{})) {
-        add_candidate(entry.id, entry.address);
+        add_candidate(entry.id, entry.address, reply->from);
       }
     }
     if (id && m.roundtrip_token && !std::any_of(closest_.begin(), closest_.end(),
@@ -121,7 +123,8 @@ void Query::send_updates() {
     message.target = Bytes(spec_.target.begin(), spec_.target.end());
     message.roundtrip_token = v.token;
     message.value = spec_.value;
-    auto status = node_.request(MessageType::Update, v.address, v.id, std::move(message),
+    auto status = node_.request(MessageType::Update, {v.address, v.id, std::nullopt},
+                                std::move(message),
                                 [this](Result<Reply> reply) {
                                   --updates_inflight_;
                                   if (reply && !reply->message.error) ++updates_acked_;

@@ -55,6 +55,7 @@ class Query {
   struct Candidate {
     std::optional<NodeId> id;  // unknown for bootstrap addresses
     Ipv4Address address;
+    std::optional<Ipv4Address> referrer;  // the node that named it
   };
   struct Verified {
     NodeId id;
@@ -62,7 +63,8 @@ class Query {
     Bytes token;
   };
 
-  void add_candidate(const NodeId& id, const Ipv4Address& address);
+  void add_candidate(const NodeId& id, const Ipv4Address& address,
+                     std::optional<Ipv4Address> referrer);
   void visit(const Candidate& candidate);
   void on_walk_reply(Result<Reply> reply);
   void pump();

@@ -100,7 +100,8 @@ TEST_CASE("dht node: announce then lookup through a 20-node DHT finds the announ
   CHECK(found.empty());
 }
 
-TEST_CASE("dht node: a request is sent three times and times out after 10 ticks (7.5 s)") {
+TEST_CASE("dht node: a request is sent three times and times out after 10 ticks (7.5 s); unanswered, "
+          "it punches through its referrer after a tick and with each retry") {
   SimNetwork net;
   auto& a = net.add(true);
   Ipv4Address nobody{{10, 9, 9, 9}, 9};
@@ -108,9 +109,12 @@ TEST_CASE("dht node: a request is sent three times and times out after 10 ticks 
   std::optional<Errc> result;
   Message ping;
   ping.command = "_ping";
-  REQUIRE(a.node->request(MessageType::Query, nobody, std::nullopt, ping, [&](Result<Reply> r) {
-    result = r ? std::optional<Errc>() : r.error().code();
-  }).ok());
+  Ipv4Address referrer{{10, 8, 8, 8}, 8};
+  net.kill(referrer);
+  REQUIRE(a.node->request(MessageType::Query, {nobody, std::nullopt, referrer}, ping,
+                          [&](Result<Reply> r) {
+                            result = r ? std::optional<Errc>() : r.error().code();
+                          }).ok());
   for (int tick = 1; tick < 10; ++tick) {
     net.tick();
     CHECK(!result);
@@ -118,8 +122,20 @@ TEST_CASE("dht node: a request is sent three times and times out after 10 ticks 
   net.tick();
   CHECK(result == Errc::Timeout);
   size_t sends = 0;
-  for (const auto& [to, bytes] : net.sent()) sends += to == nobody;
+  size_t punches = 0;
+  for (const auto& [to, bytes] : net.sent()) {
+    sends += to == nobody;
+    if (to == referrer) {
+      // A hole punch through the referrer, after the first tick and with each retry.
+      auto punch = decode_message(bytes);
+      REQUIRE(punch.ok());
+      CHECK(punch->command == "_holepunch");
+      CHECK(decode_peer(*decode_holepunch(*punch->value)->to) == nobody);
+      ++punches;
+    }
+  }
   CHECK(sends == 3);
+  CHECK(punches == 3);
 }
 
 TEST_CASE("dht node: UPDATEs need our token for the sender's IP; bad input gets no answer") {
