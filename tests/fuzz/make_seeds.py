@@ -143,6 +143,15 @@ def seeds_proof_fuzz(vectors):
         yield bytes([0, 0, 1, mutation, 3, 5, 2, 1, 0, 0, 0])
 
 
+def seeds_dht_message_fuzz(vectors):
+    """The DHT datagrams captured from the JS nodes, kept beside the swarm unit tests."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(here, '..', 'unit', 'swarm', 'dht_datagrams.json')
+    with open(path) as f:
+        for datagram in json.load(f)['datagrams']:
+            yield bytes.fromhex(datagram['hex'])
+
+
 def main():
     vectors, out, target = sys.argv[1:4]
     make = globals().get('seeds_' + target)
