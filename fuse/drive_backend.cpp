@@ -353,6 +353,8 @@ struct DriveBackend::Commit {
   Callback<Attr> done;
   std::optional<drive::FileContent> extend;    // grown in place if the file still has it
   std::optional<drive::FileContent> replaced;  // the old content, released once the new is in
+  StagedLeaves* leaves = nullptr;  // hashes worked out ahead; null once the rest were asked for
+  drive::Drive::KnownLeaves known;
 };
 
 DriveBackend::DriveBackend(uv_loop_t* loop, drive::Drive& drive, node::Fetcher* fetcher, bool pinned_version)
@@ -368,16 +370,29 @@ DriveBackend::~DriveBackend() {
 
 void DriveBackend::commit(std::string path, uint64_t size, uint64_t data, drive::Drive::ContentSource source,
                           uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done,
-                          std::optional<drive::FileContent> extend) {
+                          std::optional<drive::FileContent> extend, StagedLeaves* leaves) {
+  drive::Drive::KnownLeaves known;
+  if (leaves != nullptr) {
+    known = [leaves](uint64_t offset, size_t length) { return leaves->leaf_hash(offset, length); };
+  }
   commits_.push_back(std::unique_ptr<Commit>(new Commit{std::move(path), size, data, std::move(source), mode,
                                                         uid, gid, std::move(done), std::move(extend),
-                                                        std::nullopt}));
+                                                        std::nullopt, leaves, std::move(known)}));
   if (commits_.size() == 1) start_next_commit();
 }
 
 void DriveBackend::start_next_commit() {
   while (!commits_.empty()) {
     Commit& c = *commits_.front();
+    // The blocks the pool has not hashed yet go there too; the loop only writes.
+    if (StagedLeaves* leaves = std::exchange(c.leaves, nullptr)) {
+      std::weak_ptr<bool> alive = alive_;
+      if (!leaves->hash_all(c.size, [this, alive] {
+            if (!alive.expired()) start_next_commit();
+          })) {
+        return;
+      }
+    }
     auto begun = [&]() -> Result<drive::Drive::FileWrite> {
       drive::Stat stat;
       auto old = drive_.lstat(c.path);
@@ -420,7 +435,7 @@ void DriveBackend::start_next_commit() {
 
 void DriveBackend::commit_step() {
   Commit& c = *commits_.front();
-  auto appended = drive_.write_step(*running_, c.source);
+  auto appended = drive_.write_step(*running_, c.source, c.known);
   if (appended && !*appended) return;  // the next turn appends the next batch
   Result<Attr> outcome = [&]() -> Result<Attr> {
     if (!appended) return appended.error();
@@ -437,7 +452,13 @@ void DriveBackend::commit_step() {
 }
 
 Result<StagingFile> DriveBackend::new_staging_file() {
-  return StagingFile::create(drive_.store_folder());
+  HM_TRY_ASSIGN(StagingFile file, StagingFile::create(drive_.store_folder()));
+  // The 10.21 line cuts a file into blocks of kMaxBlockSize bytes: those are hashed on the pool
+  // as the writes fill them, so that the commit finds their hashes ready.
+  if (drive_.line() == corestore::DriveLine::V10_21) {
+    HM_TRY(file.hash_leaves_ahead(commit_idle_->loop, drive::Drive::kMaxBlockSize));
+  }
+  return file;
 }
 
 void DriveBackend::write_file(std::string path, StagingFile* content, KeptPrefix kept, uint32_t mode,
@@ -450,7 +471,7 @@ void DriveBackend::write_file(std::string path, StagingFile* content, KeptPrefix
       return content->read(offset, length);
     };
     commit(std::move(path), size, content ? content->allocated() : 0, std::move(source), mode, uid, gid,
-           std::move(done));
+           std::move(done), std::nullopt, content ? content->leaves() : nullptr);
     return;
   }
   // Below kept.size the bytes come from the version opened (the staging file has a hole there).

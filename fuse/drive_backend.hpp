@@ -81,9 +81,11 @@ class DriveBackend final : public FsBackend {
   // loop, so that other requests and peers are answered while a big file is committed.
   // `extend`: the content the file had, to grow in place if it still has it and ends the log.
   // `data`: of `size`, the bytes that may not be zeros (zero blocks cost the store no data).
+  // `leaves`: the leaf hashes worked out ahead for `source` (whose bytes are then the staging
+  // file's): the commit starts once the pool has hashed the rest, and appends with them.
   void commit(std::string path, uint64_t size, uint64_t data, drive::Drive::ContentSource source, uint32_t mode,
               uint32_t uid, uint32_t gid, Callback<Attr> done,
-              std::optional<drive::FileContent> extend = std::nullopt);
+              std::optional<drive::FileContent> extend = std::nullopt, StagedLeaves* leaves = nullptr);
   void start_next_commit();
   void commit_step();
   Status move_tree(const std::string& from, const std::string& to);
@@ -106,6 +108,7 @@ class DriveBackend final : public FsBackend {
   drive::Drive& drive_;
   node::Fetcher* fetcher_;
   bool pinned_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with the backend
 };
 
 // The FUSE attributes of a drive entry.

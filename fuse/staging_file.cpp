@@ -26,7 +26,8 @@ StagingFile::StagingFile(StagingFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       size_(other.size_),
       map_(std::exchange(other.map_, nullptr)),
-      map_length_(std::exchange(other.map_length_, 0)) {}
+      map_length_(std::exchange(other.map_length_, 0)),
+      leaves_(std::move(other.leaves_)) {}
 
 StagingFile& StagingFile::operator=(StagingFile&& other) noexcept {
   if (this != &other) {
@@ -36,6 +37,7 @@ StagingFile& StagingFile::operator=(StagingFile&& other) noexcept {
     size_ = other.size_;
     map_ = std::exchange(other.map_, nullptr);
     map_length_ = std::exchange(other.map_length_, 0);
+    leaves_ = std::move(other.leaves_);
   }
   return *this;
 }
@@ -60,6 +62,7 @@ Status StagingFile::write(uint64_t offset, ByteView bytes) {
     done += static_cast<size_t>(n);
   }
   size_ = std::max(size_, offset + bytes.size());
+  if (leaves_) leaves_->written(offset, bytes.size());
   return {};
 }
 
@@ -72,7 +75,13 @@ uint64_t StagingFile::allocated() const {
 Status StagingFile::resize(uint64_t size) {
   unmap();  // a shrunk file would fault on its mapped tail
   if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) return Error::io(errno, "resizing a staging file");
+  if (leaves_) leaves_->resized(size_, size);
   size_ = size;
+  return {};
+}
+
+Status StagingFile::hash_leaves_ahead(uv_loop_t* loop, uint64_t block_size) {
+  HM_TRY_ASSIGN(leaves_, StagedLeaves::create(loop, fd_, block_size));
   return {};
 }
 

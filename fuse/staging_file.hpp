@@ -2,9 +2,11 @@
 // until it is committed to the drive. Loop thread.
 #pragma once
 
+#include "fuse/staged_leaves.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 
+#include <memory>
 #include <string>
 
 namespace hypermount::fuse {
@@ -20,6 +22,12 @@ class StagingFile {
   StagingFile(const StagingFile&) = delete;
   StagingFile& operator=(const StagingFile&) = delete;
   ~StagingFile();
+
+  // From now on, blocks of `block_size` bytes are hashed on the pool of `loop` as writes fill
+  // them (leaves()); `loop` must outlive the hashing in flight.
+  Status hash_leaves_ahead(uv_loop_t* loop, uint64_t block_size);
+  // The hashes worked out ahead, or null when not asked for.
+  StagedLeaves* leaves() { return leaves_.get(); }
 
   int fd() const { return fd_; }
   uint64_t size() const { return size_; }
@@ -42,6 +50,7 @@ class StagingFile {
   void* map_ = nullptr;  // the mapping the last read returned a view into
   size_t map_length_ = 0;
   Bytes buffer_;  // what the last read returned a view into when it was not mapped
+  std::unique_ptr<StagedLeaves> leaves_;
 };
 
 }  // namespace hypermount::fuse

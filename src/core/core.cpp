@@ -124,30 +124,43 @@ Status Core::flush_bitfield() {
   return {};
 }
 
-Status Core::append(const std::vector<ByteView>& blocks) {
+Status Core::append(const std::vector<ByteView>& blocks,
+                    std::span<const std::optional<crypto::Hash>> leaf_hashes) {
   if (!writable()) return Error::read_only("{} has no secret key: cannot append", dir());
   if (storage_.read_only()) return Error::read_only("{} is opened read-only", dir());
   if (blocks.empty()) return {};
+  if (!leaf_hashes.empty() && leaf_hashes.size() != blocks.size()) {
+    return Error::invalid("{}: {} leaf hashes for {} blocks", dir(), leaf_hashes.size(), blocks.size());
+  }
   size_t total = 0;
   for (ByteView block : blocks) total += block.size();
-  // Leaf hashing is the bulk of an append: spread a large batch over the cores. Zero blocks
-  // (holes in the data file) of one size share a hash: it is computed once.
+  // Leaf hashing is the bulk of an append. Hashes worked out already (off the loop) are taken;
+  // zero blocks (holes in the data file) of one size share a hash, computed once; the rest are
+  // hashed here, a large batch spread over the cores.
   std::vector<bool> holes(blocks.size());
   for (size_t i = 0; i < blocks.size(); ++i) holes[i] = is_hole(blocks[i]);
+  auto given = [&](size_t i) { return !leaf_hashes.empty() && leaf_hashes[i].has_value(); };
   std::vector<Node> leaves(blocks.size());
   std::vector<size_t> to_hash;
+  uint64_t bytes_to_hash = 0;
   std::map<size_t, size_t> first_hole_of_size;
   for (size_t i = 0; i < blocks.size(); ++i) {
-    if (!holes[i] || first_hole_of_size.try_emplace(blocks[i].size(), i).second) to_hash.push_back(i);
+    if (given(i)) {
+      leaves[i] = Node{flat_tree::leaf(length_ + i), *leaf_hashes[i], blocks[i].size()};
+    } else if (!holes[i] || first_hole_of_size.try_emplace(blocks[i].size(), i).second) {
+      to_hash.push_back(i);
+      bytes_to_hash += blocks[i].size();
+    }
   }
   auto hash_leaf = [&](size_t k) { leaves[to_hash[k]] = leaf_node(length_ + to_hash[k], blocks[to_hash[k]]); };
-  if (total >= kParallelHashBytes) {
+  if (bytes_to_hash >= kParallelHashBytes) {
     parallel_for(to_hash.size(), hash_leaf);
   } else {
     for (size_t k = 0; k < to_hash.size(); ++k) hash_leaf(k);
   }
   for (size_t i = 0; i < blocks.size(); ++i) {
-    size_t same = holes[i] ? first_hole_of_size.at(blocks[i].size()) : i;
+    if (given(i) || !holes[i]) continue;
+    const size_t same = first_hole_of_size.at(blocks[i].size());
     if (same != i) leaves[i] = Node{flat_tree::leaf(length_ + i), leaves[same].hash, leaves[same].size};
   }
   std::vector<Node> roots = roots_;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <vector>
 
 namespace hypermount::core {
@@ -59,7 +60,10 @@ class Core {
   uint64_t blocks_present() const { return bitfield_.count_blocks(); }
 
   // Appends the blocks as one batch with one signature. ReadOnly without the secret key.
-  Status append(const std::vector<ByteView>& blocks);
+  // `leaf_hashes` (empty, or one per block) may carry hashes worked out already (off the loop):
+  // leaf_node(_, block).hash of exactly that block's bytes; the blocks without one are hashed here.
+  Status append(const std::vector<ByteView>& blocks,
+                std::span<const std::optional<crypto::Hash>> leaf_hashes = {});
   // Called after each local append with the length before it (one observer: the replicator
   // that announces appends to peers; nullptr removes it).
   void set_append_observer(std::function<void(uint64_t old_length)> observer) {

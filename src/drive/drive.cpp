@@ -322,7 +322,7 @@ Result<Drive::FileWrite> Drive::begin_extend(std::string_view path, uint64_t siz
   return write;
 }
 
-Result<bool> Drive::write_step(FileWrite& write, const ContentSource& source) {
+Result<bool> Drive::write_step(FileWrite& write, const ContentSource& source, const KnownLeaves& known) {
   Drive& d = *write.drive;
   core::Core& content = *d.content_;
   if (content.byte_length() != write.first_byte + write.offset) {
@@ -337,10 +337,12 @@ Result<bool> Drive::write_step(FileWrite& write, const ContentSource& source) {
   HM_TRY_ASSIGN(ByteView batch, source(write.offset, length));
   if (batch.size() != length) return Error::invalid("{}: the new content ended early", key_to_path(write.key));
   std::vector<ByteView> blocks;
+  std::vector<std::optional<crypto::Hash>> leaf_hashes;
   for (size_t at_byte = 0; at_byte < length || blocks.empty(); at_byte += max_block) {
     blocks.push_back(batch.subspan(at_byte, std::min<size_t>(max_block, length - at_byte)));
+    if (known) leaf_hashes.push_back(known(write.offset + at_byte, blocks.back().size()));
   }
-  HM_TRY(content.append(blocks));
+  HM_TRY(content.append(blocks, leaf_hashes));
   write.offset += length;
   return write.offset >= write.size;
 }

@@ -165,7 +165,10 @@ class Drive {
   // the content core, and the write appends only its bytes [stat.size, size) after it (write_step
   // asks the source for those alone). InvalidArgument when it cannot: the caller writes it whole.
   Result<FileWrite> begin_extend(std::string_view path, uint64_t size, Stat stat);
-  Result<bool> write_step(FileWrite& write, const ContentSource& source);
+  // Leaf hashes of the new content worked out ahead (off the loop): the hash of bytes
+  // [offset, offset + length) of the file if known (core::leaf_node of exactly those bytes).
+  using KnownLeaves = std::function<std::optional<crypto::Hash>(uint64_t offset, size_t length)>;
+  Result<bool> write_step(FileWrite& write, const ContentSource& source, const KnownLeaves& known = {});
   // Writes the Stat (a new file also stamps its directory, see ParentTimes). A `stat` whose
   // mode is 0 gets the default file mode; otherwise its permission bits are kept, 0 included.
   Status end_write(FileWrite& write);

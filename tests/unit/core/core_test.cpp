@@ -91,6 +91,20 @@ TEST_CASE("core: appending a batch writes the reference files") {
   check_files(tmp / "writer", v["hypercore8"]["appendBatch"]["files"]);
 }
 
+TEST_CASE("core: a batch appended with some leaf hashes given writes the reference files") {
+  auto v = test::load_vectors("hypercore-storage.json");
+  TempDir tmp;
+  auto core = Core::create(tmp / "writer", vector_keys());
+  REQUIRE(core);
+  std::vector<ByteView> views;
+  for (size_t i = 0; i < 3; ++i) views.push_back(as_bytes(kBlocks[i]));
+  std::vector<std::optional<crypto::Hash>> hashes = {leaf_node(0, views[0]).hash, std::nullopt,
+                                                     leaf_node(2, views[2]).hash};
+  CHECK((*core)->append(views, std::span(hashes).first(2)).error().code() == Errc::InvalidArgument);
+  REQUIRE((*core)->append(views, hashes));
+  check_files(tmp / "writer", v["hypercore8"]["appendBatch"]["files"]);
+}
+
 TEST_CASE("core: reopening reads length, blocks and seeks without writing") {
   TempDir tmp;
   writer_with(tmp, 5, false).reset();
