@@ -52,6 +52,19 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
   for (const Node& node : nodes) {
     if (node.index >= kMaxNodeIndex) return Error::protocol("proof node {} is out of range", node.index);
   }
+  // A proof node we already trust must be the one we hold. The walk below prefers the proof's
+  // nodes, so without this a second tree signed by the writer (a fork that rewrites part of the
+  // log and extends it) would pass its signature check and overwrite stored nodes. On a fork the
+  // first verified tree stays and the block is refused (the peer is dropped by the caller);
+  // hypercore 8.14 has no such check and stores whatever a valid signature covers.
+  for (const Node& node : nodes) {
+    if (!bitfield_.has_node(node.index)) continue;
+    HM_TRY_ASSIGN(Node stored, require_node(node.index));
+    if (node.hash != stored.hash || node.size != stored.size) {
+      return Error::corrupt("proof for block {} contradicts stored tree node {} (a fork of the log)",
+                            block, node.index);
+    }
+  }
   const uint64_t leaf_index = flat_tree::leaf(block);
   size_t first = value ? 0 : 1;
   if (!value && (nodes.empty() || nodes[0].index != leaf_index)) {
@@ -96,8 +109,9 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
   while (true) {
     if (is_trusted(trusted, top)) {
       if (top.hash != trusted->hash || top.size != trusted->size) {
-        return Error::corrupt("block {} from peer does not match the trusted tree node {}", block,
-                              top.index);
+        return Error::corrupt(
+            "block {} from peer does not match the trusted tree node {} (bad data or a fork)", block,
+            top.index);
       }
       accepted = true;
       break;

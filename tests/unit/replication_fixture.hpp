@@ -70,6 +70,17 @@ inline std::unique_ptr<core::Core> make_replica(const std::string& dir, const cr
   return std::move(*opened);
 }
 
+// `client` dials 127.0.0.1:port (protocol version detected).
+inline void dial(uv_loop_t* loop, wire::Replicator& client, uint16_t port) {
+  auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", port));
+  REQUIRE(target.ok());
+  REQUIRE(wire::dial_tcp(loop, *target, [&client](Result<wire::StreamHandle> s) {
+            REQUIRE(s.ok());
+            CHECK(client.add_stream(std::move(*s), crypto::NoiseRole::Initiator,
+                                    wire::ProtocolVersion::Auto).ok());
+          }).ok());
+}
+
 // Listens on 127.0.0.1:0 with `server`; `client` dials it.
 struct Link {
   std::unique_ptr<wire::TcpListener> listener;
@@ -86,15 +97,7 @@ inline Link connect(uv_loop_t* loop, wire::Replicator& client, wire::Replicator&
   });
   REQUIRE(listener.ok());
   link.listener = std::move(*listener);
-  auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", link.listener->port()));
-  REQUIRE(target.ok());
-  auto dialed = wire::dial_tcp(loop, *target, [&client](Result<wire::StreamHandle> s) {
-    REQUIRE(s.ok());
-    auto added = client.add_stream(std::move(*s), crypto::NoiseRole::Initiator,
-                                   wire::ProtocolVersion::Auto);
-    CHECK(added.ok());
-  });
-  REQUIRE(dialed.ok());
+  dial(loop, client, link.listener->port());
   return link;
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/core.hpp"
 #include "crypto/keys.hpp"
+#include "hostile_peers.hpp"
 #include "replication_fixture.hpp"
 #include "temp_dir.hpp"
 #include "wire/stream_transport.hpp"
@@ -255,94 +256,6 @@ TEST_CASE("replicator: three peers, one goes away mid-download") {
   CHECK(loop.run_until([&] { return client.peer_count() == 0; }));
 }
 
-namespace {
-
-// A misbehaving uploader built on a bare Connection: answers Want honestly, then serves
-// Requests with tampered Data, or not at all.
-enum class EvilMode { BadHash, BadSignature, Silent };
-
-class EvilServer : public wire::ConnectionHandler {
- public:
-  EvilServer(uv_loop_t* loop, core::Core& core, EvilMode mode) : loop_(loop), core_(core), mode_(mode) {
-    auto address = wire::parse_host_port("127.0.0.1:0");
-    REQUIRE(address.ok());
-    auto listener = wire::TcpListener::listen(loop, *address, [this](wire::StreamHandle s) {
-      wire::ConnectionOptions options;
-      options.session.role = crypto::NoiseRole::Responder;
-      options.session.version = wire::ProtocolVersion::V8;
-      options.session.static_key = crypto::random_dh_key_pair();
-      connection_ = std::make_unique<wire::Connection>(loop_, std::move(s), options, *this);
-      REQUIRE(connection_->start().ok());
-    });
-    REQUIRE(listener.ok());
-    listener_ = std::move(*listener);
-  }
-  uint16_t port() const { return listener_->port(); }
-  bool closed() const { return closed_; }
-  int requests() const { return requests_; }
-
-  void on_session_events(wire::Connection& c) override {
-    for (auto& event : c.session().take_events()) {
-      if (auto* opened = std::get_if<wire::RemoteOpened>(&event)) {
-        if (!opened->local_id) {
-          auto id = c.session().open(core_.key());
-          REQUIRE(id.ok());
-          local_id_ = *id;
-        }
-      } else if (auto* m = std::get_if<wire::ChannelMessage>(&event)) {
-        if (std::holds_alternative<wire::Want>(m->message)) {
-          REQUIRE(c.session().send(local_id_, wire::Have{0, core_.length(), std::nullopt, std::nullopt}).ok());
-        } else if (auto* r = std::get_if<wire::Request>(&m->message)) {
-          ++requests_;
-          if (mode_ == EvilMode::Silent) continue;
-          std::set<uint64_t> remote_nodes;
-          auto proof = core_.proof(r->index, r->nodes.value_or(0), false, remote_nodes);
-          REQUIRE(proof.ok());
-          wire::Data data;
-          data.index = r->index;
-          auto value = core_.get(r->index);
-          REQUIRE(value.ok());
-          data.value = *value;
-          if (mode_ == EvilMode::BadHash) (*data.value)[0] ^= 1;
-          for (auto& n : proof->nodes) {
-            data.nodes.push_back(wire::DataNode{n.index, Bytes(n.hash.begin(), n.hash.end()), n.size});
-          }
-          REQUIRE(proof->signature.has_value());
-          data.signature = Bytes(proof->signature->begin(), proof->signature->end());
-          if (mode_ == EvilMode::BadSignature) (*data.signature)[10] ^= 0x40;
-          REQUIRE(c.session().send(local_id_, data).ok());
-        }
-      }
-    }
-    auto flushed = c.flush();
-    (void)flushed;
-  }
-  void on_drained(wire::Connection&) override {}
-  void on_closed(wire::Connection&, const Error&) override { closed_ = true; }
-
- private:
-  uv_loop_t* loop_;
-  core::Core& core_;
-  EvilMode mode_;
-  std::unique_ptr<wire::TcpListener> listener_;
-  std::unique_ptr<wire::Connection> connection_;
-  uint32_t local_id_ = 0;
-  bool closed_ = false;
-  int requests_ = 0;
-};
-
-void dial(uv_loop_t* loop, wire::Replicator& client, uint16_t port) {
-  auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", port));
-  REQUIRE(target.ok());
-  REQUIRE(wire::dial_tcp(loop, *target, [&client](Result<wire::StreamHandle> s) {
-            REQUIRE(s.ok());
-            CHECK(client.add_stream(std::move(*s), crypto::NoiseRole::Initiator,
-                                    wire::ProtocolVersion::Auto).ok());
-          }).ok());
-}
-
-}  // namespace
-
 TEST_CASE("replicator: a peer sending bad data is dropped and nothing is stored") {
   REQUIRE(crypto::init());
   // 100-byte blocks are hashed on the loop, 64 KiB ones on the thread pool.
@@ -580,11 +493,8 @@ class LateOpener : public wire::ConnectionHandler {
     REQUIRE(target.ok());
     REQUIRE(wire::dial_tcp(loop, *target, [this, loop](Result<wire::StreamHandle> s) {
               REQUIRE(s.ok());
-              wire::ConnectionOptions options;
-              options.session.role = crypto::NoiseRole::Initiator;
-              options.session.version = wire::ProtocolVersion::V8;
-              options.session.static_key = crypto::random_dh_key_pair();
-              connection_ = std::make_unique<wire::Connection>(loop, std::move(*s), options, *this);
+              connection_ = std::make_unique<wire::Connection>(
+                  loop, std::move(*s), v8_options(crypto::NoiseRole::Initiator), *this);
               open(feeds_[0]);
               REQUIRE(connection_->start().ok());
             }).ok());
