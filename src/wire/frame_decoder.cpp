@@ -32,10 +32,15 @@ Result<LengthPrefixedDecoder::Step> LengthPrefixedDecoder::next(ByteView input) 
       }
       in_payload_ = true;
       buffer_.clear();
-      buffer_.reserve(static_cast<size_t>(length_));
     }
     size_t want = static_cast<size_t>(length_) - buffer_.size();
     size_t take = std::min(want, input.size() - step.consumed);
+    // The buffer grows with what arrives, never to the claimed length up front: a peer that
+    // sends a prefix and then trickles (or nothing) holds only what it sent.
+    if (buffer_.size() + take > buffer_.capacity()) {
+      buffer_.reserve(std::min(static_cast<size_t>(length_),
+                               std::max(buffer_.size() + take, 2 * buffer_.capacity())));
+    }
     buffer_.insert(buffer_.end(), input.begin() + step.consumed,
                    input.begin() + step.consumed + take);
     step.consumed += take;

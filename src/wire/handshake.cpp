@@ -74,6 +74,7 @@ Result<HandshakeMachine::Step> HandshakeMachine::receive(ByteView input) {
     HM_TRY_ASSIGN(LengthPrefixedDecoder::Step unit, frames_.next(input.subspan(step.consumed)));
     step.consumed += unit.consumed;
     if (!unit.payload) continue;
+    ++step.messages;
     HM_TRY_ASSIGN(Bytes reply, on_message(*unit.payload));
     step.output.insert(step.output.end(), reply.begin(), reply.end());
   }

@@ -59,6 +59,7 @@ class HandshakeMachine {
   struct Step {
     size_t consumed = 0;  // input bytes that belonged to the handshake
     Bytes output;         // frames to send (message 2 or 3)
+    size_t messages = 0;  // complete handshake messages received
   };
   // Consumes handshake frames from input, stopping right after the last one: the rest of the
   // input is transport data. Error::protocol on a bad frame or a failed Noise step ("Noise

@@ -52,6 +52,7 @@ Status Session::receive(ByteView bytes) {
   if (!transport_) {
     auto step = handshake_->receive(bytes);
     if (!step) return fail(step.error());
+    units_received_ += step->messages;
     output_.insert(output_.end(), step->output.begin(), step->output.end());
     bytes = bytes.subspan(step->consumed);
     if (!handshake_->finished()) return {};
@@ -69,8 +70,10 @@ Status Session::receive(ByteView bytes) {
 Status Session::on_transport_bytes(ByteView bytes) {
   Bytes plain(bytes.begin(), bytes.end());
   transport_->receive.apply(plain);
+  uint64_t keep_alives = decoder_.keep_alives();
   auto frames = decoder_.push(plain);
   if (!frames) return fail(frames.error());
+  units_received_ += frames->size() + (decoder_.keep_alives() - keep_alives);
   for (RawFrame& frame : *frames) {
     Status handled = on_frame(std::move(frame));
     if (!handled) return handled;
@@ -212,16 +215,24 @@ Status Session::send(uint32_t local_id, const Message& message) {
 Status Session::send_keep_alive() {
   if (error_) return *error_;
   if (!transport_ || !pending_.empty()) return {};
-  Bytes frame = keep_alive_frame();
-  transport_->send.apply(frame);
-  output_.insert(output_.end(), frame.begin(), frame.end());
+  write_plain(keep_alive_frame());
+  return {};
+}
+
+Status Session::send_raw_for_test(ByteView plaintext) {
+  if (error_) return *error_;
+  if (!transport_) return Error::invalid("raw bytes before the handshake is done");
+  write_plain(Bytes(plaintext.begin(), plaintext.end()));
   return {};
 }
 
 void Session::write_frame(uint32_t local_id, const Message& message) {
-  Bytes frame = encode_frame(local_id, message);
-  transport_->send.apply(frame);
-  output_.insert(output_.end(), frame.begin(), frame.end());
+  write_plain(encode_frame(local_id, message));
+}
+
+void Session::write_plain(Bytes bytes) {
+  transport_->send.apply(bytes);
+  output_.insert(output_.end(), bytes.begin(), bytes.end());
 }
 
 void Session::flush_pending() {

@@ -92,6 +92,13 @@ class Session {
   const HandshakeResult& handshake() const { return handshake_->result(); }
   const ChannelTable& channels() const { return channels_; }
   uint64_t keep_alives_received() const { return decoder_.keep_alives(); }
+  // Complete units received so far: handshake messages, frames and keep-alives. A peer that
+  // sends bytes without completing one is not making progress (see ConnectionOptions).
+  uint64_t units_received() const { return units_received_; }
+
+  // Encrypts `plaintext` as it is, framing and all, and queues it: for tests that play a
+  // hostile peer (oversized or never-finished frames). Nothing before the handshake is done.
+  Status send_raw_for_test(ByteView plaintext);
 
  private:
   struct Transport;
@@ -107,6 +114,8 @@ class Session {
   Status on_open(uint32_t remote_id, Open message);
   void on_close(uint32_t remote_id, const Close& message);
   void write_frame(uint32_t local_id, const Message& message);
+  // Encrypts transport bytes and appends them to the output.
+  void write_plain(Bytes bytes);
   void flush_pending();
 
   std::unique_ptr<HandshakeMachine> handshake_;
@@ -117,6 +126,7 @@ class Session {
   Bytes output_;
   std::vector<SessionEvent> events_;
   std::optional<Error> error_;
+  uint64_t units_received_ = 0;
 };
 
 }  // namespace hypermount::wire

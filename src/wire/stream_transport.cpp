@@ -427,9 +427,10 @@ void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf
 }
 
 void Connection::handle_read(ByteView bytes) {
-  last_received_ms_ = uv_now(loop_);
   bytes_received_ += bytes.size();
+  uint64_t units = session_.units_received();
   auto status = session_.receive(bytes);
+  if (session_.units_received() != units) last_received_ms_ = uv_now(loop_);
   if (!status) {
     auto flushed = flush();
     (void)flushed;
@@ -447,7 +448,7 @@ void Connection::on_timer(uv_timer_t* timer) {
   if (self == nullptr || self->closed_) return;
   uint64_t now = uv_now(self->loop_);
   if (now - self->last_received_ms_ >= self->options_.idle_timeout_ms) {
-    self->close(Error(Errc::Timeout, fmt::format("nothing received for {} ms",
+    self->close(Error(Errc::Timeout, fmt::format("no complete message received for {} ms",
                                                  self->options_.idle_timeout_ms)));
     return;
   }

@@ -95,8 +95,12 @@ struct ConnectionOptions {
   // Bound of the write queue: flush() reports "queue full" above it (the bytes are still sent)
   // and on_drained runs once the queue is back under half of it.
   size_t max_queued_bytes = 8u << 20;
-  uint64_t keep_alive_ms = 10000;    // wire.md §7.7: send 00 after 10 s of silence
-  uint64_t idle_timeout_ms = 20000;  // wire.md §7.7: drop after 20 s without receiving
+  uint64_t keep_alive_ms = 10000;  // wire.md §7.7: send 00 after 10 s of silence
+  // wire.md §7.7: drop after 20 s without receiving. Only complete units count (a handshake
+  // message, a frame, a keep-alive), so a peer that trickles a frame a byte at a time is dropped
+  // too; the reference restarts its timer on any bytes. An honest peer's largest frame (8 MiB)
+  // must then arrive within the timeout.
+  uint64_t idle_timeout_ms = 20000;
 };
 
 class Connection;

@@ -1,5 +1,6 @@
 // Hostile peers for the replicator tests, written at the wire level on a bare Connection: an
-// uploader that tampers with, withholds or forks what it serves. Test code only; loop thread.
+// uploader that tampers with, withholds or forks what it serves, and a scripted client.
+// Test code only; loop thread.
 #pragma once
 
 #include "core/core.hpp"
@@ -10,6 +11,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <variant>
@@ -118,6 +120,60 @@ class EvilServer : public wire::ConnectionHandler {
   bool held_ = false;
   std::vector<wire::Request> queued_;
   int requests_ = 0;
+};
+
+// A client dialing 127.0.0.1:port (protocol v8) that runs `script` once the handshake is done
+// and flushes what it queued; it counts channels the server closed and Data it received.
+class HostileClient : public wire::ConnectionHandler {
+ public:
+  using Script = std::function<void(wire::Session&)>;
+  HostileClient(uv_loop_t* loop, uint16_t port, Script script) : loop_(loop), script_(std::move(script)) {
+    auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", port));
+    REQUIRE(target.ok());
+    REQUIRE(wire::dial_tcp(loop, *target, [this](Result<wire::StreamHandle> s) {
+              REQUIRE(s.ok());
+              connection_ = std::make_unique<wire::Connection>(
+                  loop_, std::move(*s), v8_options(crypto::NoiseRole::Initiator), *this);
+              REQUIRE(connection_->start().ok());
+            }).ok());
+  }
+  bool ready() const { return ready_; }
+  bool closed() const { return closed_; }
+  int refused() const { return refused_; }
+  int data() const { return data_; }
+  // Queues more bytes or messages on the live session and flushes them; nothing once closed.
+  void send(const Script& more) {
+    if (!connection_ || closed_) return;
+    more(connection_->session());
+    auto flushed = connection_->flush();
+    (void)flushed;
+  }
+
+  void on_session_events(wire::Connection& c) override {
+    for (auto& event : c.session().take_events()) {
+      if (std::holds_alternative<wire::HandshakeCompleted>(event)) {
+        ready_ = true;
+        script_(c.session());
+      } else if (std::holds_alternative<wire::ChannelClosed>(event)) {
+        ++refused_;
+      } else if (auto* m = std::get_if<wire::ChannelMessage>(&event)) {
+        if (std::holds_alternative<wire::Data>(m->message)) ++data_;
+      }
+    }
+    auto flushed = c.flush();
+    (void)flushed;
+  }
+  void on_drained(wire::Connection&) override {}
+  void on_closed(wire::Connection&, const Error&) override { closed_ = true; }
+
+ private:
+  uv_loop_t* loop_;
+  Script script_;
+  std::unique_ptr<wire::Connection> connection_;
+  bool ready_ = false;
+  bool closed_ = false;
+  int refused_ = 0;
+  int data_ = 0;
 };
 
 }  // namespace hypermount::test
