@@ -31,6 +31,8 @@ else
   echo "JS figures skipped: tests/interop/js-p8/node_modules is missing (bash .ci/install-deps)"
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-fuse-bench.XXXXXX")
+# Everything written through a mount lands on a tmpfs sized for the run, never the machine's disk.
+mount -t tmpfs -o "size=$((big_mib * 6 + 2048))m" hm-fuse-bench "$WORK"
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 

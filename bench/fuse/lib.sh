@@ -74,6 +74,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
   for m in "${MOUNTS[@]}"; do is_mounted "$m" && { echo "still mounted: $m; keeping $WORK"; return; }; done
   [ -n "${KEEP:-}" ] && { echo "work folder kept: $WORK"; return; }
+  if mountpoint -q "$WORK"; then umount "$WORK"; fi
   rm -rf "$WORK"
 }
 
