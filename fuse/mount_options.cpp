@@ -123,6 +123,16 @@ const std::vector<OptionSpec>& option_table() {
          c.listen = v;
          return {};
        }},
+      {"bootstrap", true,
+       [](MountConfig& c, std::string_view v) -> Status {
+         if (!c.bootstrap) c.bootstrap.emplace();
+         if (v == "none") return {};
+         if (v.find(':') == std::string_view::npos) {
+           return Error::invalid("option bootstrap: '{}' is not HOST:PORT (or none)", v);
+         }
+         c.bootstrap->emplace_back(v);
+         return {};
+       }},
       {"mdns", true,
        [](MountConfig& c, std::string_view v) -> Status {
          in_addr parsed{};

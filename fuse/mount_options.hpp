@@ -19,6 +19,9 @@ struct MountConfig {
   std::vector<std::string> peers;   // peer=HOST:PORT, repeatable
   std::string listen;               // listen=HOST:PORT: accept peers there (port 0: any)
   std::string mdns = "auto";        // mdns=on|off|IPv4 of an interface; auto: on without peer=
+  // bootstrap=HOST:PORT, repeatable; "none" turns the DHT off. Unset: hyperswarm 2's public
+  // nodes when no peer= is given, else none.
+  std::optional<std::vector<std::string>> bootstrap;
   std::optional<uint64_t> version;  // version=N: a checkout
   double fetch_timeout = 30.0;      // fetch_timeout=SECONDS before EIO
   std::string logfile;              // logfile=PATH

@@ -18,6 +18,7 @@ DriveSession::~DriveSession() {
 void DriveSession::shutdown() {
   if (!replicator_) return;
   mdns_.reset();
+  dht_.reset();
   peers_.reset();
   fetcher_.reset();
   replicator_.reset();
@@ -25,7 +26,8 @@ void DriveSession::shutdown() {
 }
 
 void DriveSession::close_peers() {
-  mdns_.reset();  // leaves the LAN: its socket and timer no longer keep the loop running
+  mdns_.reset();  // leaves the LAN and the DHT: their sockets and timers no longer keep the
+  dht_.reset();   // loop running
   if (peers_) peers_->close();
 }
 
@@ -36,12 +38,13 @@ void DriveSession::keep_peers_connected() {
 Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& options) {
   // Without peers (given or looked for) nothing could be fetched into a new store: do not leave
   // one behind.
-  if (options.peers.empty() && !options.mdns && !std::filesystem::is_directory(options.store)) {
+  const bool discovering = options.mdns || !options.bootstrap.empty();
+  if (options.peers.empty() && !discovering && !std::filesystem::is_directory(options.store)) {
     return Error::not_found("no store folder {}{}", options.store, options.no_data_hint);
   }
   HM_TRY_ASSIGN(store_, corestore::Corestore::open(options.store));
   HM_TRY_ASSIGN(drive_, drive::Drive::open(*store_, key));
-  const bool look_up = options.mdns && !drive_->writable();
+  const bool look_up = discovering && !drive_->writable();
   if (options.peers.empty() && !look_up && drive_->version() == 0) {
     return Error::not_found("drive {} has no local data in {}{}", to_hex(key), options.store, options.no_data_hint);
   }
@@ -59,12 +62,33 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
     HM_TRY_ASSIGN(listening_port_, peers_->listen(options.listen, version));
   }
   if (options.mdns && (look_up || listening_port_)) HM_TRY(start_mdns(*options.mdns, look_up));
+  if (!options.bootstrap.empty() && (look_up || listening_port_)) HM_TRY(start_dht(options.bootstrap, look_up));
   if (options.peers.empty() && !look_up) {
     if (drive_->content() == nullptr) return {};  // nothing written yet: no content core
     return replicator_->add_core(*drive_->content(), {.upload = true, .live = true});
   }
   HM_TRY(peers_->dial_all(options.peers));
   return fetch_drive_header(timeout_ms);
+}
+
+Status DriveSession::start_dht(const std::vector<std::string>& bootstrap, bool look_up) {
+  swarm::DhtConfig config;  // ephemeral, as hyperswarm 2 starts
+  for (const std::string& node : bootstrap) {
+    auto address = swarm::parse_address(node);
+    if (!address) return Error::invalid("bootstrap node '{}' is not IPv4:PORT", node);
+    config.bootstrap.push_back(*address);
+  }
+  // One port number for TCP and UDP, as hyperswarm binds them: peers that find our record dial
+  // the port the DHT saw our datagrams come from.
+  const swarm::Ipv4Address bind{{0, 0, 0, 0}, listening_port_.value_or(0)};
+  HM_TRY_ASSIGN(dht_, swarm::DhtSocket::open(loop_, bind, std::move(config)));
+  if (look_up) peers_->set_discovering(true);
+  swarm::JoinOptions join{.announce = listening_port_.has_value(), .lookup = look_up, .announce_options = {}};
+  dht_->discovery().join(drive_->metadata().discovery_key(), join, [this](const swarm::FoundPeer& peer) {
+    log::debug("node", "found a peer on the DHT: {}", peer.address.to_string());
+    peers_->add_found(peer.address.to_string());
+  });
+  return {};
 }
 
 Status DriveSession::start_mdns(const std::string& interface, bool look_up) {

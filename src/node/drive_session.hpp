@@ -8,6 +8,7 @@
 #include "node/fetch_loop.hpp"
 #include "node/fetcher.hpp"
 #include "node/peer_set.hpp"
+#include "swarm/dht_socket.hpp"
 #include "swarm/mdns.hpp"
 #include "util/result.hpp"
 #include "wire/replicator.hpp"
@@ -28,6 +29,10 @@ struct SessionOptions {
   // LAN discovery (multicast DNS): nullopt off; "" on every interface; else an interface's IPv4.
   // The drive is looked up when it is not writable here, and announced while listening.
   std::optional<std::string> mdns;
+  // DHT discovery (hyperswarm 2): its bootstrap nodes, IPv4:PORT each; none: off. The drive is
+  // looked up when it is not writable here, and announced while listening (UDP on the TCP
+  // listener's port number).
+  std::vector<std::string> bootstrap;
   wire::ProtocolVersion protocol = wire::ProtocolVersion::Auto;
   double fetch_timeout = 30.0;      // seconds a fetch may wait without any block arriving
   std::string no_data_hint;         // appended to NotFound when there are no peers and no data
@@ -98,6 +103,8 @@ class DriveSession {
   Status fetch_drive_header(uint64_t timeout_ms);
   // Joins the LAN: looks the drive up, announces it while listening.
   Status start_mdns(const std::string& interface, bool look_up);
+  // Joins the DHT through `bootstrap`: looks the drive up, announces it while listening.
+  Status start_dht(const std::vector<std::string>& bootstrap, bool look_up);
 
   // Destroyed last member first: the network side, then the view before the drive, the drive
   // before the store, the loop last.
@@ -110,6 +117,7 @@ class DriveSession {
   std::unique_ptr<PeerSet> peers_;
   std::optional<uint16_t> listening_port_;
   std::unique_ptr<swarm::Mdns> mdns_;
+  std::unique_ptr<swarm::DhtSocket> dht_;
 };
 
 }  // namespace hypermount::node

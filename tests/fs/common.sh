@@ -99,9 +99,15 @@ new_drive() {
   [[ $K =~ ^[0-9a-f]{64}$ ]] || { fail "drive create printed no key: $(msg)"; finish; }
 }
 
-# lan_off OPTIONS : OPTIONS with mdns=off unless they choose: tests never multicast on the
-# machine's LAN (those that test discovery pin it to loopback with mdns=127.0.0.1)
-lan_off() { if [[ ",$1," == *,mdns=* ]]; then echo "$1"; else echo "$1,mdns=off"; fi; }
+# lan_off OPTIONS : OPTIONS with mdns=off and bootstrap=none unless they choose: tests never
+# multicast on the machine's LAN nor ask the public DHT (those that test discovery pin mDNS to
+# loopback with mdns=127.0.0.1 and run their own bootstrap node there)
+lan_off() {
+  local o=$1
+  [[ ",$o," == *,mdns=* ]] || o="$o,mdns=off"
+  [[ ",$o," == *,bootstrap=* ]] || o="$o,bootstrap=none"
+  echo "$o"
+}
 
 # mount_drive SOURCE DIR OPTIONS : daemonised mount; sets RC; registers DIR for the cleanup.
 mount_drive() {

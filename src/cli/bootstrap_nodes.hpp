@@ -1,0 +1,20 @@
+// The DHT bootstrap nodes a mount joins through: hyperswarm 2's public ones by default, or the
+// user's, looked up by name once at start (the DHT itself speaks IPv4 only).
+#pragma once
+
+#include "util/result.hpp"
+
+#include <string>
+#include <vector>
+
+namespace hypermount::cli {
+
+// @hyperswarm/dht 4's defaults (spec swarm.md §11).
+extern const std::vector<std::string> kPublicBootstrap;
+
+// Each HOST:PORT as "a.b.c.d:PORT", host names looked up (their first IPv4 address).
+// `strict`: InvalidArgument naming a node that cannot be looked up; otherwise such a node is
+// left out with a warning (no network, no DNS: the DHT is then off and LAN discovery remains).
+Result<std::vector<std::string>> resolve_nodes(const std::vector<std::string>& nodes, bool strict);
+
+}  // namespace hypermount::cli

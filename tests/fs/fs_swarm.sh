@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# A key is all you need: with no peer=, `hypermount mount hyper://KEY` finds a JS hyperdrive
+# seeder (hyperswarm 2, the shared harness's seed.js) and reads it, and a JS reader (fetch.js)
+# finds our read-write mount (listen=) and reads a file written through it, also one written
+# after it joined. Twice: on the LAN by multicast DNS (pinned to the loopback interface,
+# mdns=127.0.0.1, as the harness pins it) with the DHT off, and through a private JS DHT
+# (bootstrap.js on loopback) with mDNS off.
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/common.sh"
+HM_JS_SWARM=${HM_JS_SWARM:-$(cd "$HERE/../interop" && pwd)/js-swarm}
+HM_SWARM_HARNESS=${HM_SWARM_HARNESS:-$HERE/../../../shared/reference/swarm}
+[ -f "$HM_SWARM_HARNESS/seed.js" ] || skip "no swarm harness at $HM_SWARM_HARNESS (shared/ beside the repository)"
+[ -d "$HM_JS_SWARM/node_modules/hyperswarm" ] || skip "no node_modules in $HM_JS_SWARM (run: bash .ci/install-deps)"
+export NODE_PATH=$HM_JS_SWARM/node_modules
+T="timeout 60"
+json() { node -p "JSON.parse(require('fs').readFileSync('$1', 'utf8').split('\n')[0]).$2"; }
+
+node "$HM_SWARM_HARNESS/bootstrap.js" --port 0 >"$WORK/boot.json" 2>"$WORK/boot.err" </dev/null &
+track $!
+wait_until 60 grep -q '"bootstrap"' "$WORK/boot.json" || { fail "the JS bootstrap node did not start"; finish; }
+BOOT=$(json "$WORK/boot.json" bootstrap)
+
+# discover WAY OURS JS : WAY names the run; OURS our discovery options; JS the harness's
+discover() {
+  local way=$1 ours=$2 js=$3
+  echo "# $way: our mount finds a JS seeder by key alone"
+  # shellcheck disable=SC2086
+  node "$HM_SWARM_HARNESS/seed.js" $js >"$WORK/$way-seed.json" 2>"$WORK/$way-seed.err" </dev/null &
+  local seed=$!
+  track $seed
+  wait_until 60 grep -q '"key"' "$WORK/$way-seed.json" || { fail "the JS seeder did not start: $(tail -c 300 "$WORK/$way-seed.err")"; return; }
+  [ "$way" == mdns ] || wait_until 60 grep -q 'announce flushed' "$WORK/$way-seed.err" || fail "the JS seeder did not announce"
+  local key
+  key=$(json "$WORK/$way-seed.json" key)
+  mount_drive "hyper://$key" "$WORK/$way-mnt" "store=$WORK/$way-s1,$ours,fetch_timeout=60"
+  check_eq "$way: mount by key alone exits 0 ($(msg))" 0 "$RC"
+  check_eq "$way: it lists the JS drive" "data docs hello.txt" "$($T ls "$WORK/$way-mnt" | tr '\n' ' ' | sed 's/ $//')"
+  check_eq "$way: and reads it" "hello from the JS hyperdrive 10 seeder" "$($T cat "$WORK/$way-mnt/hello.txt")"
+  check_eq "$way: the 300,000-byte blob" 300000 "$($T cat "$WORK/$way-mnt/data/blob.bin" | wc -c)"
+  check "$way: the seeder saw our connection" grep -q "connection tcp server" "$WORK/$way-seed.err"
+  unmount_checked "$WORK/$way-mnt"
+  kill "$seed" 2>/dev/null
+
+  echo "# $way: a JS reader finds our read-write mount"
+  new_drive "$WORK/$way-s2"
+  printf 'hello from hypermount\n' >"$WORK/hello.txt"
+  hm_ok drive put "$K" /hello.txt "$WORK/hello.txt" --store "$WORK/$way-s2"
+  mount_drive "hyper://$K" "$WORK/$way-own" "store=$WORK/$way-s2,listen=127.0.0.1:0,$ours"
+  check_eq "$way: our mount listens and announces ($(msg))" 0 "$RC"
+  fetch() {
+    # shellcheck disable=SC2086
+    timeout 60 node "$HM_SWARM_HARNESS/fetch.js" --key "$K" $js --timeout 45 --file "$1" \
+      >"$WORK/fetch.out" 2>"$WORK/fetch.err" </dev/null
+  }
+  fetch /hello.txt
+  check_eq "$way: the JS reader reads our drive ($(tail -c 200 "$WORK/fetch.err" | tr '\n' ' '))" \
+    "hello from hypermount" "$(cat "$WORK/fetch.out")"
+  printf 'written through the mount\n' >"$WORK/$way-own/later.txt"
+  fetch /later.txt
+  check_eq "$way: and a file written through the mount since" "written through the mount" "$(cat "$WORK/fetch.out")"
+  unmount_checked "$WORK/$way-own"
+}
+
+discover mdns "mdns=127.0.0.1,bootstrap=none" "--bootstrap none --mdns"
+discover dht "mdns=off,bootstrap=$BOOT" "--bootstrap $BOOT"
+finish
