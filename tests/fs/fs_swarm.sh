@@ -4,7 +4,7 @@
 # finds our read-write mount (listen=) and reads a file written through it, also one written
 # after it joined. Twice: on the LAN by multicast DNS (pinned to the loopback interface,
 # mdns=127.0.0.1, as the harness pins it) with the DHT off, and through a private JS DHT
-# (bootstrap.js on loopback) with mDNS off.
+# (bootstrap.js on loopback) with mDNS off. And `hypermount seed` found by a JS reader.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
 HM_JS_SWARM=${HM_JS_SWARM:-$(cd "$HERE/../interop" && pwd)/js-swarm}
@@ -63,4 +63,25 @@ discover() {
 
 discover mdns "mdns=127.0.0.1,bootstrap=none" "--bootstrap none --mdns"
 discover dht "mdns=off,bootstrap=$BOOT" "--bootstrap $BOOT"
+
+echo "# hypermount seed: a JS reader finds it by key alone; a drive a mount has open is left to it"
+new_drive "$WORK/s3"
+hm_ok drive put "$K" /hello.txt "$WORK/hello.txt" --store "$WORK/s3"
+"$HYPERMOUNT" seed "$K" --store "$WORK/s3" --listen 127.0.0.1:0 --bootstrap "$BOOT" --mdns off \
+  >"$WORK/seed.out" 2>"$WORK/seed.err" </dev/null &
+SEED=$!
+track $SEED
+wait_until 60 grep -q "announced on the DHT" "$WORK/seed.out" || fail "seed did not announce: $(head -c 300 "$WORK/seed.err")"
+check "seed announced without an error" grep -qx "[0-9a-f]*: announced on the DHT" "$WORK/seed.out"
+timeout 60 node "$HM_SWARM_HARNESS/fetch.js" --key "$K" --bootstrap "$BOOT" --timeout 45 --file /hello.txt \
+  >"$WORK/fetch.out" 2>"$WORK/fetch.err" </dev/null
+check_eq "the JS reader reads what we seed" "hello from hypermount" "$(cat "$WORK/fetch.out")"
+check "seed says a peer connected" grep -q "peer connected" "$WORK/seed.out"
+kill "$SEED"
+wait_until 20 pid_gone "$SEED" || fail "seed did not stop on SIGTERM"
+check "and says what it uploaded" grep -q "^stopped: [1-9][0-9]* blocks uploaded" "$WORK/seed.out"
+mount_drive "hyper://$K" "$WORK/s3-mnt" "store=$WORK/s3"
+hm seed "$K" --store "$WORK/s3" --bootstrap none --mdns off
+check "seed of a mounted drive leaves it to the mount ($(msg))" grep -q "left to the process .*(hypermount mount)" "$WORK/out"
+unmount_checked "$WORK/s3-mnt"
 finish
