@@ -1,6 +1,5 @@
 // `hypermount mount SOURCE DIR`: a drive as a folder. Runs the FUSE session and the replicator
 // on one libuv loop; daemonises once the mount is up unless -f.
-#include "cli/bootstrap_nodes.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
@@ -11,6 +10,7 @@
 #include "fuse/fuse_mount.hpp"
 #include "fuse/mount_options.hpp"
 #include "node/drive_session.hpp"
+#include "swarm/bootstrap_nodes.hpp"
 #include "util/log.hpp"
 
 #include <fcntl.h>
@@ -82,10 +82,9 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   options.store = config.store;
   options.peers = config.peers;
   options.listen = config.listen;
-  if (config.bootstrap || config.peers.empty()) {
-    auto nodes = resolve_nodes(config.bootstrap.value_or(kPublicBootstrap), config.bootstrap.has_value());
-    if (!nodes) return report(nodes.error());
-    options.bootstrap = std::move(*nodes);
+  if (config.bootstrap || config.peers.empty()) {  // looked up only if the DHT starts
+    options.bootstrap = config.bootstrap.value_or(swarm::kPublicBootstrap);
+    options.bootstrap_strict = config.bootstrap.has_value();
   }
   if (config.mdns == "on" || (config.mdns == "auto" && config.peers.empty())) {
     options.mdns = "";  // every interface

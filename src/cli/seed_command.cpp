@@ -2,13 +2,13 @@
 // (and any other core the store holds, mounted drives' included) to every peer that asks,
 // announced by the drive's discovery key on the DHT and the LAN. A drive a mount holds open is
 // left to that mount, which serves it itself (mount -o listen=).
-#include "cli/bootstrap_nodes.hpp"
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
 #include "node/host.hpp"
+#include "swarm/bootstrap_nodes.hpp"
 #include "swarm/dht_socket.hpp"
 #include "swarm/mdns.hpp"
 
@@ -35,7 +35,7 @@ int cmd_seed(Args in) {
       given.push_back(bootstrap_arg->substr(at, comma - at));
       at = comma + 1;
     }
-    auto nodes = resolve_nodes(bootstrap_arg ? given : kPublicBootstrap, bootstrap_arg.has_value());
+    auto nodes = swarm::resolve_nodes(bootstrap_arg ? given : swarm::kPublicBootstrap, bootstrap_arg.has_value());
     if (!nodes) return report(nodes.error());
     bootstrap = std::move(*nodes);
   }

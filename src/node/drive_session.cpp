@@ -1,6 +1,7 @@
 #include "node/drive_session.hpp"
 
 #include "node/host.hpp"
+#include "swarm/bootstrap_nodes.hpp"
 #include "util/log.hpp"
 
 #include <filesystem>
@@ -62,7 +63,7 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
     HM_TRY_ASSIGN(listening_port_, peers_->listen(options.listen, version));
   }
   if (options.mdns && (look_up || listening_port_)) HM_TRY(start_mdns(*options.mdns, look_up));
-  if (!options.bootstrap.empty() && (look_up || listening_port_)) HM_TRY(start_dht(options.bootstrap, look_up));
+  if (!options.bootstrap.empty() && (look_up || listening_port_)) HM_TRY(start_dht(options, look_up));
   if (options.peers.empty() && !look_up) {
     if (drive_->content() == nullptr) return {};  // nothing written yet: no content core
     return replicator_->add_core(*drive_->content(), {.upload = true, .live = true});
@@ -71,7 +72,9 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
   return fetch_drive_header(timeout_ms);
 }
 
-Status DriveSession::start_dht(const std::vector<std::string>& bootstrap, bool look_up) {
+Status DriveSession::start_dht(const SessionOptions& options, bool look_up) {
+  HM_TRY_ASSIGN(std::vector<std::string> bootstrap, swarm::resolve_nodes(options.bootstrap, options.bootstrap_strict));
+  if (bootstrap.empty()) return {};  // none could be looked up (and that was said)
   swarm::DhtConfig config;  // ephemeral, as hyperswarm 2 starts
   for (const std::string& node : bootstrap) {
     auto address = swarm::parse_address(node);

@@ -32,7 +32,8 @@ struct SessionOptions {
   // DHT discovery (hyperswarm 2): its bootstrap nodes, IPv4:PORT each; none: off. The drive is
   // looked up when it is not writable here, and announced while listening (UDP on the TCP
   // listener's port number).
-  std::vector<std::string> bootstrap;
+  std::vector<std::string> bootstrap;  // HOST:PORT, names looked up when the DHT starts
+  bool bootstrap_strict = false;       // a node that cannot be looked up fails the open
   wire::ProtocolVersion protocol = wire::ProtocolVersion::Auto;
   double fetch_timeout = 30.0;      // seconds a fetch may wait without any block arriving
   std::string no_data_hint;         // appended to NotFound when there are no peers and no data
@@ -104,7 +105,7 @@ class DriveSession {
   // Joins the LAN: looks the drive up, announces it while listening.
   Status start_mdns(const std::string& interface, bool look_up);
   // Joins the DHT through `bootstrap`: looks the drive up, announces it while listening.
-  Status start_dht(const std::vector<std::string>& bootstrap, bool look_up);
+  Status start_dht(const SessionOptions& options, bool look_up);
 
   // Destroyed last member first: the network side, then the view before the drive, the drive
   // before the store, the loop last.

@@ -1,4 +1,4 @@
-#include "cli/bootstrap_nodes.hpp"
+#include "swarm/bootstrap_nodes.hpp"
 
 #include "util/log.hpp"
 
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace hypermount::cli {
+namespace hypermount::swarm {
 
 const std::vector<std::string> kPublicBootstrap{"bootstrap1.hyperdht.org:49737", "bootstrap2.hyperdht.org:49737",
                                                 "bootstrap3.hyperdht.org:49737"};
@@ -26,7 +26,7 @@ Result<std::vector<std::string>> resolve_nodes(const std::vector<std::string>& n
     if (rc != 0 || found == nullptr) {
       const std::string why = rc == 0 ? "no IPv4 address" : gai_strerror(rc);
       if (strict) return Error::invalid("bootstrap node {}: {}", node, why);
-      log::warn("cli", "bootstrap node {} left out: {}", node, why);
+      log::warn("swarm", "bootstrap node {} left out: {}", node, why);
       continue;
     }
     char text[INET_ADDRSTRLEN];
@@ -38,4 +38,4 @@ Result<std::vector<std::string>> resolve_nodes(const std::vector<std::string>& n
   return out;
 }
 
-}  // namespace hypermount::cli
+}  // namespace hypermount::swarm

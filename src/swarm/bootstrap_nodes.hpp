@@ -1,5 +1,5 @@
-// The DHT bootstrap nodes a mount joins through: hyperswarm 2's public ones by default, or the
-// user's, looked up by name once at start (the DHT itself speaks IPv4 only).
+// The DHT bootstrap nodes a process joins through: hyperswarm 2's public ones by default, or
+// the user's, looked up by name when the DHT starts (the DHT itself speaks IPv4 only).
 #pragma once
 
 #include "util/result.hpp"
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace hypermount::cli {
+namespace hypermount::swarm {
 
 // @hyperswarm/dht 4's defaults (spec swarm.md §11).
 extern const std::vector<std::string> kPublicBootstrap;
@@ -17,4 +17,4 @@ extern const std::vector<std::string> kPublicBootstrap;
 // left out with a warning (no network, no DNS: the DHT is then off and LAN discovery remains).
 Result<std::vector<std::string>> resolve_nodes(const std::vector<std::string>& nodes, bool strict);
 
-}  // namespace hypermount::cli
+}  // namespace hypermount::swarm
