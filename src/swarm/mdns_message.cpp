@@ -11,12 +11,18 @@ void put16(Bytes& out, uint16_t v) {
   out.push_back(static_cast<uint8_t>(v));
 }
 
+// Dotted labels; empty ones (a dot in a decoded label, leading or doubled dots) are left out,
+// since a zero length would end the name there.
 void put_name(Bytes& out, const std::string& name) {
   size_t start = 0;
   while (start < name.size()) {
     size_t dot = name.find('.', start);
     if (dot == std::string::npos) dot = name.size();
     const size_t length = std::min<size_t>(dot - start, 63);
+    if (length == 0) {
+      start = dot + 1;
+      continue;
+    }
     out.push_back(static_cast<uint8_t>(length));
     out.insert(out.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
                name.begin() + static_cast<std::ptrdiff_t>(start + length));

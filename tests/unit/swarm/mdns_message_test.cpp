@@ -85,3 +85,24 @@ TEST_CASE("mdns: compressed names are followed; loops, truncation and junk are r
   // a label with reserved high bits
   CHECK_FALSE(decode_dns(*from_hex("0000000000010000000000004100")));
 }
+
+TEST_CASE("mdns: what decodes re-encodes to a packet with the same records (labels holding dots)") {
+  // found by mdns_fuzz: a label "." re-encoded as an empty label ended the name early
+  Bytes packet = *from_hex(
+      "4a0901000010000000000000005bffe300000000000000000000000000080000000000000000000001010000000000000101"
+      "01010101012e000060600005e7740000000000000000000000000000000000000000000000000000000000aa0000000000ff"
+      "ff5fc000033e22002e0000000000000000000000000000000000000000000000010101010101010100000000000000000000"
+      "000100000000f80001010101010101010101010000000001010101010101010101010101010100000000000000090000fe00"
+      "000000000000010000002ff501");
+  auto decoded = decode_dns(packet);
+  REQUIRE(decoded);
+  auto again = decode_dns(encode_dns(*decoded));
+  REQUIRE(again);
+  CHECK(again->questions.size() == decoded->questions.size());
+  CHECK(again->answers.size() == decoded->answers.size());
+  DnsPacket dotted;
+  dotted.questions.push_back({"a..b.", kDnsTypeSrv});
+  auto round = decode_dns(encode_dns(dotted));
+  REQUIRE(round);
+  CHECK(round->questions[0].name == "a.b");
+}
