@@ -5,6 +5,7 @@
 #include "cli/peer_node.hpp"
 #include "cli/stop_signals.hpp"
 #include "cli/store_args.hpp"
+#include "swarm/bootstrap_nodes.hpp"
 #include "swarm/dht_socket.hpp"
 #include "util/log.hpp"
 
@@ -40,13 +41,10 @@ std::optional<DhtArgs> parse_dht_args(Args in) {
     out.bind.host = parsed->host;
   }
   if (auto list = take_option(args, "--bootstrap")) {
-    std::string_view rest = *list;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      auto address = swarm::parse_address(rest.substr(0, comma));
+    for (const std::string& node : swarm::split_nodes(*list)) {
+      auto address = swarm::parse_address(node);
       if (!address) return std::nullopt;
       out.bootstrap.push_back(*address);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     }
   }
   if (auto local = take_option(args, "--local-address")) {

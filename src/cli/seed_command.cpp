@@ -27,15 +27,10 @@ int cmd_seed(Args in) {
   const std::optional<std::string> bootstrap_arg = take_option(args, "--bootstrap");
   const std::string mdns = take_option(args, "--mdns").value_or("on");
   if (args.empty()) return usage_error(seed_commands()[0]);
-  std::vector<std::string> bootstrap;
+  std::vector<swarm::Ipv4Address> bootstrap;
   if (bootstrap_arg != "none") {
-    std::vector<std::string> given;
-    for (size_t at = 0; bootstrap_arg && at <= bootstrap_arg->size();) {
-      size_t comma = std::min(bootstrap_arg->find(',', at), bootstrap_arg->size());
-      given.push_back(bootstrap_arg->substr(at, comma - at));
-      at = comma + 1;
-    }
-    auto nodes = swarm::resolve_nodes(bootstrap_arg ? given : swarm::kPublicBootstrap, bootstrap_arg.has_value());
+    auto nodes = swarm::resolve_nodes(bootstrap_arg ? swarm::split_nodes(*bootstrap_arg) : swarm::kPublicBootstrap,
+                                      bootstrap_arg.has_value());
     if (!nodes) return report(nodes.error());
     bootstrap = std::move(*nodes);
   }
@@ -78,7 +73,7 @@ int cmd_seed(Args in) {
   std::unique_ptr<swarm::DhtSocket> dht;
   if (!bootstrap.empty()) {
     swarm::DhtConfig config;
-    for (const std::string& b : bootstrap) config.bootstrap.push_back(*swarm::parse_address(b));
+    config.bootstrap = bootstrap;
     auto opened = swarm::DhtSocket::open(node.loop, swarm::Ipv4Address{{0, 0, 0, 0}, *port}, std::move(config));
     if (!opened) return report(opened.error());
     dht = std::move(*opened);

@@ -73,14 +73,9 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
 }
 
 Status DriveSession::start_dht(const SessionOptions& options, bool look_up) {
-  HM_TRY_ASSIGN(std::vector<std::string> bootstrap, swarm::resolve_nodes(options.bootstrap, options.bootstrap_strict));
-  if (bootstrap.empty()) return {};  // none could be looked up (and that was said)
   swarm::DhtConfig config;  // ephemeral, as hyperswarm 2 starts
-  for (const std::string& node : bootstrap) {
-    auto address = swarm::parse_address(node);
-    if (!address) return Error::invalid("bootstrap node '{}' is not IPv4:PORT", node);
-    config.bootstrap.push_back(*address);
-  }
+  HM_TRY_ASSIGN(config.bootstrap, swarm::resolve_nodes(options.bootstrap, options.bootstrap_strict));
+  if (config.bootstrap.empty()) return {};  // none could be looked up (and that was said)
   // One port number for TCP and UDP, as hyperswarm binds them: peers that find our record dial
   // the port the DHT saw our datagrams come from.
   const swarm::Ipv4Address bind{{0, 0, 0, 0}, listening_port_.value_or(0)};

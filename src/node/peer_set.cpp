@@ -67,8 +67,8 @@ void PeerSet::start_timer() {
   uv_timer_start(redial_timer_, [](uv_timer_t* t) {
     auto* self = static_cast<PeerSet*>(t->data);
     self->retry_found();
-    if (self->redial_static_ && uv_now(self->loop_) >= self->ticks_) {
-      self->ticks_ = uv_now(self->loop_) + kRedialMs;
+    if (self->redial_static_ && uv_now(self->loop_) >= self->next_static_redial_ms_) {
+      self->next_static_redial_ms_ = uv_now(self->loop_) + kRedialMs;
       self->redial_lost();
     }
   }, tick, tick);

@@ -92,7 +92,7 @@ class PeerSet {
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
   bool redial_static_ = false;           // keep_connected() was called
   bool discovering_ = false;
-  uint64_t ticks_ = 0;
+  uint64_t next_static_redial_ms_ = 0;  // loop time of the next redial of lost static peers
   std::array<uint64_t, 3> found_backoff_ms_ = kFoundBackoffMs;
   bool closed_ = false;
   // Dials finish after the set may be gone (a command ends while one is under way): their

@@ -2,18 +2,27 @@
 
 #include "util/log.hpp"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 
-#include <fmt/format.h>
+#include <algorithm>
 
 namespace hypermount::swarm {
 
 const std::vector<std::string> kPublicBootstrap{"bootstrap1.hyperdht.org:49737", "bootstrap2.hyperdht.org:49737",
                                                 "bootstrap3.hyperdht.org:49737"};
 
-Result<std::vector<std::string>> resolve_nodes(const std::vector<std::string>& nodes, bool strict) {
+std::vector<std::string> split_nodes(std::string_view list) {
   std::vector<std::string> out;
+  while (!list.empty()) {
+    const size_t comma = std::min(list.find(','), list.size());
+    if (comma > 0) out.emplace_back(list.substr(0, comma));
+    list.remove_prefix(std::min(comma + 1, list.size()));
+  }
+  return out;
+}
+
+Result<std::vector<Ipv4Address>> resolve_nodes(const std::vector<std::string>& nodes, bool strict) {
+  std::vector<Ipv4Address> out;
   for (const std::string& node : nodes) {
     const size_t colon = node.rfind(':');
     const std::string host = node.substr(0, colon == std::string::npos ? 0 : colon);
@@ -29,10 +38,7 @@ Result<std::vector<std::string>> resolve_nodes(const std::vector<std::string>& n
       log::warn("swarm", "bootstrap node {} left out: {}", node, why);
       continue;
     }
-    char text[INET_ADDRSTRLEN];
-    const auto* at = reinterpret_cast<const sockaddr_in*>(found->ai_addr);
-    ::inet_ntop(AF_INET, &at->sin_addr, text, sizeof text);
-    out.push_back(fmt::format("{}:{}", text, ntohs(at->sin_port)));
+    out.push_back(Ipv4Address::from_sockaddr(*reinterpret_cast<const sockaddr_in*>(found->ai_addr)));
     ::freeaddrinfo(found);
   }
   return out;

@@ -9,6 +9,7 @@
 
 #include <doctest/doctest.h>
 
+#include "store_fixture.hpp"
 #include "temp_dir.hpp"
 
 using namespace hypermount;
@@ -128,12 +129,9 @@ TEST_CASE("a file written from a source is asked for in batches and split like o
 }
 
 TEST_CASE("mknod writes a FIFO or device once, without content; reading one is no file") {
-  TempDir dir;
-  auto store = corestore::Corestore::open(dir.path());
-  REQUIRE(store.ok());
-  auto drive = drive::Drive::open_own((*store)->namespace_("drive"), corestore::DriveLine::V10_21);
-  REQUIRE(drive.ok());
-  drive::Drive& d = **drive;
+  test::StoreFixture fixture;
+  auto drive = fixture.own("drive");
+  drive::Drive& d = *drive;
   const uint64_t content_before = d.content()->length();
   drive::Stat device =
       drive::Stat::special(drive::kModeBlockDevice, 1000, 0640, drive::DeviceNumber{8, 1});
@@ -153,12 +151,9 @@ TEST_CASE("mknod writes a FIFO or device once, without content; reading one is n
 }
 
 TEST_CASE("adding or removing an entry stamps its directory in the same batch, if it has a node") {
-  TempDir dir;
-  auto store = corestore::Corestore::open(dir.path());
-  REQUIRE(store.ok());
-  auto drive = drive::Drive::open_own((*store)->namespace_("drive"), corestore::DriveLine::V10_21);
-  REQUIRE(drive.ok());
-  drive::Drive& d = **drive;
+  test::StoreFixture fixture;
+  auto drive = fixture.own("drive");
+  drive::Drive& d = *drive;
   const uint64_t before = drive::clock_ms();
   REQUIRE(d.mkdir("/dir", 0).ok());
   CHECK(d.lstat("/dir")->mode == 040000);  // permissions 0 kept
@@ -203,12 +198,9 @@ TEST_CASE("adding or removing an entry stamps its directory in the same batch, i
 }
 
 TEST_CASE("subdirectory_count counts directories below a directory, up to a limit") {
-  TempDir dir;
-  auto store = corestore::Corestore::open(dir.path());
-  REQUIRE(store.ok());
-  auto drive = drive::Drive::open_own((*store)->namespace_("drive"), corestore::DriveLine::V10_21);
-  REQUIRE(drive.ok());
-  drive::Drive& d = **drive;
+  test::StoreFixture fixture;
+  auto drive = fixture.own("drive");
+  drive::Drive& d = *drive;
   REQUIRE(d.mkdir("/d").ok());
   CHECK(d.subdirectory_count("/d", 100) == uint64_t{0});
   REQUIRE(d.mkdir("/d/a").ok());
