@@ -14,7 +14,9 @@ trap 'stop_jobs; [ -n "${HM_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
 # start_js_bootstrap [--extra N]: a JS bootstrap node on a free port; sets JS_BOOT=127.0.0.1:PORT
 start_js_bootstrap() {
-  harness bootstrap.js --port 0 "$@" >"$WORK/boot.json" 2>"$WORK/boot.err" &
+  # node itself is the job (a backgrounded function would be a subshell, and stop_jobs would
+  # leave its node running)
+  node "$HM_SWARM_HARNESS/bootstrap.js" --port 0 "$@" >"$WORK/boot.json" 2>"$WORK/boot.err" &
   wait_for "$WORK/boot.json" '"bootstrap"' 60 || { fail "the JS bootstrap node did not start"; finish; }
   JS_BOOT=$(jget "$WORK/boot.json" 'm.bootstrap')
 }
@@ -32,7 +34,7 @@ start_hm_dht() {
 # start_js_seed BOOTSTRAP: a JS hyperdrive seeder announcing its drive; sets SEED_KEY,
 # SEED_DKEY, SEED_PORT once its first announce round has finished.
 start_js_seed() {
-  harness seed.js --bootstrap "$1" >"$WORK/seed.json" 2>"$WORK/seed.err" &
+  node "$HM_SWARM_HARNESS/seed.js" --bootstrap "$1" >"$WORK/seed.json" 2>"$WORK/seed.err" &
   wait_for "$WORK/seed.json" '"discoveryKey"' 90 || { fail "the JS seeder did not start"; finish; }
   wait_for "$WORK/seed.err" 'announce flushed' 90 || { fail "the JS seeder did not announce"; finish; }
   SEED_KEY=$(jget "$WORK/seed.json" 'm.key')
