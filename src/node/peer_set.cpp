@@ -94,7 +94,7 @@ size_t PeerSet::found_count() const {
 
 size_t PeerSet::busy_count() const {
   return static_cast<size_t>(std::count_if(slots_.begin(), slots_.end(), [this](const Slot& s) {
-    return s.dialing || (s.id && replicator_.has_peer(*s.id));
+    return s.dialing || connected(s);
   }));
 }
 
@@ -102,7 +102,7 @@ void PeerSet::retry_found() {
   const uint64_t now = uv_now(loop_);
   for (auto it = slots_.begin(); it != slots_.end();) {
     Slot& slot = *it;
-    const bool idle = slot.found && !slot.dialing && !(slot.id && replicator_.has_peer(*slot.id));
+    const bool idle = slot.found && !slot.dialing && !connected(slot) && !ourselves(slot);
     if (idle && slot.retry_at == 0) {  // just failed or lost
       if (slot.retries == static_cast<int>(found_backoff_ms_.size())) {
         log::debug("node", "found peer {}: forgotten after {} retries", slot.address, slot.retries);
@@ -122,7 +122,7 @@ void PeerSet::retry_found() {
 
 void PeerSet::redial_lost() {
   for (Slot& slot : slots_) {
-    if (slot.found || slot.dialing || (slot.id && replicator_.has_peer(*slot.id))) continue;
+    if (slot.found || slot.dialing || connected(slot) || ourselves(slot)) continue;
     slot.id.reset();
     if (auto s = dial(slot); !s) log::debug("node", "peer {}: {}", slot.address, s.error().to_string());
   }
@@ -155,9 +155,29 @@ Status PeerSet::dial(Slot& slot) {
 
 bool PeerSet::any_connected() const {
   for (const Slot& slot : slots_) {
-    if (slot.id && replicator_.has_peer(*slot.id)) return true;
+    if (connected(slot)) return true;
   }
   return false;
+}
+
+bool PeerSet::connected(const Slot& slot) const {
+  std::optional<wire::Replicator::PeerId> id = slot.id;
+  // A connection closed as a duplicate stands for the one kept instead (which may in turn have
+  // given way to a third).
+  for (int hop = 0; id && hop < 4; ++hop) {
+    if (replicator_.has_peer(*id)) return true;
+    auto fate = replicator_.deduplicated(*id);
+    id = fate && std::holds_alternative<wire::Replicator::PeerId>(*fate)
+             ? std::optional(std::get<wire::Replicator::PeerId>(*fate))
+             : std::nullopt;
+  }
+  return false;
+}
+
+bool PeerSet::ourselves(const Slot& slot) const {
+  if (!slot.id) return false;
+  auto fate = replicator_.deduplicated(*slot.id);
+  return fate && std::holds_alternative<wire::Replicator::Deduplicated>(*fate);
 }
 
 bool PeerSet::any_dialing() const {

@@ -1,6 +1,7 @@
 // The connections of a node, from every source: peers it was given (HOST:PORT, `peer=` /
 // `--peer`, redialled once lost), peers found (discovery: retried with backoff, then forgotten),
-// peers accepted on a listening port, standard input/output.
+// peers accepted on a listening port, standard input/output. One connection per remote: see
+// wire::Replicator::deduplicated.
 #pragma once
 
 #include "util/result.hpp"
@@ -81,6 +82,12 @@ class PeerSet {
   void retry_found();
   void start_timer();
   size_t busy_count() const;
+  // Whether the slot's peer is connected: through its own connection, or through the one kept
+  // when its own was closed as a duplicate (so it is not redialled while that one lives).
+  bool connected(const Slot& slot) const;
+  // The slot's address turned out to be this process: never dialled again, and kept so that
+  // discovery naming it again does not add it.
+  bool ourselves(const Slot& slot) const;
   bool any_dialing() const;
 
   uv_loop_t* loop_;

@@ -110,6 +110,7 @@ Result<Replicator::PeerId> Replicator::add_connection(std::unique_ptr<Connection
   auto peer = std::make_unique<Peer>();
   peer->id = next_peer_id_++;
   peer->connection = std::move(connection);
+  peer->dialled = role == crypto::NoiseRole::Initiator;
   Peer& added = *peer;
   peers_.emplace(added.id, std::move(peer));
   // Opens are queued by the session until the handshake is done.
@@ -244,6 +245,7 @@ void Replicator::on_session_events(Connection& connection) {
     if (auto* done_event = std::get_if<HandshakeCompleted>(&event)) {
       log::debug("wire", "peer {}: handshake done ({})", peer->id,
                  protocol_version_name(done_event->version));
+      if (!keep_after_handshake(*peer, done_event->remote_static_key)) return;
     } else if (auto* opened = std::get_if<RemoteOpened>(&event)) {
       CoreState* state = find_core(opened->discovery_key);
       if (state == nullptr && core_provider_) {

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <variant>
 #include <vector>
 
 namespace hypermount::wire {
@@ -54,6 +55,7 @@ struct ReplicatorStats {
   uint64_t blocks_uploaded = 0;
   uint64_t data_rejected = 0;  // Data that failed verification (the peer was dropped)
   uint64_t peers_dropped = 0;  // closed for a protocol error, bad data or a timeout
+  uint64_t duplicates_closed = 0;  // connections closed as a second one to a remote, or to us
 };
 
 class Replicator : public ConnectionHandler {
@@ -112,6 +114,13 @@ class Replicator : public ConnectionHandler {
   size_t peer_count() const { return peers_.size(); }
   // Whether the peer added as `id` is still connected.
   bool has_peer(PeerId id) const;
+  // Connections are deduplicated by the remote's Noise static key after the handshake, as
+  // hyperswarm 2 does (swarm.md §8): a connection to ourselves is closed, and of two to the same
+  // remote the one dialled by the side with the smaller key is kept, which both sides agree on.
+  // What became of a peer closed that way: the peer kept instead, or Self.
+  enum class Deduplicated { Self };
+  std::optional<std::variant<PeerId, Deduplicated>> deduplicated(PeerId id) const;
+  const crypto::DhPublicKey& static_public_key() const { return static_key_.public_key; }
   const ReplicatorStats& stats() const { return stats_; }
   // Gets waiting for their block (not yet called back or cancelled).
   size_t pending_gets() const { return gets_.size(); }
@@ -169,6 +178,8 @@ class Replicator : public ConnectionHandler {
   void serve_requests(Peer& peer);
   void on_remote_status(Peer& peer, Channel& channel, const StatusMessage& status);
   void on_channel_closed(Peer& peer, const crypto::DiscoveryKey& discovery_key);
+  // replicator_dedup.cpp: after `peer`'s handshake with `remote_key`; false if it was closed.
+  bool keep_after_handshake(Peer& peer, const crypto::DhPublicKey& remote_key);
   void maybe_end_channel(Peer& peer, Channel& channel);
   void close_channel(Peer& peer, Channel& channel);
   void check_done(CoreState& core);
@@ -200,6 +211,9 @@ class Replicator : public ConnectionHandler {
   std::vector<std::unique_ptr<CoreState>> cores_;
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> retired_;
+  // Peers closed by deduplication, newest kept up to kMaxDeduplicated (for deduplicated()).
+  static constexpr size_t kMaxDeduplicated = 1024;
+  std::map<PeerId, std::variant<PeerId, Deduplicated>> deduplicated_;
   std::map<uint64_t, PendingGet> gets_;
   std::deque<std::function<void()>> posted_;
   struct TimerBox;

@@ -58,6 +58,8 @@ struct Replicator::Peer {
   std::map<crypto::DiscoveryKey, Channel> channels;
   bool closed = false;
   bool dropped = false;  // closed by drop_peer, which logged the reason
+  bool dialled = false;  // we are the Noise initiator (the dialler)
+  std::optional<crypto::DhPublicKey> remote_key;  // the remote's static key, once handshaken
 };
 
 // A block received from a peer, waiting to be hashed (on libuv's thread pool when large) and
