@@ -92,6 +92,12 @@ uint16_t DhtNode::free_rid() {
 
 Status DhtNode::request(MessageType type, const RequestTarget& to, Message message,
                         ReplyCallback callback) {
+  HM_TRY(start_request(type, to, std::move(message), std::move(callback)));
+  return {};
+}
+
+Result<uint16_t> DhtNode::start_request(MessageType type, const RequestTarget& to, Message message,
+                                        ReplyCallback callback) {
   if (pending_.size() >= kMaxPendingRequests) {
     return Error::unavailable("dht: {} requests pending", pending_.size());
   }
@@ -101,24 +107,40 @@ Status DhtNode::request(MessageType type, const RequestTarget& to, Message messa
   message.rid = rid;
   message.to = compact(to.address);
   if (!ephemeral_) message.id = Bytes(id_.begin(), id_.end());
-  Pending pending{to, encode_message(message), kTimeoutTicks, 1, std::move(callback)};
+  Pending pending{to, encode_message(message), kTimeoutTicks, 1, std::move(callback), std::nullopt};
   sink_.send(to.address, pending.datagram);
   pending_.emplace(rid, std::move(pending));
+  return rid;
+}
+
+Status DhtNode::holepunch(const Ipv4Address& peer, const Ipv4Address& referrer, ReplyCallback callback) {
+  Message probe;
+  probe.command = kHolepunch;
+  HM_TRY_ASSIGN(uint16_t rid,
+                start_request(MessageType::Query, {peer, std::nullopt, std::nullopt}, std::move(probe), std::move(callback)));
+  Pending& pending = pending_.at(rid);
+  pending.to.referrer = referrer;
+  pending.relay = encode_message(relay_request(rid, referrer, peer));
+  sink_.send(referrer, *pending.relay);
   return {};
+}
+
+Message DhtNode::relay_request(uint16_t rid, const Ipv4Address& referrer, const Ipv4Address& to) const {
+  Message punch;
+  punch.version = kDhtVersion;
+  punch.type = MessageType::Query;
+  punch.rid = rid;
+  punch.to = compact(referrer);
+  if (!ephemeral_) punch.id = Bytes(id_.begin(), id_.end());
+  punch.command = kHolepunch;
+  punch.value = encode_holepunch({.from = std::nullopt, .to = compact(to)});
+  return punch;
 }
 
 void DhtNode::punch_through(const Ipv4Address& referrer, const Ipv4Address& to) {
   // A fresh rid nobody waits for: the answer comes from `to` and is dropped, but by then the
   // NAT path for the retry is open.
-  Message punch;
-  punch.version = kDhtVersion;
-  punch.type = MessageType::Query;
-  punch.rid = free_rid();
-  punch.to = compact(referrer);
-  if (!ephemeral_) punch.id = Bytes(id_.begin(), id_.end());
-  punch.command = kHolepunch;
-  punch.value = encode_holepunch({.from = std::nullopt, .to = compact(to)});
-  send(referrer, punch);
+  send(referrer, relay_request(free_rid(), referrer, to));
 }
 
 void DhtNode::tick() {
@@ -130,10 +152,18 @@ void DhtNode::tick() {
       ++p.tries;
       p.timeout = kTimeoutTicks;
       sink_.send(p.to.address, p.datagram);
-      if (p.to.referrer) punches.emplace_back(*p.to.referrer, p.to.address);
+      if (p.relay) {
+        sink_.send(*p.to.referrer, *p.relay);
+      } else if (p.to.referrer) {
+        punches.emplace_back(*p.to.referrer, p.to.address);
+      }
       continue;
     }
-    if (first_tick && p.to.referrer) punches.emplace_back(*p.to.referrer, p.to.address);
+    if (first_tick && p.relay) {
+      sink_.send(*p.to.referrer, *p.relay);  // the fast punch (swarm.md §7 step 5)
+    } else if (first_tick && p.to.referrer) {
+      punches.emplace_back(*p.to.referrer, p.to.address);
+    }
     if (--p.timeout == 0) expired.push_back(rid);
   }
   for (const auto& [referrer, target] : punches) punch_through(referrer, target);

@@ -102,6 +102,12 @@ class DhtNode {
   Status request(MessageType type, const RequestTarget& to, Message message,
                  ReplyCallback callback);
 
+  // Opens the way to `peer` through `referrer`, the node that named it (swarm.md §7, as the
+  // dialler): a `_holepunch` probe straight to the peer and, with the same rid, a request to
+  // the referrer to relay {to: peer}; both again on each retry, the relay also after a tick.
+  // The callback runs with the peer's answer (the path is open: connect now) or Timeout.
+  Status holepunch(const Ipv4Address& peer, const Ipv4Address& referrer, ReplyCallback callback);
+
   // Starts an iterative query (swarm.md §3.7). `on_reply` runs for every non-error response
   // of the walk; `on_done` runs once, later, when the query ends.
   Status query(QuerySpec spec, std::function<void(const QueryReply&)> on_reply,
@@ -131,8 +137,12 @@ class DhtNode {
     int timeout = 4;
     int tries = 1;
     ReplyCallback callback;
+    // A hole punch: this relay request (same rid) goes to the referrer with every send.
+    std::optional<Bytes> relay;
   };
 
+  // request(), returning the rid it took.
+  Result<uint16_t> start_request(MessageType type, const RequestTarget& to, Message message, ReplyCallback callback);
   void on_response(const Ipv4Address& from, Message message);
   void on_request(const Ipv4Address& from, const Message& message);
   void add_contact(const Ipv4Address& from, const NodeId& id);
@@ -145,6 +155,8 @@ class DhtNode {
   bool valid_token(const Ipv4Address& from, const std::optional<Bytes>& token) const;
   void send(const Ipv4Address& to, const Message& message);
   void punch_through(const Ipv4Address& referrer, const Ipv4Address& to);
+  // A `_holepunch` asking `referrer` to relay to `to`.
+  Message relay_request(uint16_t rid, const Ipv4Address& referrer, const Ipv4Address& to) const;
   uint16_t free_rid();
   void sweep_queries();
 

@@ -138,6 +138,61 @@ TEST_CASE("dht node: a request is sent three times and times out after 10 ticks 
   CHECK(punches == 3);
 }
 
+TEST_CASE("dht node: a dialler's hole punch probes the peer and asks the referrer to relay, with one "
+          "rid; the peer's answer to the dialler completes it") {
+  SimNetwork net;
+  auto& referrer = net.add(false);
+  auto& dialler = net.add(true);
+  auto& target = net.add(true);
+  std::optional<Result<Reply>> result;
+  REQUIRE(dialler.node->holepunch(target.address, referrer.address,
+                                  [&](Result<Reply> r) { result = std::move(r); }).ok());
+  // Before any delivery: the probe to the peer (no value) and the relay request to the referrer.
+  REQUIRE(net.sent().size() == 2);
+  auto probe = decode_message(net.sent()[0].second);
+  auto relay = decode_message(net.sent()[1].second);
+  REQUIRE(probe.ok());
+  REQUIRE(relay.ok());
+  CHECK(net.sent()[0].first == target.address);
+  CHECK(net.sent()[1].first == referrer.address);
+  CHECK(probe->command == "_holepunch");
+  CHECK_FALSE(probe->value);
+  CHECK(relay->rid == probe->rid);
+  CHECK(decode_peer(*decode_holepunch(*relay->value)->to) == target.address);
+  net.run();
+  REQUIRE(result);
+  REQUIRE(result->ok());
+  CHECK((*result)->from == target.address);
+}
+
+TEST_CASE("dht node: a dialler's hole punch through a silent referrer retries both, then times out") {
+  SimNetwork net;
+  auto& dialler = net.add(true);
+  Ipv4Address target{{10, 9, 9, 9}, 9};
+  Ipv4Address referrer{{10, 8, 8, 8}, 8};
+  net.kill(target);
+  net.kill(referrer);
+  std::optional<Errc> result;
+  REQUIRE(dialler.node->holepunch(target, referrer, [&](Result<Reply> r) {
+                         result = r ? std::optional<Errc>() : r.error().code();
+                       }).ok());
+  for (int tick = 0; tick < 10; ++tick) net.tick();
+  CHECK(result == Errc::Timeout);
+  size_t probes = 0;
+  size_t relays = 0;
+  std::optional<uint64_t> rid;
+  for (const auto& [to, bytes] : net.sent()) {
+    auto m = decode_message(bytes);
+    REQUIRE(m.ok());
+    if (!rid) rid = m->rid;
+    CHECK(m->rid == *rid);  // every send carries the one rid the answer will match
+    probes += to == target;
+    relays += to == referrer;
+  }
+  CHECK(probes == 3);
+  CHECK(relays == 4);  // at once, after the first tick (the fast punch), and with each retry
+}
+
 TEST_CASE("dht node: UPDATEs need our token for the sender's IP; bad input gets no answer") {
   SimNetwork net;
   auto& server = net.add(false);
