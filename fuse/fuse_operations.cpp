@@ -23,6 +23,10 @@ namespace {
 
 // The longest name of one path component, in bytes (statfs f_namemax).
 constexpr size_t kNameMax = 255;
+// The preferred I/O size: st_blksize, and the largest write the kernel sends us. cp and other
+// tools size their buffers from st_blksize, so a file is written 1 MiB at a time instead of
+// 128 KiB (eight times fewer requests for the same bytes).
+constexpr unsigned kIoSize = 1u << 20;
 
 // Names are at most kNameMax bytes, as statfs says (the kernel only stops FUSE names over 1024).
 bool refuse_long_name(fuse_req_t req, const char* name) {
@@ -59,7 +63,7 @@ struct stat to_stat(const FuseMount& m, uint64_t ino, const Attr& a) {
   st.st_gid = m.options().gid.value_or(a.gid);
   st.st_size = static_cast<off_t>(a.size);
   st.st_rdev = static_cast<dev_t>(a.rdev);
-  st.st_blksize = 4096;
+  st.st_blksize = kIoSize;
   st.st_blocks = static_cast<blkcnt_t>((a.size + 511) / 512);
   st.st_mtim = a.mtime;
   st.st_ctim = a.ctime;
@@ -949,6 +953,7 @@ void op_init(void*, fuse_conn_info* conn) {
     if (conn->capable & cap) conn->want |= cap;
   }
   conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+  conn->max_write = kIoSize;  // libfuse asks the kernel for the pages this needs
 }
 
 fuse_lowlevel_ops make_operations() {

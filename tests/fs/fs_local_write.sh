@@ -162,20 +162,40 @@ head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/large.bin"
 # stat and a cat of a small file return before cp does (the commit appends a batch per turn).
 cp "$WORK/large.bin" "$MNT/large.bin" &  # waited for below (meson times the test out)
 cp_job=$!
-in_close() { [ "$(cut -d' ' -f1 "/proc/$cp_job/syscall" 2>/dev/null)" == 3 ]; }  # close(2) on x86-64
-if wait_until 120 in_close; then
-  small_stat=$(timeout 60 stat -c %s "$MNT/new.txt")
-  small_cat=$(timeout 60 cat "$MNT/new.txt" | wc -c)
-  # The kernel may answer those two from its caches; an xattr it always asks the mount for.
-  version=$(xattr_value "$MNT" user.hypermount.version)
-  if in_close; then
-    pass "stat and cat of a small file (and the version xattr, $version) answered while the $BIG_MIB MiB commit ran ($small_stat, $small_cat bytes)"
-  else
-    fail "the $BIG_MIB MiB commit ended before a stat, a cat and an xattr of the mount were answered"
-  fi
-else
-  fail "cp of $BIG_MIB MiB never reached close()"
-fi
+# A poller (every millisecond, so that a short commit is not missed) waits until cp is in
+# close(2) of the mounted file, asks the mount a stat, a cat and an xattr (the kernel may answer
+# the first two from its caches, never the xattr), then looks whether cp is still in that close.
+order=$(timeout 120 python3 - "$cp_job" "$MNT" <<'PY'
+import os, sys, time
+pid, mnt = sys.argv[1], sys.argv[2]
+def target_fd():  # cp's descriptor of the file in the mount
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == f"{mnt}/large.bin":
+                return int(fd)
+    except OSError:
+        pass
+    return None
+def in_close(fd):  # close(2) on x86-64, of that descriptor
+    try:
+        call = open(f"/proc/{pid}/syscall").read().split()
+        return call[0] == "3" and int(call[1], 16) == fd
+    except (OSError, IndexError, ValueError):
+        return False
+fd = None
+while fd is None or not in_close(fd):
+    if not os.path.exists(f"/proc/{pid}/fd"):
+        print("cp ended before close"); sys.exit()
+    fd = fd if fd is not None else target_fd()
+    time.sleep(0.001)
+size = os.stat(f"{mnt}/new.txt").st_size
+data = open(f"{mnt}/new.txt", "rb").read()
+version = os.getxattr(mnt, "user.hypermount.version").decode()
+print(f"answered {'during' if in_close(fd) else 'after'} the commit: stat {size}, cat {len(data)} bytes, version {version}")
+PY
+)
+check_eq "stat, cat and the version xattr answered while the $BIG_MIB MiB commit ran ($order)" during \
+  "$(echo "$order" | sed -n 's/^answered \([a-z]*\) the commit.*/\1/p')"
 check "cp of a $BIG_MIB MiB file in" wait "$cp_job"
 check_eq "the $BIG_MIB MiB file reads back" "$(sha256sum <"$WORK/large.bin")" "$(timeout 300 sha256sum <"$MNT/large.bin")"
 peak_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$(mount_pid "$MNT")/status")
