@@ -46,7 +46,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::start(uv_loop_t* loop, FsBackend& 
     return Error::io(-rc, "polling the FUSE session of {}", o.mountpoint);
   }
   uv_poll_start(mount->poll_, UV_READABLE, on_readable);
-  log::info("fuse", "mounted {} at {}", o.fsname, o.mountpoint);
+  log::info("fuse", "mounted at {}", o.mountpoint);  // not fsname: it holds a prefix of the key
   return mount;
 }
 

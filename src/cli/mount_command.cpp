@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
+#include "cli/service_notify.hpp"
 #include "cli/stop_signals.hpp"
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
@@ -15,10 +16,14 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fuse_log.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <climits>
+#include <cstdarg>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <cstdlib>
@@ -61,20 +66,39 @@ void watch_signals(MountProcess& p) {
     auto* s = new uv_signal_t;
     uv_signal_init(p.remote.loop(), s);
     s->data = &p;
-    uv_signal_start(s, [](uv_signal_t* h, int) {
+    uv_signal_start(s, [](uv_signal_t* h, int received) {
       auto* proc = static_cast<MountProcess*>(h->data);
+      if (received == SIGHUP && !hangup_stops()) return;
       if (proc->mount) proc->mount->stop();
     }, signum);
     p.signals.push_back(s);
   }
 }
 
-void detach_stdio(const std::string& logfile) {
+// libfuse's own messages go through the log facade, so a daemon's reach its log file or syslog.
+void route_fuse_messages() {
+  fuse_set_log_func([](enum fuse_log_level level, const char* format, va_list args) {
+    const log::Level ours = level <= FUSE_LOG_ERR ? log::Level::Error
+                            : level <= FUSE_LOG_WARNING ? log::Level::Warn
+                            : level <= FUSE_LOG_INFO   ? log::Level::Info
+                                                       : log::Level::Debug;
+    if (!log::enabled(ours)) return;
+    char text[1024];
+    const int length = std::vsnprintf(text, sizeof(text), format, args);
+    if (length < 0) return;
+    std::string_view message(text, std::min(static_cast<size_t>(length), sizeof(text) - 1));
+    while (!message.empty() && message.back() == '\n') message.remove_suffix(1);
+    log::write(ours, "fuse", message);
+  });
+}
+
+// A daemon's standard input, output and error lead nowhere: it logs to syslog, or to the
+// logfile= chosen before.
+void detach_stdio() {
   int null_fd = ::open("/dev/null", O_RDWR);
-  int log_fd = logfile.empty() ? null_fd : ::open(logfile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  ::dup2(null_fd, 0);
-  ::dup2(null_fd, 1);
-  ::dup2(log_fd >= 0 ? log_fd : null_fd, 2);
+  for (int fd : {0, 1, 2}) ::dup2(null_fd, fd);
+  if (null_fd > 2) ::close(null_fd);
+  if (log::on_stderr()) log::to_syslog();
 }
 
 int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& config) {
@@ -107,11 +131,13 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   p.backend = std::make_unique<fuse::DriveBackend>(p.remote.loop(), p.remote.active(), p.remote.fetcher(), version.has_value());
   config.fuse.fsname = "hyper://" + to_hex(source.key).substr(0, 16);
   auto mount = fuse::FuseMount::start(p.remote.loop(), *p.backend, config.fuse, [&p] {
+    notify_service("STOPPING=1");
     stop_signals(p);
     p.remote.close_peers();
   });
   if (!mount) return report(mount.error());
   p.mount = std::move(*mount);
+  log::info("cli", "{}: mounted at {}", short_dk(crypto::discovery_key(source.key)), config.fuse.mountpoint);
   // A writer's appends reach us live (the metadata core follows its head): the kernel's cached
   // attributes are dropped at each new version.
   if (wire::Replicator* replicator = p.remote.replicator(); replicator && !version) {
@@ -125,7 +151,8 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   p.remote.keep_peers_connected();
   watch_signals(p);
   report_ready(p, kExitOk);
-  if (!config.foreground) detach_stdio(config.logfile);
+  notify_service("READY=1");
+  if (!config.foreground) detach_stdio();
   uv_run(p.remote.loop(), UV_RUN_DEFAULT);
   p.mount.reset();
   p.remote.shutdown();
@@ -177,7 +204,11 @@ int cmd_mount(Args in) {
     if (auto s = fuse::apply_mount_options(*opts, config); !s) return report(s.error());
   }
   if (args.size() != 2) return usage_error(mount_commands()[0]);
-  if (debug) log::set_level(log::Level::Debug);
+  if (debug || config.fuse.debug) log::set_level(log::Level::Debug);  // -o debug: libfuse's request log
+  route_fuse_messages();
+  if (!config.logfile.empty()) {  // opened before daemonising, so that a bad path fails the mount
+    if (auto s = log::to_file(config.logfile); !s) return report(s.error());
+  }
   auto source = parse_drive_source(args[0]);
   if (!source) return report(source.error());
   char resolved[PATH_MAX];

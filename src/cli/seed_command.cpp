@@ -1,16 +1,16 @@
-// `hypermount seed KEY...`: serves drives on the swarm until SIGINT/SIGTERM: each drive's cores
-// (and any other core the store holds, mounted drives' included) to every peer that asks,
-// announced by the drive's discovery key on the DHT and the LAN. A drive a mount holds open is
-// left to that mount, which serves it itself (mount -o listen=).
+// `hypermount seed [KEY...]`: the seeding service of a store. The store remembers the drives it
+// seeds (seed_list.hpp): KEYs given join that set, `--add`/`--remove` change it (a running
+// seeder follows at once), and the seeder serves the whole set until SIGINT/SIGTERM, announced
+// on the DHT and the LAN. A drive a mount holds open is left to that mount, which serves it
+// itself (mount -o listen=).
 #include "cli/command.hpp"
 #include "cli/exit_status.hpp"
 #include "cli/peer_node.hpp"
+#include "cli/seed_list.hpp"
+#include "cli/seeder.hpp"
 #include "cli/store_args.hpp"
-#include "drive/drive.hpp"
-#include "node/host.hpp"
 #include "swarm/bootstrap_nodes.hpp"
-#include "swarm/dht_socket.hpp"
-#include "swarm/mdns.hpp"
+#include "util/log.hpp"
 
 #include <fmt/format.h>
 
@@ -18,93 +18,77 @@ namespace hypermount::cli {
 
 namespace {
 
-std::string short_dk(const crypto::DiscoveryKey& dk) { return to_hex(ByteView(dk).first(4)); }
+// --add KEY / --remove KEY (each repeatable): changes the set and says what it holds now.
+int change_set(const std::string& store_dir, SeedListChange change, const std::vector<std::string>& texts) {
+  std::vector<crypto::PublicKey> keys;
+  for (const std::string& text : texts) {
+    auto source = parse_drive_source(text);
+    if (!source) return report(source.error());
+    keys.push_back(source->key);
+  }
+  auto set = change_seed_list(store_dir, change, keys);
+  if (!set) return report(set.error());
+  for (const crypto::PublicKey& key : keys) {
+    print_line(fmt::format("{}: {} the seeding set", short_dk(crypto::discovery_key(key)),
+                           change == SeedListChange::Add ? "in" : "out of"));
+  }
+  print_line(fmt::format("{} drive{} in the seeding set", set->size(), set->size() == 1 ? "" : "s"));
+  return kExitOk;
+}
 
 int cmd_seed(Args in) {
   std::vector<std::string_view> args(in.begin(), in.end());
-  const std::string store_dir = take_option(args, "--store").value_or(default_store());
-  const std::string listen = take_option(args, "--listen").value_or("0.0.0.0:0");
+  SeederOptions options;
+  options.store_dir = take_option(args, "--store").value_or(default_store());
+  options.listen = take_option(args, "--listen").value_or("0.0.0.0:0");
   const std::optional<std::string> bootstrap_arg = take_option(args, "--bootstrap");
-  const std::string mdns = take_option(args, "--mdns").value_or("on");
-  if (args.empty()) return usage_error(seed_commands()[0]);
-  std::vector<swarm::Ipv4Address> bootstrap;
+  options.mdns = take_option(args, "--mdns").value_or("on");
+  const std::optional<std::string> logfile = take_option(args, "--logfile");
+  if (take_flag(args, "-d")) log::set_level(log::Level::Debug);
+  std::vector<std::string> added, removed;
+  while (auto key = take_option(args, "--add")) added.push_back(*key);
+  while (auto key = take_option(args, "--remove")) removed.push_back(*key);
+  if (std::any_of(args.begin(), args.end(), [](std::string_view a) { return a.starts_with('-'); })) {
+    return usage_error(seed_commands()[0]);
+  }
+  if (!added.empty() || !removed.empty()) {
+    if (!args.empty()) return usage_error(seed_commands()[0]);
+    int status = added.empty() ? kExitOk : change_set(options.store_dir, SeedListChange::Add, added);
+    return status != kExitOk || removed.empty() ? status : change_set(options.store_dir, SeedListChange::Remove, removed);
+  }
+
+  std::vector<crypto::PublicKey> given;
+  for (std::string_view arg : args) {
+    auto source = parse_drive_source(arg);
+    if (!source) return report(source.error());
+    given.push_back(source->key);
+  }
   if (bootstrap_arg != "none") {
     auto nodes = swarm::resolve_nodes(bootstrap_arg ? swarm::split_nodes(*bootstrap_arg) : swarm::kPublicBootstrap,
                                       bootstrap_arg.has_value());
     if (!nodes) return report(nodes.error());
-    bootstrap = std::move(*nodes);
+    options.bootstrap = std::move(*nodes);
   }
-
-  auto store = corestore::Corestore::open(store_dir);
-  if (!store) return report(store.error());
-  Node node;
-  node.replicator = std::make_unique<wire::Replicator>(&node.loop);
-  std::vector<std::unique_ptr<drive::Drive>> drives;
-  std::vector<crypto::DiscoveryKey> topics;
-  for (std::string_view arg : args) {
-    auto source = parse_drive_source(arg);
-    if (!source) return report(source.error());
-    auto drive = drive::Drive::open(**store, source->key);
-    if (!drive && drive.error().code() == Errc::Unavailable) {  // a mount has it open
-      print_line(fmt::format("{}: left to the process that has it open ({})", short_dk(crypto::discovery_key(source->key)),
-                             drive.error().message()));
-      continue;
-    }
-    if (!drive) return report(drive.error());
-    if ((*drive)->content() == nullptr) {
-      return report(Error::not_found("drive {} has no local data in {}", arg, store_dir));
-    }
-    for (core::Core* core : {&(*drive)->metadata(), (*drive)->content()}) {
-      if (auto s = node.replicator->add_core(*core, {.upload = true, .live = true}); !s) return report(s.error());
-    }
-    topics.push_back((*drive)->metadata().discovery_key());
-    drives.push_back(std::move(*drive));
+  if (logfile) {
+    if (auto s = log::to_file(*logfile); !s) return report(s.error());
+    if (!log::enabled(log::Level::Info)) log::set_level(log::Level::Info);  // the seeder's events
   }
-  if (topics.empty()) return report(Error::not_found("no drive left to seed"));
-  node::serve_store(*node.replicator, **store);
-
-  node.peers = std::make_unique<node::PeerSet>(&node.loop, *node.replicator, wire::ProtocolVersion::V8, [&node] {
-    print_line(fmt::format("peer connected ({} connected)", node.replicator->peer_count()));
-  });
-  auto port = node.peers->listen(listen, wire::ProtocolVersion::V8);
-  if (!port) return report(port.error());
-  print_line(fmt::format("listening on {}:{}", listen.substr(0, listen.rfind(':')), *port));
-
-  std::unique_ptr<swarm::DhtSocket> dht;
-  if (!bootstrap.empty()) {
-    swarm::DhtConfig config;
-    config.bootstrap = bootstrap;
-    auto opened = swarm::DhtSocket::open(node.loop, swarm::Ipv4Address{{0, 0, 0, 0}, *port}, std::move(config));
-    if (!opened) return report(opened.error());
-    dht = std::move(*opened);
-    for (const crypto::DiscoveryKey& topic : topics) {
-      dht->discovery().join(topic, {.announce = true, .lookup = false, .announce_options = {}},
-                            [](const swarm::FoundPeer&) {},  // a seeder dials nobody
-                            [topic](Status round) {
-                              print_line(fmt::format("{}: announced on the DHT{}", short_dk(topic),
-                                                     round ? "" : " (" + round.error().message() + ")"));
-                            });
-    }
+  const std::string store_dir = options.store_dir;
+  auto seeder = Seeder::open(std::move(options));  // makes a new store's folder as stores are made
+  if (!seeder) return report(seeder.error());
+  if (!given.empty()) {
+    if (auto set = change_seed_list(store_dir, SeedListChange::Add, given); !set) return report(set.error());
   }
-  std::unique_ptr<swarm::Mdns> lan;
-  if (mdns != "off") {
-    auto started = swarm::Mdns::start(&node.loop, {.interface = mdns == "on" ? "" : mdns}, nullptr);
-    if (!started) return report(started.error());
-    lan = std::move(*started);
-    for (const crypto::DiscoveryKey& topic : topics) {
-      lan->announce(topic, *port);
-      print_line(fmt::format("{}: announced on the LAN", short_dk(topic)));
-    }
-  }
-  uv_run(&node.loop, UV_RUN_DEFAULT);
-  print_line(fmt::format("stopped: {} blocks uploaded", node.replicator->stats().blocks_uploaded));
+  if (auto s = (*seeder)->run(!given.empty()); !s) return report(s.error());
   return kExitOk;
 }
 
 constexpr Command kSeedCommands[] = {
-    {"", "seed", "KEY... [--store DIR] [--listen HOST:PORT] [--bootstrap HOST:PORT[,...]|none] [--mdns on|off|IPv4]",
-     "serve drives to peers on the swarm (announced on the DHT and the LAN) until SIGINT/SIGTERM; a drive a "
-     "mount has open is left to it",
+    {"", "seed",
+     "[KEY...] [--store DIR] [--listen HOST:PORT] [--bootstrap HOST:PORT[,...]|none] [--mdns on|off|IPv4] "
+     "[--logfile PATH] [-d] | --add KEY | --remove KEY [--store DIR]",
+     "serve the store's seeding set (KEYs join it) to peers on the swarm (announced on the DHT and the LAN) "
+     "until SIGINT/SIGTERM, following --add/--remove at once; a drive a mount has open is left to it",
      cmd_seed},
 };
 

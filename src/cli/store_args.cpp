@@ -4,6 +4,8 @@
 
 namespace hypermount::cli {
 
+std::string short_dk(const crypto::DiscoveryKey& discovery_key) { return to_hex(ByteView(discovery_key).first(4)); }
+
 std::string default_store() {
   if (const char* env = std::getenv("HYPERMOUNT_STORE"); env && *env) return env;
   const char* home = std::getenv("HOME");

@@ -2,6 +2,7 @@
 // keys given as hex, hyper://KEY[+VERSION] or dat://KEY. Main thread only.
 #pragma once
 
+#include "crypto/keys.hpp"
 #include "drive/drive_url.hpp"
 #include "util/result.hpp"
 
@@ -14,6 +15,10 @@ namespace hypermount::cli {
 
 using DriveSource = drive::DriveUrl;
 inline Result<DriveSource> parse_drive_source(std::string_view text) { return drive::parse_drive_url(text); }
+
+// How output and logs name a core or drive: the first 4 bytes of its discovery key, in hex
+// (never the key itself, which lets whoever has it read the drive).
+std::string short_dk(const crypto::DiscoveryKey& discovery_key);
 
 // The store folder: --store, else $HYPERMOUNT_STORE, else ~/.local/share/hypermount.
 std::string default_store();
