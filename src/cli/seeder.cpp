@@ -60,7 +60,8 @@ Status Seeder::run(bool need_a_drive) {
   maybe_ready();
   uv_run(&node_.loop, UV_RUN_DEFAULT);
   notify_service("STOPPING=1");
-  say(fmt::format("stopped: {} blocks uploaded", node_.replicator->stats().blocks_uploaded));
+  say(fmt::format("stopped: {} blocks ({} bytes) uploaded", node_.replicator->stats().blocks_uploaded,
+                  node_.replicator->stats().bytes_uploaded));
   return {};
 }
 
@@ -239,10 +240,10 @@ void Seeder::maybe_ready() {
 
 void Seeder::update_status() {
   if (!ready_) return;
-  std::string status = fmt::format("seeding {} drive{} on port {}, {} peer{} connected, {} blocks uploaded",
+  std::string status = fmt::format("seeding {} drive{} on port {}, {} peer{} connected, {} blocks ({} bytes) uploaded",
                                    seeded_.size(), seeded_.size() == 1 ? "" : "s", port_,
                                    node_.replicator->peer_count(), node_.replicator->peer_count() == 1 ? "" : "s",
-                                   node_.replicator->stats().blocks_uploaded);
+                                   node_.replicator->stats().blocks_uploaded, node_.replicator->stats().bytes_uploaded);
   if (status == status_) return;
   status_ = status;
   notify_service("STATUS=" + status);

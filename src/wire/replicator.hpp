@@ -53,6 +53,7 @@ struct ReplicatorStats {
   uint64_t blocks_downloaded = 0;
   uint64_t bytes_downloaded = 0;
   uint64_t blocks_uploaded = 0;
+  uint64_t bytes_uploaded = 0;  // block bytes (not proofs or framing)
   uint64_t data_rejected = 0;  // Data that failed verification (the peer was dropped)
   uint64_t peers_dropped = 0;  // closed for a protocol error, bad data or a timeout
   uint64_t duplicates_closed = 0;  // connections closed as a second one to a remote, or to us

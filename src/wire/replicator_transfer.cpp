@@ -56,6 +56,7 @@ void Replicator::serve_requests(Peer& peer) {
                                       node.size});
       }
       if (proof->signature) data.signature = Bytes(proof->signature->begin(), proof->signature->end());
+      stats_.bytes_uploaded += data.value ? data.value->size() : 0;
       send(peer, *channel.local_id, data);
       ++stats_.blocks_uploaded;
       if (peer.closed) return;

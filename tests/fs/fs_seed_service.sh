@@ -91,7 +91,7 @@ check_eq "the store's set is the kept drive" "$K2" "$(cat "$S/seeding")"
 kill -TERM "$SEED"
 wait_until 20 pid_gone "$SEED" || fail "seed did not stop on SIGTERM"
 check "STOPPING=1 on SIGTERM" grep -qx STOPPING=1 "$WORK/notify.log"
-check "and it says what it uploaded" grep -q "^stopped: [1-9][0-9]* blocks uploaded" "$WORK/seed1.out"
+check "and it says what it uploaded" grep -q "^stopped: [1-9][0-9]* blocks ([1-9][0-9]* bytes) uploaded" "$WORK/seed1.out"
 
 echo "# the set survives a restart; the log file: timestamps, no keys, reopened on SIGHUP"
 start_seed "$WORK/seed2.out" --logfile "$WORK/seed.log"

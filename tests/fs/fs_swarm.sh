@@ -79,7 +79,7 @@ check_eq "the JS reader reads what we seed" "hello from hypermount" "$(cat "$WOR
 check "seed says a peer connected" grep -q "peer connected" "$WORK/seed.out"
 kill "$SEED"
 wait_until 20 pid_gone "$SEED" || fail "seed did not stop on SIGTERM"
-check "and says what it uploaded" grep -q "^stopped: [1-9][0-9]* blocks uploaded" "$WORK/seed.out"
+check "and says what it uploaded" grep -q "^stopped: [1-9][0-9]* blocks ([1-9][0-9]* bytes) uploaded" "$WORK/seed.out"
 mount_drive "hyper://$K" "$WORK/s3-mnt" "store=$WORK/s3"
 hm seed "$K" --store "$WORK/s3" --bootstrap none --mdns off
 check "seed of a mounted drive leaves it to the mount ($(msg))" grep -q "left to the process .*(hypermount mount)" "$WORK/out"
