@@ -27,6 +27,11 @@ void PeerSet::close() {
 Result<uint16_t> PeerSet::listen(std::string_view address, wire::ProtocolVersion version) {
   HM_TRY_ASSIGN(sockaddr_in at, wire::parse_host_port(address));
   HM_TRY_ASSIGN(listener_, wire::TcpListener::listen(loop_, at, [this, version](wire::StreamHandle s) {
+    if (replicator_.peer_count() >= kMaxConnections) {
+      // Closing the stream refuses it; the remote retries later, as against a full hyperswarm.
+      log::debug("node", "peer refused: {} connections already", kMaxConnections);
+      return;
+    }
     auto added = replicator_.add_stream(std::move(s), crypto::NoiseRole::Responder, version);
     if (!added) {
       log::warn("node", "peer refused: {}", added.error().to_string());

@@ -33,7 +33,8 @@ class PeerSet {
   // Dials every address (HOST:PORT) at once; InvalidArgument for an address that is not one.
   Status dial_all(const std::vector<std::string>& addresses);
   // Accepts connections on HOST:PORT (port 0: one the system picks) as Noise responder of
-  // protocol `version`; returns the port. Until close().
+  // protocol `version`, while fewer than kMaxConnections are open; returns the port. Until
+  // close().
   Result<uint16_t> listen(std::string_view address, wire::ProtocolVersion version);
   // Replicates with one peer over standard input and output (wire::take_stdio: process-wide,
   // at most once), as `role` of protocol `version`.
@@ -61,7 +62,8 @@ class PeerSet {
   void close();
 
   static constexpr uint64_t kRedialMs = 2000;
-  static constexpr size_t kMaxPeers = 24;
+  static constexpr size_t kMaxPeers = 24;         // found peers connected or dialling
+  static constexpr size_t kMaxConnections = 128;  // all connections, accepted ones included
   static constexpr std::array<uint64_t, 3> kFoundBackoffMs{1000, 5000, 15000};
 
  private:

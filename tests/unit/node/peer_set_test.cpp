@@ -141,3 +141,29 @@ TEST_CASE("peer set: an address that turns out to be ourselves is closed and nev
     loop.run_until([] { return false; }, 20);
   }
 }
+
+TEST_CASE("peer set: accepted connections are bounded") {
+  REQUIRE(crypto::init());
+  Loop loop;
+  {
+    wire::Replicator server(&loop.loop);
+    node::PeerSet listening(&loop.loop, server, wire::ProtocolVersion::V8, nullptr);
+    auto port = listening.listen("127.0.0.1:0", wire::ProtocolVersion::V8);
+    REQUIRE(port);
+    // Raw TCP connections that never speak: each would hold a replicator peer until its timeout.
+    const size_t dials = node::PeerSet::kMaxConnections + 20;
+    std::vector<Result<wire::StreamHandle>> streams;
+    streams.reserve(dials);
+    for (size_t i = 0; i < dials; ++i) {
+      sockaddr_in at{};
+      REQUIRE(uv_ip4_addr("127.0.0.1", *port, &at) == 0);
+      REQUIRE(wire::dial_tcp(&loop.loop, at, [&streams](Result<wire::StreamHandle> s) { streams.push_back(std::move(s)); }));
+    }
+    REQUIRE(loop.run_until([&] { return streams.size() == dials; }));
+    loop.run_until([] { return false; }, 100);
+    CHECK(server.peer_count() == node::PeerSet::kMaxConnections);
+    streams.clear();
+    listening.close();
+    loop.run_until([&] { return server.peer_count() == 0; });
+  }
+}
