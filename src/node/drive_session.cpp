@@ -85,7 +85,7 @@ Status DriveSession::start_dht(const SessionOptions& options, bool look_up) {
   dht_->discovery().join(drive_->metadata().discovery_key(), join, [this](const swarm::FoundPeer& peer) {
     log::debug("node", "found a peer on the DHT: {}", peer.address.to_string());
     peers_->add_found(peer.address.to_string());
-  });
+  }, [this](Status round) { dht_failure_ = round ? "" : round.error().message(); });
   return {};
 }
 
@@ -113,7 +113,10 @@ Status DriveSession::fetch_drive_header(uint64_t timeout_ms) {
     drive::MissingBlocks header;
     HM_TRY_ASSIGN(auto metadata, store_->get(drive_->key()));
     header.add(metadata, 0, true);
-    HM_TRY(peers_->await_a_peer(timeout_ms));
+    if (auto found = peers_->await_a_peer(timeout_ms); !found) {
+      if (dht_failure_.empty()) return found;
+      return Error::unavailable("{} (the DHT: {})", found.error().message(), dht_failure_);
+    }
     HM_TRY(run_with([&]() -> Status {
       if (metadata->has(0)) return {};
       return Error::unavailable("metadata block 0 is not local");

@@ -119,6 +119,7 @@ class DriveSession {
   std::optional<uint16_t> listening_port_;
   std::unique_ptr<swarm::Mdns> mdns_;
   std::unique_ptr<swarm::DhtSocket> dht_;
+  std::string dht_failure_;  // why the last DHT round failed (none answered...), for messages
 };
 
 }  // namespace hypermount::node

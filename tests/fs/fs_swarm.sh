@@ -4,7 +4,8 @@
 # finds our read-write mount (listen=) and reads a file written through it, also one written
 # after it joined. Twice: on the LAN by multicast DNS (pinned to the loopback interface,
 # mdns=127.0.0.1, as the harness pins it) with the DHT off, and through a private JS DHT
-# (bootstrap.js on loopback) with mDNS off. And `hypermount seed` found by a JS reader.
+# (bootstrap.js on loopback) with mDNS off. And `hypermount seed` found by a JS reader. A dead
+# bootstrap node and an announced seeder that is gone end a mount with a message saying so.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
 HM_JS_SWARM=${HM_JS_SWARM:-$(cd "$HERE/../interop" && pwd)/js-swarm}
@@ -84,4 +85,19 @@ mount_drive "hyper://$K" "$WORK/s3-mnt" "store=$WORK/s3"
 hm seed "$K" --store "$WORK/s3" --bootstrap none --mdns off
 check "seed of a mounted drive leaves it to the mount ($(msg))" grep -q "left to the process .*(hypermount mount)" "$WORK/out"
 unmount_checked "$WORK/s3-mnt"
+echo "# a bootstrap node that is down; a seeder gone while its announcement stays on the DHT"
+DEAD=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mount_drive "hyper://$K" "$WORK/dead-mnt" "store=$WORK/s4,bootstrap=127.0.0.1:$DEAD,mdns=off,fetch_timeout=12"
+check "a mount through a dead bootstrap node fails (status $RC)" test "$RC" -ne 0
+check "saying the DHT did not answer ($(msg))" grep -q "no peer found in 12 s (the DHT: .*no nodes responded)" "$WORK/err"
+node "$HM_SWARM_HARNESS/seed.js" --bootstrap "$BOOT" >"$WORK/gone-seed.json" 2>"$WORK/gone-seed.err" </dev/null &
+GONE=$!
+track $GONE
+wait_until 60 grep -q 'announce flushed' "$WORK/gone-seed.err" || fail "the JS seeder did not announce"
+GONE_KEY=$(json "$WORK/gone-seed.json" key)
+GONE_PORT=$(json "$WORK/gone-seed.json" port)
+{ kill -9 "$GONE" && wait "$GONE"; } 2>/dev/null
+mount_drive "hyper://$GONE_KEY" "$WORK/gone-mnt" "store=$WORK/s5,bootstrap=$BOOT,mdns=off,fetch_timeout=8"
+check "a mount of a drive whose seeder is gone fails (status $RC)" test "$RC" -ne 0
+check "naming the announced address it could not reach ($(msg))" grep -q "no peer reachable (127.0.0.1:$GONE_PORT: .*refused" "$WORK/err"
 finish

@@ -324,5 +324,46 @@ TEST_CASE("dht node: buckets hold 20 contacts; a full bucket pings its oldest an
   CHECK(table.closest(own, 3).size() == 3);
 }
 
+TEST_CASE("dht node: a flood of queries, stray responses and junk from thousands of addresses "
+          "leaves its state bounded") {
+  SimNetwork net;
+  auto& server = net.add(false);
+  std::mt19937 rng(42);
+  auto random_bytes = [&rng](size_t size) {
+    Bytes b(size);
+    for (auto& byte : b) byte = static_cast<uint8_t>(rng());
+    return b;
+  };
+  constexpr size_t kSenders = 20000;
+  for (size_t i = 0; i < kSenders; ++i) {
+    const Ipv4Address from{{11, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)},
+                           static_cast<uint16_t>(1000 + i % 50000)};
+    // find_node from a node that claims a persistent id (each a candidate for the table)
+    Message find = js_query("find_node", i);
+    find.id = random_bytes(kIdSize);
+    find.target = random_bytes(kIdSize);
+    net.inject(from, server.address, encode_message(find));
+    // a response nobody asked for
+    Message stray;
+    stray.version = kDhtVersion;
+    stray.type = MessageType::Response;
+    stray.rid = rng() & 0xffff;
+    stray.id = random_bytes(kIdSize);
+    stray.closer_nodes = random_bytes(kNodeEntrySize * 20);
+    net.inject(from, server.address, encode_message(stray));
+    // junk of any size up to the largest datagram
+    net.inject(from, server.address, random_bytes(rng() % (i % 100 == 0 ? kMaxDatagramSize : 300)));
+    if (i % 1000 == 999) net.run();
+  }
+  net.run();
+  // Each find_node is answered once; nothing else is.
+  CHECK(net.sent().size() >= kSenders);
+  CHECK(net.sent().size() <= kSenders + server.node->pending_requests() + kBucketSize * 3);
+  CHECK(server.node->table().size() <= kBucketSize * (kIdSize * 8 + 1));
+  CHECK(server.node->pending_requests() <= kMaxPendingRequests);
+  CHECK(server.node->running_queries() == 0);
+  CHECK(server.hyper->store().size() == 0);
+}
+
 }  // namespace
 }  // namespace hypermount::swarm
