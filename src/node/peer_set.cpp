@@ -53,7 +53,7 @@ Status PeerSet::attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion versi
 
 Status PeerSet::dial_all(const std::vector<std::string>& addresses) {
   for (const std::string& address : addresses) HM_TRY(wire::parse_host_port(address));
-  for (const std::string& address : addresses) HM_TRY(dial(slots_.emplace_back(address)));
+  for (const std::string& address : addresses) HM_TRY(dial(add_slot(address, false)));
   return {};
 }
 
@@ -71,6 +71,7 @@ void PeerSet::start_timer() {
   const uint64_t tick = std::min<uint64_t>(kRedialMs, std::max<uint64_t>(1, found_backoff_ms_[0] / 2));
   uv_timer_start(redial_timer_, [](uv_timer_t* t) {
     auto* self = static_cast<PeerSet*>(t->data);
+    self->expire_dials();
     self->retry_found();
     if (self->redial_static_ && uv_now(self->loop_) >= self->next_static_redial_ms_) {
       self->next_static_redial_ms_ = uv_now(self->loop_) + kRedialMs;
@@ -85,7 +86,7 @@ void PeerSet::add_found(const std::string& address) {
     if (slot.address == address) return;
   }
   if (busy_count() >= kMaxPeers) return;
-  slots_.emplace_back(address, true);
+  add_slot(address, true);
   start_timer();
   if (auto s = dial(slots_.back()); !s) {
     log::debug("node", "found peer {}: {}", address, s.error().to_string());
@@ -133,29 +134,57 @@ void PeerSet::redial_lost() {
   }
 }
 
+PeerSet::Slot& PeerSet::add_slot(std::string address, bool found) {
+  return slots_.emplace_back(next_serial_++, std::move(address), found);
+}
+
+PeerSet::Slot* PeerSet::dialing_slot(uint64_t serial, uint64_t attempt) {
+  for (Slot& slot : slots_) {
+    if (slot.serial == serial) return slot.dialing && slot.attempt == attempt ? &slot : nullptr;
+  }
+  return nullptr;
+}
+
+void PeerSet::expire_dials() {
+  const uint64_t now = uv_now(loop_);
+  for (Slot& slot : slots_) {
+    if (!slot.dialing || now < slot.dial_deadline) continue;
+    slot.dialing = false;  // its callback, if it ever comes, is ignored
+    slot.failure = fmt::format("no connection in {} s", kDialTimeoutMs / 1000);
+    log::debug("node", "peer {}: {}", slot.address, slot.failure);
+  }
+}
+
 Status PeerSet::dial(Slot& slot) {
   HM_TRY_ASSIGN(sockaddr_in address, wire::parse_host_port(slot.address));
   slot.dialing = true;
-  return wire::dial_tcp(loop_, address, [this, &slot, alive = std::weak_ptr<bool>(alive_)](Result<wire::StreamHandle> s) {
+  slot.dial_deadline = uv_now(loop_) + kDialTimeoutMs;
+  const uint64_t attempt = ++slot.attempt;
+  auto done = [this, serial = slot.serial, attempt, alive = std::weak_ptr<bool>(alive_)](Result<wire::StreamHandle> s) {
     if (alive.expired()) return;  // the set is gone; the stream closes with `s`
-    slot.dialing = false;
+    Slot* slot = dialing_slot(serial, attempt);
+    if (slot == nullptr) return;  // given up, or forgotten, meanwhile
+    slot->dialing = false;
     if (!s) {
-      slot.failure = s.error().to_string();
+      slot->failure = s.error().to_string();
       // Said once; the redial timer keeps trying quietly.
-      if (!redial_static_ && !slot.found) log::warn("node", "peer {}: {}", slot.address, s.error().to_string());
+      if (!redial_static_ && !slot->found) log::warn("node", "peer {}: {}", slot->address, s.error().to_string());
       return;
     }
     if (closed_) return;  // closed while dialling
     auto added = replicator_.add_stream(std::move(*s), crypto::NoiseRole::Initiator, protocol_);
     if (!added) {
-      log::warn("node", "peer {}: {}", slot.address, added.error().to_string());
+      log::warn("node", "peer {}: {}", slot->address, added.error().to_string());
       return;
     }
-    slot.id = *added;
-    slot.retries = 0;  // a found peer that connects starts its backoff again when lost
-    log::debug("node", "peer {}: connected", slot.address);
+    slot->id = *added;
+    slot->retries = 0;  // a found peer that connects starts its backoff again when lost
+    log::debug("node", "peer {}: connected", slot->address);
     if (on_connect_) on_connect_();
-  });
+  };
+  Status started = wire::dial_tcp(loop_, address, std::move(done));
+  if (!started) slot.dialing = false;
+  return started;
 }
 
 bool PeerSet::any_connected() const {

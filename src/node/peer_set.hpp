@@ -65,19 +65,28 @@ class PeerSet {
   static constexpr size_t kMaxPeers = 24;         // found peers connected or dialling
   static constexpr size_t kMaxConnections = 128;  // all connections, accepted ones included
   static constexpr std::array<uint64_t, 3> kFoundBackoffMs{1000, 5000, 15000};
+  static constexpr uint64_t kDialTimeoutMs = 10000;  // hyperswarm 2's connect timeout
 
  private:
   struct Slot {
-    explicit Slot(std::string at, bool from_discovery = false) : address(std::move(at)), found(from_discovery) {}
+    Slot(uint64_t serial, std::string at, bool from_discovery) : serial(serial), address(std::move(at)), found(from_discovery) {}
+    uint64_t serial;      // names the slot to dial callbacks (slots come and go while they run)
     std::string address;  // HOST:PORT
     std::optional<wire::Replicator::PeerId> id;  // while connected
     bool dialing = false;
+    uint64_t attempt = 0;        // counts dials; a callback of an earlier one is ignored
+    uint64_t dial_deadline = 0;  // loop time (ms) at which the dial under way is given up
     std::string failure;  // why the last dial failed
     bool found = false;    // from discovery: retried with backoff, then forgotten
     int retries = 0;       // found: dials since the first that failed or were lost
     uint64_t retry_at = 0; // found: loop time (ms) of the next dial, 0 while none is due
   };
 
+  Slot& add_slot(std::string address, bool found);
+  // The slot `serial` if its dial `attempt` is still the one under way.
+  Slot* dialing_slot(uint64_t serial, uint64_t attempt);
+  // Dials that outlived kDialTimeoutMs fail.
+  void expire_dials();
   Status dial(Slot& slot);
   void redial_lost();
   // Found slots whose connection failed or went away: schedule their retry, or forget them.
@@ -104,6 +113,7 @@ class PeerSet {
   uint64_t next_static_redial_ms_ = 0;  // loop time of the next redial of lost static peers
   std::array<uint64_t, 3> found_backoff_ms_ = kFoundBackoffMs;
   bool closed_ = false;
+  uint64_t next_serial_ = 0;
   // Dials finish after the set may be gone (a command ends while one is under way): their
   // callbacks hold this and do nothing once it has expired.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
