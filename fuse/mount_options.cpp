@@ -117,8 +117,8 @@ const std::vector<OptionSpec>& option_table() {
        }},
       {"listen", true,
        [](MountConfig& c, std::string_view v) -> Status {
-         if (v.find(':') == std::string_view::npos) {
-           return Error::invalid("option listen: '{}' is not HOST:PORT", v);
+         if (v != "off" && v.find(':') == std::string_view::npos) {
+           return Error::invalid("option listen: '{}' is neither HOST:PORT nor off", v);
          }
          c.listen = v;
          return {};

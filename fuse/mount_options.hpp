@@ -17,7 +17,7 @@ struct MountConfig {
   std::string store;                // store=DIR: where cores live
   std::string protocol = "auto";    // protocol=7|8|auto
   std::vector<std::string> peers;   // peer=HOST:PORT, repeatable
-  std::string listen;               // listen=HOST:PORT: accept peers there (port 0: any)
+  std::string listen;               // listen=HOST:PORT: accept peers there (port 0: any); off
   std::string mdns = "auto";        // mdns=on|off|IPv4 of an interface; auto: on without peer=
   // bootstrap=HOST:PORT, repeatable; "none" turns the DHT off. Unset: hyperswarm 2's public
   // nodes when no peer= is given, else none.

@@ -105,7 +105,6 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   node::SessionOptions options;
   options.store = config.store;
   options.peers = config.peers;
-  options.listen = config.listen;
   if (config.bootstrap || config.peers.empty()) {  // looked up only if the DHT starts
     options.bootstrap = config.bootstrap.value_or(swarm::kPublicBootstrap);
     options.bootstrap_strict = config.bootstrap.has_value();
@@ -115,12 +114,20 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   } else if (config.mdns != "off" && config.mdns != "auto") {
     options.mdns = config.mdns;
   }
+  // On the swarm a mount serves and announces what it holds, on a port of its own, as
+  // hyperswarm joins a topic (listen=off: it only reads).
+  const bool swarming = options.mdns || !options.bootstrap.empty();
+  if (config.listen == "off") {
+    options.listen.clear();
+  } else {
+    options.listen = config.listen.empty() && swarming ? "0.0.0.0:0" : config.listen;
+  }
   options.protocol = parse_protocol(config.protocol).value_or(wire::ProtocolVersion::Auto);
   options.fetch_timeout = config.fetch_timeout;
   options.no_data_hint = "; give peer=HOST:PORT";
   if (auto s = p.remote.open(source.key, options); !s) return report(s.error());
   if (auto port = p.remote.listening_port()) {  // on standard output, as `drive serve` says it
-    fmt::print("listening on {}:{}\n", config.listen.substr(0, config.listen.rfind(':')), *port);
+    fmt::print("listening on {}:{}\n", options.listen.substr(0, options.listen.rfind(':')), *port);
     std::fflush(stdout);
   }
   auto version = config.version ? config.version : source.version;

@@ -2,7 +2,7 @@
 # A key is all you need: with no peer=, `hypermount mount hyper://KEY` finds a JS hyperdrive
 # seeder (hyperswarm 2, the shared harness's seed.js) and reads it, and a JS reader (fetch.js)
 # finds our read-write mount (listen=) and reads a file written through it, also one written
-# after it joined. Twice: on the LAN by multicast DNS (pinned to the loopback interface,
+# after it joined (a mount on the swarm listens and announces unasked). Twice: on the LAN by multicast DNS (pinned to the loopback interface,
 # mdns=127.0.0.1, as the harness pins it) with the DHT off, and through a private JS DHT
 # (bootstrap.js on loopback) with mDNS off. And `hypermount seed` found by a JS reader. A dead
 # bootstrap node and an announced seeder that is gone end a mount with a message saying so.
@@ -46,8 +46,9 @@ discover() {
   new_drive "$WORK/$way-s2"
   printf 'hello from hypermount\n' >"$WORK/hello.txt"
   hm_ok drive put "$K" /hello.txt "$WORK/hello.txt" --store "$WORK/$way-s2"
-  mount_drive "hyper://$K" "$WORK/$way-own" "store=$WORK/$way-s2,listen=127.0.0.1:0,$ours"
-  check_eq "$way: our mount listens and announces ($(msg))" 0 "$RC"
+  mount_drive "hyper://$K" "$WORK/$way-own" "store=$WORK/$way-s2,$ours"
+  check_eq "$way: our mount listens and announces, unasked ($(msg))" 0 "$RC"
+  check "$way: on a port of its own" grep -q "^listening on 0.0.0.0:[1-9]" "$WORK/out"
   fetch() {
     # shellcheck disable=SC2086
     timeout 60 node "$HM_SWARM_HARNESS/fetch.js" --key "$K" $js --timeout 45 --file "$1" \
