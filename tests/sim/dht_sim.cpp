@@ -1,20 +1,11 @@
 #include "dht_sim.hpp"
 
+#include "splitmix.hpp"
+
 #include <algorithm>
 #include <cmath>
 
 namespace hypermount::sim {
-
-namespace {
-
-uint64_t splitmix(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 struct DhtSim::Node final : swarm::DatagramSink, Receiver {
   Node(DhtSim& sim, size_t host, uint64_t seed) : sim(sim), host(host), rng(seed) {}
