@@ -1,6 +1,7 @@
 // The DHT simulation at scale: for each N, the unchanged DHT code on a simulated network of N
 // nodes (tests/sim), printing lookup hops beside log2 N, first-find time, lookups that find
 // their announcer before and after churn, datagrams per node per minute, and memory per node.
+// Kinds: NAT kind, then /P for nodes that turned persistent, /E for those that stayed ephemeral.
 // usage: dht_sim_bench [N...]   (default: 1000 3000 10000)
 #include "scenario.hpp"
 
@@ -10,6 +11,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <map>
+#include <string>
 
 using namespace hypermount::sim;
 
@@ -67,6 +70,18 @@ int main(int argc, char** argv) {
                r.killed, r.restarted, percentile(r.after_churn.hops, 0.5),
                percentile(r.after_churn.hops, 0.9), percentile(r.after_reannounce.hops, 0.5),
                percentile(r.after_reannounce.hops, 0.9));
+    fmt::print("       lookups end (last answer or timeout) p50/p90 {}/{} ms; datagrams sent per "
+               "minute p50/p90 by kind:",
+               percentile(b.end, 0.5), percentile(b.end, 0.9));
+    std::map<std::string, std::vector<double>> by_kind;
+    for (size_t i = 0; i < r.traffic_kind.size(); ++i) {
+      by_kind[r.traffic_kind[i]].push_back(r.sent_per_minute[i]);
+    }
+    for (const auto& [kind, sent] : by_kind) {
+      fmt::print(" {} {:.0f}/{:.0f} ({})", kind, percentile(sent, 0.5), percentile(sent, 0.9),
+                 sent.size());
+    }
+    fmt::print("\n");
     std::fflush(stdout);
   }
   return 0;

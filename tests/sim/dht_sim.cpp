@@ -57,6 +57,7 @@ bool DhtSim::alive(size_t node) const { return nodes_[node]->dht != nullptr; }
 bool DhtSim::persistent(size_t node) const { return nodes_[node]->persistent; }
 size_t DhtSim::host(size_t node) const { return nodes_[node]->host; }
 swarm::DhtNode& DhtSim::dht(size_t node) { return *nodes_[node]->dht; }
+swarm::HyperDht& DhtSim::hyper(size_t node) { return *nodes_[node]->hyper; }
 
 std::optional<size_t> DhtSim::node_at(const Ipv4Address& address) const {
   // Hosts and nodes are created together: host i runs node i.
@@ -176,13 +177,16 @@ std::vector<LookupOutcome> DhtSim::lookup(
       if (out.found) return;
       for (const Ipv4Address& peer : result.peers) {
         if (node_at(peer) == announcer) {
-          out = {true, result.hops, clock_.now() - start, false};
+          out.found = true;
+          out.hops = result.hops;
+          out.first_find = clock_.now() - start;
           return;
         }
       }
     };
-    auto on_done = [state, i](Status) {
+    auto on_done = [this, state, i, start](Status) {
       state->outcomes[i].ended = true;
+      state->outcomes[i].end = clock_.now() - start;
       ++state->ended;
     };
     if (!alive(seeker) || !nodes_[seeker]->hyper->lookup(topic, std::nullopt, on_result, on_done)) {

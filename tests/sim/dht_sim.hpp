@@ -37,6 +37,7 @@ struct LookupOutcome {
   size_t hops = 0;        // LookupResult::hops of the first result naming the announcer
   Millis first_find = 0;  // from the start of the lookup to that result
   bool ended = false;
+  Millis end = 0;  // from the start of the lookup to its end (the last answer or timeout)
 };
 
 class DhtSim {
@@ -72,6 +73,7 @@ class DhtSim {
   bool bootstrap_node(size_t node) const { return node < config_.bootstrap_nodes; }
   size_t host(size_t node) const;
   swarm::DhtNode& dht(size_t node);
+  swarm::HyperDht& hyper(size_t node);
   // The node owning a public address, if it is alive.
   std::optional<size_t> node_at(const Ipv4Address& address) const;
   size_t random_below(size_t bound);

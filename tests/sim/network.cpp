@@ -2,7 +2,9 @@
 
 #include "splitmix.hpp"
 
+#include <functional>
 namespace hypermount::sim {
+std::function<void(const Ipv4Address&, const Ipv4Address&, const Bytes&, int)> g_tap;
 
 namespace {
 
@@ -126,6 +128,7 @@ void Network::send(size_t index, const Ipv4Address& to, Bytes datagram) {
   ++host.traffic.sent;
   Ipv4Address from = source_towards(host, index, to);
   if (uniform() < link_.loss) {
+    if (g_tap) g_tap(from, to, datagram, 0);
     ++lost_;
     return;
   }
@@ -134,6 +137,7 @@ void Network::send(size_t index, const Ipv4Address& to, Bytes datagram) {
     if (it == endpoints_.end()) return;
     Host& target = hosts_[it->second.host];
     if (target.receiver == nullptr) return;
+    if (g_tap) g_tap(from, to, datagram, admits(it->second, from) ? 1 : 2);
     if (!admits(it->second, from)) {
       ++filtered_;
       return;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
 
 namespace hypermount::sim {
 
@@ -25,6 +26,7 @@ LookupFigures measure(DhtSim& sim, const std::vector<std::pair<NodeId, size_t>>&
   LookupFigures figures;
   for (const LookupOutcome& out : sim.lookup(asks, sim.clock().now() + kLookupDeadline)) {
     ++figures.asked;
+    if (out.ended) figures.end.push_back(static_cast<double>(out.end));
     if (!out.found) continue;
     ++figures.found;
     figures.hops.push_back(static_cast<double>(out.hops));
@@ -76,6 +78,8 @@ ScenarioReport run_scenario(DhtSim& sim, const ScenarioConfig& config,
     report.sent_per_minute.push_back(static_cast<double>(now.sent - start[i].sent) / minutes);
     report.received_per_minute.push_back(static_cast<double>(now.received - start[i].received) /
                                          minutes);
+    report.traffic_kind.push_back(std::string(nat_name(sim.network().kind(sim.host(i)))) +
+                                  (sim.persistent(i) ? "/P" : "/E"));
   }
 
   phase("churn");

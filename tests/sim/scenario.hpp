@@ -21,6 +21,7 @@ struct LookupFigures {
   size_t found = 0;
   std::vector<double> hops;        // of the lookups that found their announcer
   std::vector<double> first_find;  // virtual ms
+  std::vector<double> end;         // virtual ms, of every lookup that ended
 };
 
 struct ScenarioReport {
@@ -30,6 +31,7 @@ struct ScenarioReport {
   LookupFigures before, after_churn, after_reannounce;
   std::vector<double> sent_per_minute;      // per live joining node, over the steady window
   std::vector<double> received_per_minute;
+  std::vector<std::string> traffic_kind;  // beside them: NAT kind, "/P" persistent, "/E" not
   size_t killed = 0;
   size_t restarted = 0;
 };
