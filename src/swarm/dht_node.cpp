@@ -248,14 +248,17 @@ void DhtNode::register_command(std::string name, CommandHandler handler) {
 }
 
 std::optional<Ipv4Address> DhtNode::remote_address() const {
-  for (bool by_port : {true, false}) {
-    for (const auto& [responder, candidate] : seen_as_) {
-      size_t agree = 0;
-      for (const auto& [r, seen] : seen_as_) {
-        if (seen.host == candidate.host && (!by_port || seen.port == candidate.port)) ++agree;
-      }
-      if (agree >= kSeenAsQuorum && seen_as_.size() - agree < kSeenAsQuorum) return candidate;
+  if (auto exact = agreed_address(true)) return exact;
+  return agreed_address(false);
+}
+
+std::optional<Ipv4Address> DhtNode::agreed_address(bool by_port) const {
+  for (const auto& [responder, candidate] : seen_as_) {
+    size_t agree = 0;
+    for (const auto& [r, seen] : seen_as_) {
+      if (seen.host == candidate.host && (!by_port || seen.port == candidate.port)) ++agree;
     }
+    if (agree >= kSeenAsQuorum && seen_as_.size() - agree < kSeenAsQuorum) return candidate;
   }
   return std::nullopt;
 }

@@ -126,6 +126,9 @@ class DhtNode {
   // Our public address as the last 10 senders saw it, when at least 3 of the last 10 agree
   // and fewer than 3 disagree (swarm.md §3.10).
   std::optional<Ipv4Address> remote_address() const;
+  // True when that quorum agrees on ip:port, not just the ip: our NAT (if any) maps
+  // consistently, what hyperswarm's adaptive mode asks before turning persistent (§3.4).
+  bool holepunchable() const { return agreed_address(true).has_value(); }
   // The write token a node gives `requester` (swarm.md §3.5).
   Bytes token_for(const Ipv4Address& requester, size_t secret = 0) const;
   uint64_t random_below(uint64_t bound);
@@ -148,6 +151,8 @@ class DhtNode {
   void add_contact(const Ipv4Address& from, const NodeId& id);
   // Remembers how `from` sees us (the `to` of any message it sent), for remote_address().
   void note_seen_as(const Ipv4Address& from, const Ipv4Address& seen);
+  // The address the quorum of remote_address() agrees on, by ip:port or by ip only.
+  std::optional<Ipv4Address> agreed_address(bool by_port) const;
   void ping_and_drop_if_silent(const Contact& contact);
   Message reply_to(const Ipv4Address& from, const Message& request) const;
   void reply_with_nodes(const Ipv4Address& from, const Message& request, Message reply);

@@ -123,7 +123,8 @@ std::function<void(const QueryReply&)> HyperDht::results_of(std::optional<Ipv4Ad
     auto output = decode_peers_output(*reply.message.value);
     // A response without peers is no result (swarm.md §4.1).
     if (!output || (output->peers.empty() && output->local_peers.empty())) return;
-    LookupResult result{reply.from, reply.id, reply.message.to_address(), output->peers, {}};
+    LookupResult result{reply.from, reply.id, reply.message.to_address(), output->peers, {},
+                        reply.hops};
     if (local) {
       for (const LocalSuffix& suffix : output->local_peers) {
         result.local_peers.push_back(local_peer_address(*local, suffix));

@@ -19,6 +19,7 @@ struct LookupResult {
   std::optional<Ipv4Address> seen_as;  // our address as it saw us
   std::vector<Ipv4Address> peers;
   std::vector<Ipv4Address> local_peers;  // rebuilt with our own local address prefix
+  size_t hops = 1;                       // the responder's QueryReply::hops
 };
 
 struct AnnounceOptions {

@@ -25,7 +25,7 @@ Query::Query(DhtNode& node, QuerySpec spec, std::function<void(const QueryReply&
 
 void Query::start() {
   for (const Contact& contact : node_.table().closest(spec_.target, kQueryWidth)) {
-    add_candidate(contact.id, contact.address, std::nullopt);
+    add_candidate(contact.id, contact.address, std::nullopt, 1);
   }
   // A small table: ask the bootstrap nodes too, without marking them queried.
   if (node_.table().size() < node_.bootstrap_nodes().size()) {
@@ -41,7 +41,7 @@ void Query::end_if_idle() {
 }
 
 void Query::add_candidate(const NodeId& id, const Ipv4Address& address,
-                          std::optional<Ipv4Address> referrer) {
+                          std::optional<Ipv4Address> referrer, size_t hops) {
   if (id == node_.id() || queried_.contains(address)) return;
   auto same = [&](const Candidate& c) { return c.address == address; };
   if (std::any_of(pending_.begin(), pending_.end(), same)) return;
@@ -49,7 +49,7 @@ void Query::add_candidate(const NodeId& id, const Ipv4Address& address,
     return closer(spec_.target, id, *c.id);
   });
   if (at == pending_.end() && pending_.size() >= kQueryWidth) return;
-  pending_.insert(at, {id, address, referrer});
+  pending_.insert(at, {id, address, referrer, hops});
   if (pending_.size() > kQueryWidth) pending_.pop_back();
 }
 
@@ -62,7 +62,9 @@ void Query::visit(const Candidate& candidate) {
   auto status = node_.request(MessageType::Query,
                               {candidate.address, candidate.id, candidate.referrer},
                               std::move(message),
-                              [this](Result<Reply> reply) { on_walk_reply(std::move(reply)); });
+                              [this, hops = candidate.hops](Result<Reply> reply) {
+                                on_walk_reply(std::move(reply), hops);
+                              });
   if (!status) {
     log::debug("swarm", "dht query {}: {}", spec_.command, status.error().to_string());
     return;
@@ -70,7 +72,7 @@ void Query::visit(const Candidate& candidate) {
   ++inflight_;
 }
 
-void Query::on_walk_reply(Result<Reply> reply) {
+void Query::on_walk_reply(Result<Reply> reply, size_t hops) {
   --inflight_;
   if (reply) {
     ++responses_;
@@ -78,7 +80,7 @@ void Query::on_walk_reply(Result<Reply> reply) {
     std::optional<NodeId> id = m.sender_id();
     if (m.closer_nodes) {
       for (const NodeEntry& entry : decode_nodes(*m.closer_nodes).value_or(std::vector<NodeEntry>{})) {
-        add_candidate(entry.id, entry.address, reply->from);
+        add_candidate(entry.id, entry.address, reply->from, hops + 1);
       }
     }
     if (id && m.roundtrip_token && !std::any_of(closest_.begin(), closest_.end(),
@@ -90,7 +92,7 @@ void Query::on_walk_reply(Result<Reply> reply) {
       if (closest_.size() > kQueryWidth) closest_.pop_back();
     }
     if (!m.error && on_reply_ && spec_.mode != QuerySpec::Mode::Update) {
-      on_reply_(QueryReply{reply->from, id, m});
+      on_reply_(QueryReply{reply->from, id, m, hops});
     }
   }
   pump();

@@ -31,11 +31,14 @@ struct QuerySpec {
   size_t concurrency = 16;  // requests in flight at once (swarm.md §3.3)
 };
 
-// One response of the walk: who answered (its id if persistent) and what.
+// One response of the walk: who answered (its id if persistent) and what. `hops` counts the
+// nodes on the chain that led to it: 1 for a node from our table or the bootstrap list, n+1 for
+// a node named by a responder at n hops.
 struct QueryReply {
   Ipv4Address from;
   std::optional<NodeId> id;
   const Message& message;
+  size_t hops = 1;
 };
 
 class Query {
@@ -56,6 +59,7 @@ class Query {
     std::optional<NodeId> id;  // unknown for bootstrap addresses
     Ipv4Address address;
     std::optional<Ipv4Address> referrer;  // the node that named it
+    size_t hops = 1;                      // as QueryReply::hops
   };
   struct Verified {
     NodeId id;
@@ -64,9 +68,9 @@ class Query {
   };
 
   void add_candidate(const NodeId& id, const Ipv4Address& address,
-                     std::optional<Ipv4Address> referrer);
+                     std::optional<Ipv4Address> referrer, size_t hops);
   void visit(const Candidate& candidate);
-  void on_walk_reply(Result<Reply> reply);
+  void on_walk_reply(Result<Reply> reply, size_t hops);
   void pump();
   void send_updates();
   void finish(Status status);
