@@ -281,13 +281,19 @@ int cmd_sync(Args in) {
   {
     DriveSync sync(session, progress, static_cast<uint64_t>(options->fetch_timeout * 1000));
     sync.start_watching();
+    auto since = [&started] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    };
     Status listed = sync.metadata(target->drive.version);
+    log::debug("cli", "sync: metadata ({} blocks) at {:.3f} s", session.drive().metadata().length(), since());
     if (listed && target->drive.version) session.checkout(*target->drive.version);
     if (listed) listed = sync.walk(target->path);
+    log::debug("cli", "sync: {} files listed at {:.3f} s", sync.files(), since());
     if (listed) sync.content();
+    log::debug("cli", "sync: content at {:.3f} s", since());
     progress.finish();
     auto [blocks, files] = sync.missing();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double seconds = since();
     if (!listed) {
       fmt::print(stderr, "hypermount: incomplete: {}; {}\n", listed.error().to_string(), again);
       status = listed.error().code() == Errc::NotFound ? kExitNotFound : kExitIncomplete;

@@ -31,10 +31,10 @@ S2=$WORK/s2
 hm_ok sync "$K" --store "$S2" --peer "127.0.0.1:$PORT" "${NET[@]}"
 check "sync says it is complete ($(msg))" grep -q '^sync: complete: ' "$WORK/err"
 check "sync prints progress lines off a terminal" grep -q '^sync: .* files' "$WORK/err"
-hm_ok export "$K" "$WORK/out" --store "$S2" -q
+hm_ok export "$K" "$WORK/export" --store "$S2" -q
 mkdir -p "$WORK/expected" && cp -a "$SRC/." "$WORK/expected/" && cp -a "$WORK/src2" "$WORK/expected/mounted"
 check_files "a synced drive exports with no peer as its source (mount included)" \
-  <($LIST "$WORK/expected" --no-root-times | grep -v '^mounted ') <($LIST "$WORK/out" --no-root-times | grep -v '^mounted ')
+  <($LIST "$WORK/expected" --no-root-times | grep -v '^mounted ') <($LIST "$WORK/export" --no-root-times | grep -v '^mounted ')
 check "every core of the synced store verifies" verify_store "$S2"
 hm_ok sync "hyper://$K" --store "$S2" --peer "127.0.0.1:$PORT" "${NET[@]}"
 check "a second sync fetches no content ($(msg))" grep -q '(0 B fetched)' "$WORK/err"
