@@ -27,6 +27,8 @@ std::span<const Command> drive_serve_commands();
 std::span<const Command> mount_drive_commands();
 std::span<const Command> dht_commands();
 std::span<const Command> seed_commands();
+std::span<const Command> file_commands();  // create, import, export
+std::span<const Command> sync_commands();
 
 // Prints "usage: hypermount <group> <name> <usage>" to stderr and returns kExitUsage.
 int usage_error(const Command& command);

@@ -12,6 +12,7 @@ int exit_status_for(const Error& error) {
     case Errc::Corrupt: return kExitCorrupt;
     case Errc::ReadOnly: return kExitReadOnly;
     case Errc::InvalidArgument: return kExitUsage;
+    case Errc::Cancelled: return kExitIncomplete;
     default: return kExitError;
   }
 }

@@ -13,6 +13,7 @@ enum ExitStatus : int {
   kExitNotFound = 3,  // no such folder, core, block or path
   kExitCorrupt = 4,   // verification failed, a file does not parse
   kExitReadOnly = 5,  // a write needs a secret key we do not have
+  kExitIncomplete = 6,  // sync, import, export: not everything arrived (interrupted, no peer had it)
 };
 
 int exit_status_for(const Error& error);

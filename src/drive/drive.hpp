@@ -215,6 +215,8 @@ class Drive {
   static constexpr size_t kAppendBatchBlocks = 16;
 
  private:
+  friend class BulkWriter;  // imports write content and entries in large batches
+
   // Where a path lands once mounts are followed: the drive holding it and its key there.
   struct Location {
     Drive* drive;
