@@ -111,6 +111,7 @@ Result<Replicator::PeerId> Replicator::add_connection(std::unique_ptr<Connection
   peer->id = next_peer_id_++;
   peer->connection = std::move(connection);
   peer->dialled = role == crypto::NoiseRole::Initiator;
+  peer->address = peer_address(*peer->connection);
   Peer& added = *peer;
   peers_.emplace(added.id, std::move(peer));
   // Opens are queued by the session until the handshake is done.
@@ -245,6 +246,7 @@ void Replicator::on_session_events(Connection& connection) {
     if (auto* done_event = std::get_if<HandshakeCompleted>(&event)) {
       log::debug("wire", "peer {}: handshake done ({})", peer->id,
                  protocol_version_name(done_event->version));
+      peer->version = done_event->version;
       if (!keep_after_handshake(*peer, done_event->remote_static_key)) return;
     } else if (auto* opened = std::get_if<RemoteOpened>(&event)) {
       CoreState* state = find_core(opened->discovery_key);
@@ -433,6 +435,7 @@ void Replicator::on_have(Peer& peer, Channel& channel, const Have& have) {
     channel.remote.add(have.start, have.start + length);
   }
   channel.core->heard_have = true;
+  check_ahead(peer, channel);
   if (channel.core->options.follow_head) follow_head(*channel.core);
   check_done(*channel.core);
 }
