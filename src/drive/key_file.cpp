@@ -65,6 +65,7 @@ Result<DriveKeys> parse_key_file(std::string_view text) {
       continue;
     }
     size_t space = line.find(' ');
+    if (!magic) return Error::invalid("not a hypermount key file (no '{}' line first)", kMagic);
     if (space == std::string_view::npos) return Error::invalid("not a key file: line '{:.40}'", line);
     fields[std::string(line.substr(0, space))] = std::string(line.substr(space + 1));
   }

@@ -100,6 +100,7 @@ hm purge "$K" --store "$S2"
 check "purge refuses a mounted drive, naming the mount" \
   bash -c "[ $RC -ne 0 ] && grep -q 'cannot purge' '$WORK/err' && grep -q 'mounted at $MNT' '$WORK/err'"
 unmount_checked "$MNT"
+stop_pid "$SERVER_PID"  # the server holds S1's drive
 
 # --- purge
 hm_ok purge "$K" --store "$S2"
@@ -120,6 +121,7 @@ check "keys export warns about writing from two stores" grep -q 'two stores' "$W
 check "the key file holds the drive key" grep -qx "drive $K" "$WORK/keys.txt"
 hm keys import "$WORK/keys.txt" --store "$S3"
 check "import into a store without the drive's data is refused" bash -c "[ $RC -ne 0 ] && grep -q 'fetch the drive' '$WORK/err'"
+serve_drive "$K" "$S1" || finish
 for f in /a.txt; do hm_ok drive cat "$K" "$f" --peer "127.0.0.1:$PORT" --store "$S3"; done
 hm_ok drive ls "$K" / --peer "127.0.0.1:$PORT" --store "$S3"
 hm_ok info "$K" --store "$S3" --json
@@ -136,8 +138,8 @@ hm_ok drive cat "$K" /c.txt --store "$S3"
 check_eq "what S3 wrote reads back" "written in S3" "$(cat "$WORK/out")"
 hm_ok drive cat "$K" /a.txt --store "$S3"
 check_eq "the old file reads in S3" "hello again" "$(cat "$WORK/out")"
-hm_ok versions "$K" --store "$S3"
-check_eq "S3's history goes on at version 6" "6 put /c.txt" "$(tail -n1 "$WORK/out" | awk '{print $1, $3, $4}')"
+hm_ok info "$K" --store "$S3"
+check "S3's drive goes on at version 6" grep -qx 'version: 6' "$WORK/out"
 
 # --- S1 still has the keys: a mount of it connected to S3 hears that S3 is ahead
 serve_drive "$K" "$S3" || finish
@@ -160,7 +162,8 @@ hm versions "$K" --store "$WORK/nostore"
 check "a store that does not exist" bash -c "[ $RC -eq 3 ] && grep -q 'there is no store' '$WORK/err' && [ ! -e '$WORK/nostore' ]"
 hm diff "$K" one 2 --store "$S1"
 check "diff with a version that is not a number" grep -q "'one' is not a version number" "$WORK/err"
-hm keys import /etc/hostname --store "$S3"
+printf 'hello\n' >"$WORK/not-keys"
+hm keys import "$WORK/not-keys" --store "$S3"
 check "keys import of a file that is not a key file" bash -c "[ $RC -ne 0 ] && grep -q 'not a hypermount key file' '$WORK/err'"
 hm keys export "$(cut -c1-64 <<<"$(sed -n 's/^drive //p' "$WORK/keys.txt")")" --store "$S2"
 check "keys export of a drive the store does not have" bash -c "[ $RC -ne 0 ]"
