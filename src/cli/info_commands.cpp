@@ -101,12 +101,9 @@ int cmd_versions(Args in) {
       if (!under(change.path, prefix)) continue;
       const char* op = change.kind == drive::PathChange::Kind::Put ? "put" : "del";
       if (json) {
-        out.begin_object().field("version", version.version).key("time");
-        if (version.mtime_ms) {
-          out.value(time_text(version.mtime_ms));
-        } else {
-          out.null();
-        }
+        std::optional<std::string> time;
+        if (version.mtime_ms) time = time_text(version.mtime_ms);
+        out.begin_object().field("version", version.version).field("time", time);
         out.field("op", op).field("path", change.path).field("mount_record", change.hidden).end_object();
       } else {
         fmt::print("{} {} {} {}{}\n", version.version, time_text(version.mtime_ms), op, change.path,

@@ -90,13 +90,8 @@ int cmd_list(Args in) {
     const std::string here = total.bytes_present ? std::to_string(*total.bytes_present) : "?";
     if (json) {
       out.begin_object().field("key", to_hex(c.core->key())).field("kind", kind).field("own", c.own);
-      out.field("version", total.length).field("bytes", total.byte_length).key("bytes_here");
-      if (total.bytes_present) {
-        out.value(*total.bytes_present);
-      } else {
-        out.null();
-      }
-      out.end_object();
+      out.field("version", total.length).field("bytes", total.byte_length);
+      out.field("bytes_here", total.bytes_present).end_object();
     } else {
       fmt::print("{} {} {} version {} {}/{} bytes here\n", to_hex(c.core->key()), c.own ? "own" : "remote", kind,
                  total.length, here, total.byte_length);

@@ -41,13 +41,7 @@ std::string core_line(const CoreFigures& c) {
 
 void core_json(JsonWriter& json, const CoreFigures& c) {
   json.begin_object().field("length", c.length).field("blocks_present", c.blocks_present);
-  json.field("byte_length", c.byte_length).key("bytes_present");
-  if (c.bytes_present) {
-    json.value(*c.bytes_present);
-  } else {
-    json.null();
-  }
-  json.end_object();
+  json.field("byte_length", c.byte_length).field("bytes_present", c.bytes_present).end_object();
 }
 
 }  // namespace
@@ -131,12 +125,9 @@ std::string info_json(const DriveInfo& info) {
     json.key("peers").begin_array();
     for (const auto& p : *info.peers) {
       json.begin_object().field("address", p.address).field("transport", p.transport);
-      json.key("protocol");
-      if (p.version) {
-        json.value(uint64_t{*p.version == wire::ProtocolVersion::V7 ? 7u : 8u});
-      } else {
-        json.null();
-      }
+      std::optional<uint64_t> protocol;
+      if (p.version) protocol = *p.version == wire::ProtocolVersion::V7 ? 7u : 8u;
+      json.field("protocol", protocol);
       json.field("bytes_up", p.bytes_sent).field("bytes_down", p.bytes_received);
       json.field("ahead", !p.ahead.empty()).end_object();
     }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,11 @@ class JsonWriter {
   JsonWriter& value(uint64_t number);
   JsonWriter& value(bool flag);
   JsonWriter& null();
+  // The value, or null when there is none.
+  template <typename T>
+  JsonWriter& value(const std::optional<T>& v) {
+    return v ? value(*v) : null();
+  }
   // A key and its value at once.
   template <typename T>
   JsonWriter& field(std::string_view name, const T& v) {

@@ -351,9 +351,9 @@ void Replicator::start_channel(Peer& peer, Channel& channel) {
                       selection.end.value_or(selection.start + 1));
     }
     for (const auto& [block, count] : state.get_blocks) want_regions_on(peer, channel, block, block + 1);
-  } else if (state.core->writable()) {
-    // The region at our length: a peer's Have past it means the core was written elsewhere too
-    // (check_ahead). Nothing is requested: a writer does not download.
+  } else if (state.core->writable() && state.options.live) {
+    // Live: the region at our length, for a peer's Have past it, which means the core was
+    // written elsewhere too (check_ahead). Nothing is requested: a writer does not download.
     const uint64_t region = state.core->length() / kWantRegion;
     send(peer, *channel.local_id, Want{region * kWantRegion, kWantRegion});
   }

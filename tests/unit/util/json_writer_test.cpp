@@ -18,3 +18,9 @@ TEST_CASE("json writer: strings are escaped") {
   json.begin_array().value("a\"b\\c\nd\x01").end_array();
   CHECK(json.text() == R"(["a\"b\\c\nd\u0001"])");
 }
+
+TEST_CASE("json writer: an optional is its value or null") {
+  JsonWriter json;
+  json.begin_object().field("some", std::optional<uint64_t>(5)).field("none", std::optional<uint64_t>()).end_object();
+  CHECK(json.text() == R"({"some":5,"none":null})");
+}
