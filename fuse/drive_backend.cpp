@@ -219,6 +219,10 @@ constexpr std::string_view kVersionAttr = "user.hypermount.version";
 // not listed: for tests and for watching a mount).
 constexpr std::string_view kFetchesAttr = "user.hypermount.fetches";
 constexpr std::string_view kMountAttr = "user.hypermount.mount";
+// What `hypermount info` says, as text and as JSON (root only, not listed: cp -a must not copy
+// them); `hypermount info MOUNTPOINT` reads the JSON one.
+constexpr std::string_view kInfoAttr = "user.hypermount.info";
+constexpr std::string_view kInfoJsonAttr = "user.hypermount.info.json";
 
 Bytes bytes_of(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
@@ -241,6 +245,10 @@ std::optional<Bytes> DriveBackend::control_attribute(const std::string& path, co
   if (path == "/" && name == kFetchesAttr) {
     const node::FetchStats stats = fetcher_ ? fetcher_->stats() : node::FetchStats{};
     return bytes_of(fmt::format("{} {}", stats.batches, stats.blocks));
+  }
+  if (path == "/" && (name == kInfoAttr || name == kInfoJsonAttr)) {
+    const node::DriveInfo info = node::drive_info(drive_, replicator_);
+    return bytes_of(name == kInfoAttr ? node::info_text(info) : node::info_json(info));
   }
   if (name == kMountAttr && stat.mount && !stat.mount->hypercore) return bytes_of(drive::format_drive_url(stat.mount->key, stat.mount->version));
   return std::nullopt;

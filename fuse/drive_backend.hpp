@@ -4,6 +4,7 @@
 
 #include "drive/drive.hpp"
 #include "fuse/fs_backend.hpp"
+#include "node/drive_info.hpp"
 #include "node/fetcher.hpp"
 
 #include <uv.h>
@@ -23,6 +24,8 @@ class DriveBackend final : public FsBackend {
   DriveBackend(uv_loop_t* loop, drive::Drive& drive, node::Fetcher* fetcher = nullptr,
                bool pinned_version = false);
   ~DriveBackend() override;
+  // The replicator whose peers user.hypermount.info lists (it must outlive the backend).
+  void set_replicator(const wire::Replicator* replicator) { replicator_ = replicator; }
 
   void lstat(std::string path, Callback<Attr> done) override;
   void readdir(std::string path, Callback<std::vector<DirEntry>> done) override;
@@ -107,6 +110,7 @@ class DriveBackend final : public FsBackend {
   size_t open_versions_prune_at_ = 64;
   drive::Drive& drive_;
   node::Fetcher* fetcher_;
+  const wire::Replicator* replicator_ = nullptr;
   bool pinned_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with the backend
 };

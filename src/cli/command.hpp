@@ -29,6 +29,9 @@ std::span<const Command> dht_commands();
 std::span<const Command> seed_commands();
 std::span<const Command> file_commands();  // create, import, export
 std::span<const Command> sync_commands();
+std::span<const Command> info_commands();
+std::span<const Command> store_commands();
+std::span<const Command> keys_commands();
 
 // Prints "usage: hypermount <group> <name> <usage>" to stderr and returns kExitUsage.
 int usage_error(const Command& command);

@@ -28,7 +28,7 @@ int usage_error(const Command& command) {
 namespace {
 
 std::vector<std::span<const Command>> all_tables() { return {core_commands(), replication_commands(), drive_commands(), drive_serve_commands(), mount_commands(), mount_drive_commands(), dht_commands(), seed_commands(),
-                                                     file_commands(), sync_commands()}; }
+                                                     file_commands(), sync_commands(), info_commands(), store_commands(), keys_commands()}; }
 
 void print_help(std::FILE* out) {
   fmt::print(out,

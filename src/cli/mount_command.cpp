@@ -136,6 +136,7 @@ int run_mount(MountProcess& p, const DriveSource& source, fuse::MountConfig& con
   // -o ro was given; read-only (EROFS) otherwise.
   config.fuse.read_only = config.ro_requested || version.has_value() || !p.remote.active().writable();
   p.backend = std::make_unique<fuse::DriveBackend>(p.remote.loop(), p.remote.active(), p.remote.fetcher(), version.has_value());
+  p.backend->set_replicator(p.remote.replicator());
   config.fuse.fsname = "hyper://" + to_hex(source.key).substr(0, 16);
   auto mount = fuse::FuseMount::start(p.remote.loop(), *p.backend, config.fuse, [&p] {
     notify_service("STOPPING=1");

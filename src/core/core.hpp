@@ -52,6 +52,8 @@ class Core {
   const crypto::DiscoveryKey& discovery_key() const { return discovery_key_; }
   // True when the secret key is known (appending also needs the folder opened ReadWrite).
   bool writable() const { return secret_key_.has_value(); }
+  // The secret key when known (`hypermount keys export` writes it out; never logged).
+  const std::optional<crypto::SecretKey>& secret_key() const { return secret_key_; }
   uint64_t length() const { return length_; }
   uint64_t byte_length() const { return byte_length_; }
   const std::string& dir() const { return storage_.dir(); }

@@ -111,6 +111,7 @@ Result<Replicator::PeerId> Replicator::add_connection(std::unique_ptr<Connection
   peer->id = next_peer_id_++;
   peer->connection = std::move(connection);
   peer->dialled = role == crypto::NoiseRole::Initiator;
+  peer->address = peer_address(*peer->connection);
   Peer& added = *peer;
   peers_.emplace(added.id, std::move(peer));
   // Opens are queued by the session until the handshake is done.
@@ -245,6 +246,7 @@ void Replicator::on_session_events(Connection& connection) {
     if (auto* done_event = std::get_if<HandshakeCompleted>(&event)) {
       log::debug("wire", "peer {}: handshake done ({})", peer->id,
                  protocol_version_name(done_event->version));
+      peer->version = done_event->version;
       if (!keep_after_handshake(*peer, done_event->remote_static_key)) return;
     } else if (auto* opened = std::get_if<RemoteOpened>(&event)) {
       CoreState* state = find_core(opened->discovery_key);
@@ -349,6 +351,11 @@ void Replicator::start_channel(Peer& peer, Channel& channel) {
                       selection.end.value_or(selection.start + 1));
     }
     for (const auto& [block, count] : state.get_blocks) want_regions_on(peer, channel, block, block + 1);
+  } else if (state.core->writable() && state.options.live) {
+    // Live: the region at our length, for a peer's Have past it, which means the core was
+    // written elsewhere too (check_ahead). Nothing is requested: a writer does not download.
+    const uint64_t region = state.core->length() / kWantRegion;
+    send(peer, *channel.local_id, Want{region * kWantRegion, kWantRegion});
   }
   log::debug("wire", "peer {}: channel {} started", peer.id, short_key(channel.discovery_key));
 }
@@ -433,6 +440,7 @@ void Replicator::on_have(Peer& peer, Channel& channel, const Have& have) {
     channel.remote.add(have.start, have.start + length);
   }
   channel.core->heard_have = true;
+  check_ahead(peer, channel);
   if (channel.core->options.follow_head) follow_head(*channel.core);
   check_done(*channel.core);
 }

@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -57,6 +58,18 @@ struct ReplicatorStats {
   uint64_t data_rejected = 0;  // Data that failed verification (the peer was dropped)
   uint64_t peers_dropped = 0;  // closed for a protocol error, bad data or a timeout
   uint64_t duplicates_closed = 0;  // connections closed as a second one to a remote, or to us
+};
+
+// One connected peer as `info` shows it.
+struct PeerFigures {
+  std::string address;      // "HOST:PORT" of a TCP peer; "stream" for a pipe (stdio)
+  std::string transport;    // "tcp" or "pipe"
+  std::optional<ProtocolVersion> version;  // V7 or V8 once the handshake is done
+  uint64_t bytes_sent = 0;  // on the connection, framing and encryption included
+  uint64_t bytes_received = 0;
+  // Cores written here of which the peer says it has blocks past our length: they were
+  // written from another store too (a core must be written by one store only).
+  std::vector<crypto::DiscoveryKey> ahead;
 };
 
 class Replicator : public ConnectionHandler {
@@ -113,6 +126,8 @@ class Replicator : public ConnectionHandler {
   const std::function<void()>& on_change() const { return on_change_; }
 
   size_t peer_count() const { return peers_.size(); }
+  // replicator_figures.cpp: the connected peers, in the order they were added.
+  std::vector<PeerFigures> peer_figures() const;
   // Whether the peer added as `id` is still connected.
   bool has_peer(PeerId id) const;
   // Connections are deduplicated by the remote's Noise static key after the handshake, as
@@ -177,6 +192,8 @@ class Replicator : public ConnectionHandler {
   void stop_storing(CoreState& state, uint64_t index, const Error& cause);
   bool requested(const CoreState& core, uint64_t block) const;
   void serve_requests(Peer& peer);
+  // replicator_figures.cpp: warns once per channel when a peer has more of a core we write.
+  void check_ahead(Peer& peer, Channel& channel);
   void on_remote_status(Peer& peer, Channel& channel, const StatusMessage& status);
   void on_channel_closed(Peer& peer, const crypto::DiscoveryKey& discovery_key);
   // replicator_dedup.cpp: after `peer`'s handshake with `remote_key`; false if it was closed.

@@ -147,6 +147,8 @@ class Connection {
   void close(Error reason);
   uint64_t bytes_received() const { return bytes_received_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
+  // The read side's libuv stream (a TCP or pipe handle), for naming the peer.
+  uv_stream_t* read_stream() const { return stream_.stream(); }
 
  private:
   static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);

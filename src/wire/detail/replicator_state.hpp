@@ -29,6 +29,9 @@ inline std::string short_key(const crypto::DiscoveryKey& key) {
 
 namespace hypermount::wire {
 
+// "HOST:PORT" of a TCP connection's remote, "stream" for a pipe (replicator_figures.cpp).
+std::string peer_address(const Connection& connection);
+
 struct Replicator::TimerBox {
   uv_timer_t timer;
   Replicator* owner = nullptr;
@@ -50,6 +53,7 @@ struct Replicator::Channel {
   size_t inflight = 0;
   RequestWindow window{1, 1};  // background requests in flight: set when the channel starts
   std::deque<Request> requests;  // waiting to be served (write queue full)
+  bool remote_ahead = false;  // the remote has blocks past our length of a core we write
 };
 
 struct Replicator::Peer {
@@ -60,6 +64,8 @@ struct Replicator::Peer {
   bool dropped = false;  // closed by drop_peer, which logged the reason
   bool dialled = false;  // we are the Noise initiator (the dialler)
   std::optional<crypto::DhPublicKey> remote_key;  // the remote's static key, once handshaken
+  std::optional<ProtocolVersion> version;          // once handshaken
+  std::string address;                             // as PeerFigures says
 };
 
 // A block received from a peer, waiting to be hashed (on libuv's thread pool when large) and
