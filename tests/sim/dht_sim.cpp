@@ -171,7 +171,8 @@ std::vector<LookupOutcome> DhtSim::lookup(
   state->outcomes.resize(asks.size());
   Millis start = clock_.now();
   for (size_t i = 0; i < asks.size(); ++i) {
-    const auto& [seeker, topic, announcer] = asks[i];
+    const auto& [seeker, topic, wanted] = asks[i];
+    size_t announcer = wanted;  // a structured binding cannot be captured before C++20's clang 16
     auto on_result = [this, state, i, announcer, start](const swarm::LookupResult& result) {
       LookupOutcome& out = state->outcomes[i];
       if (out.found) return;
