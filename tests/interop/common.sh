@@ -13,6 +13,8 @@ if [ -z "${HYPERMOUNT:-}" ] || [ ! -x "$HYPERMOUNT" ]; then
   echo "FAIL: HYPERMOUNT='${HYPERMOUNT:-}' is not an executable"; exit 1
 fi
 
+# Deadlines are multiplied by this (3 in the sanitizer build, set by meson).
+SCALE=${HM_TIME_SCALE:-1}
 WORK=$(mktemp -d)
 if [ -n "${HM_KEEP:-}" ]; then echo "work folder (kept): $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 
@@ -118,7 +120,7 @@ first_diff() {
 # wait_for FILE REGEX [SECONDS]: true once a line of FILE matches
 wait_for() {
   local i
-  for ((i = 0; i < ${3:-30} * 10; i++)); do
+  for ((i = 0; i < ${3:-30} * 10 * SCALE; i++)); do
     grep -Eq "$2" "$1" 2>/dev/null && return 0
     sleep 0.1
   done

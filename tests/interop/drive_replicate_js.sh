@@ -44,7 +44,7 @@ for V in 7 8; do
     fail "p$V: our drive serve did not start: $(head -c 300 "$WORK/serve$V.err")"; continue
   fi
   PORT=$(port_of "$WORK/serve$V.out")
-  RC=0; timeout 45 env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$WORK/jsrep$V" "$KEY" --peer "127.0.0.1:$PORT" --min-length "$VF" \
+  RC=0; timeout $((45 * SCALE)) env NODE_PATH="$JSD/node_modules" node "$JS_SHARED/drive-read.js" "$WORK/jsrep$V" "$KEY" --peer "127.0.0.1:$PORT" --min-length "$VF" \
     >"$WORK/jsrep$V.json" 2>"$WORK/jsrep$V.err" || RC=$?
   if [ "$RC" -ne 0 ]; then
     fail "p$V: JS replica failed ($RC): $(head -c 400 "$WORK/jsrep$V.err") / serve: $(head -c 300 "$WORK/serve$V.err")"
@@ -80,7 +80,7 @@ for V in 7 8; do
   # Attributes cached for a minute: only the kernel notifications can show a remote change sooner.
   timeout 180 "$H" mount "$JKEY" "$MNT" -f -o "store=$WORK/mstore$V,peer=127.0.0.1:$PORT,attr_timeout=60,entry_timeout=60" >"$WORK/mount$V.out" 2>"$WORK/mount$V.err" &
   MPID=$!
-  for ((i = 0; i < 300; i++)); do mountpoint -q "$MNT" && break; kill -0 $MPID 2>/dev/null || break; sleep 0.1; done
+  for ((i = 0; i < 300 * SCALE; i++)); do mountpoint -q "$MNT" && break; kill -0 $MPID 2>/dev/null || break; sleep 0.1; done
   if ! mountpoint -q "$MNT"; then
     if grep -qiE 'fuse|permission|not permitted' "$WORK/mount$V.err"; then
       echo "SKIP (b) p$V: FUSE mount not possible here: $(head -c 300 "$WORK/mount$V.err")"; kill $MPID 2>/dev/null || true; continue
@@ -128,10 +128,10 @@ for V in 7 8; do
   echo "# p$V (b): the JS writer overwrites /overwrite.txt and adds /live.txt while we are mounted"
   before=$(stat -c %s "$MNT/overwrite.txt")
   kill -USR2 "$(jget "$WORK/jsserve$V.json" m.pid)"
-  for ((i = 0; i < 150; i++)); do [ -e "$MNT/live.txt" ] && break; sleep 0.1; done
-  check "p$V: /live.txt appears in the mount within 15 s and reads 'appeared live' (got '$(cat "$MNT/live.txt" 2>&1 | head -c 80)')" \
+  for ((i = 0; i < 150 * SCALE; i++)); do [ -e "$MNT/live.txt" ] && break; sleep 0.1; done
+  check "p$V: /live.txt appears in the mount within $((15 * SCALE)) s and reads 'appeared live' (got '$(cat "$MNT/live.txt" 2>&1 | head -c 80)')" \
     [ "$(cat "$MNT/live.txt" 2>&1)" = "appeared live" ]
-  for ((i = 0; i < 150; i++)); do [ -e "$MNT/mnt/live-in-mount.txt" ] && break; sleep 0.1; done
+  for ((i = 0; i < 150 * SCALE; i++)); do [ -e "$MNT/mnt/live-in-mount.txt" ] && break; sleep 0.1; done
   check "p$V: a file the writer adds inside the mounted drive appears too (got '$(cat "$MNT/mnt/live-in-mount.txt" 2>&1 | head -c 80)')" \
     [ "$(cat "$MNT/mnt/live-in-mount.txt" 2>&1)" = "appeared in the mounted drive" ]
   check "p$V: /overwrite.txt shows the new version at once despite attr_timeout=60 (size $before -> $(stat -c %s "$MNT/overwrite.txt"))" \
