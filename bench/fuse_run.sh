@@ -32,7 +32,8 @@ else
 fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-fuse-bench.XXXXXX")
 # Everything written through a mount lands on a tmpfs sized for the run, never the machine's disk.
-mount -t tmpfs -o "size=$((big_mib * 6 + 2048))m" hm-fuse-bench "$WORK"
+# (each cp into the mount and each drive put keeps its bytes in its drive: 2 x REPEAT copies)
+mount -t tmpfs -o "size=$((big_mib * (2 * repeat + 2) + 2048))m" hm-fuse-bench "$WORK"
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
