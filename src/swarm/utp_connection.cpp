@@ -183,6 +183,11 @@ void UtpConnection::reset() {
   state_ = UtpState::Failed;
 }
 
+void UtpConnection::set_events(UtpEvents events) {
+  events.send = std::move(events_.send);
+  events_ = std::move(events);
+}
+
 void UtpConnection::fail(Error error) {
   state_ = UtpState::Failed;
   events_.error(error);

@@ -71,6 +71,8 @@ class UtpConnection {
   void close();
   // Sends a RESET and kills the connection without an error callback.
   void reset();
+  // Replaces the stream callbacks and keeps `send` (an endpoint hands accepted connections on).
+  void set_events(UtpEvents events);
 
   UtpState state() const { return state_; }
   uint16_t receive_id() const { return receive_id_; }
