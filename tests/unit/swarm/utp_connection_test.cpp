@@ -35,6 +35,7 @@ struct Link {
     std::optional<Error> error;
     size_t datagrams_sent = 0;
     uint32_t max_advertised = 0;
+    size_t selective_acks_sent = 0;
     uint64_t link_free_us = 0;
   };
 
@@ -67,6 +68,7 @@ struct Link {
     ++s.datagrams_sent;
     if (auto packet = decode_utp_packet(datagram)) {
       s.max_advertised = std::max(s.max_advertised, packet->wnd_size);
+      if (packet->selective_ack) ++s.selective_acks_sent;
     }
     if (silent[from] || chance(settings.loss)) return;
     uint64_t at = now_us;
@@ -172,6 +174,7 @@ TEST_CASE("utp connection: 4 MiB over a clean link, without spurious retransmiss
   const size_t packets = (kFourMiB + kUtpMaxPayload - 1) / kUtpMaxPayload;
   CHECK(link.side[0].datagrams_sent <= packets + 2);
   CHECK(link.side[1].max_advertised == uint32_t{1} << 20);
+  CHECK(link.side[1].selective_acks_sent == 0);
   CHECK(link.now_us < 10'000'000);
 }
 
@@ -180,12 +183,14 @@ TEST_CASE("utp connection: 4 MiB with 10% loss each way") {
   settings.loss = 0.10;
   Link link = transfer(settings, kFourMiB, 1'200'000'000);
   CHECK(link.side[0].datagrams_sent > (kFourMiB / kUtpMaxPayload) * 105 / 100);
+  CHECK(link.side[1].selective_acks_sent > 100);
 }
 
 TEST_CASE("utp connection: 4 MiB with heavy reordering") {
   LinkSettings settings;
   settings.jitter_us = 30'000;
-  transfer(settings, kFourMiB, 300'000'000);
+  Link link = transfer(settings, kFourMiB, 300'000'000);
+  CHECK(link.side[1].selective_acks_sent > 100);
 }
 
 TEST_CASE("utp connection: 4 MiB with 20% of datagrams duplicated") {
