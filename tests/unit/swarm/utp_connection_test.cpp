@@ -16,6 +16,7 @@ struct LinkSettings {
   double bytes_per_us = 0;  // 0: unlimited
   uint16_t first_seq[2] = {1000, 5000};
   uint16_t receive_id = 0x4567;
+  uint64_t start_us = 0;
   UtpConfig config[2] = {};
 };
 
@@ -44,7 +45,8 @@ struct Link {
     Bytes datagram;
   };
 
-  explicit Link(LinkSettings s) : settings(s) {}
+  explicit Link(LinkSettings s)
+      : settings(s), now_us(s.start_us), next_tick_us(s.start_us + kUtpTickUs) {}
 
   UtpEvents events(int index) {
     UtpEvents e;
@@ -69,6 +71,10 @@ struct Link {
     if (auto packet = decode_utp_packet(datagram)) {
       s.max_advertised = std::max(s.max_advertised, packet->wnd_size);
       if (packet->selective_ack) ++s.selective_acks_sent;
+    }
+    if (drop_next[from] > 0) {
+      --drop_next[from];
+      return;
     }
     if (silent[from] || chance(settings.loss)) return;
     uint64_t at = now_us;
@@ -135,9 +141,11 @@ struct Link {
   LinkSettings settings;
   Side side[2];
   bool silent[2] = {false, false};
+  // Drops this many of the next datagrams from each side, before any random loss.
+  size_t drop_next[2] = {0, 0};
   std::multimap<uint64_t, Delivery> queue;
-  uint64_t now_us = 0;
-  uint64_t next_tick_us = kUtpTickUs;
+  uint64_t now_us;
+  uint64_t next_tick_us;
   std::mt19937 rng{42};
   size_t max_in_flight = 0;
   size_t max_window = 0;
@@ -210,14 +218,40 @@ TEST_CASE("utp connection: a tiny receive window bounds what is in flight") {
   CHECK(link.max_in_flight > 0);
 }
 
-TEST_CASE("utp connection: LEDBAT keeps the window near the target delay at a bottleneck") {
+// A 1 MB/s bottleneck (100 ms of queue is about 100 kB) with the clock starting at `start_us`:
+// LEDBAT keeps the window near the target delay, and the link stays busy.
+void check_ledbat(uint64_t start_us) {
   LinkSettings settings;
-  settings.bytes_per_us = 1.0;  // 1 MB/s; 100 ms of queue is about 100 kB
-  Link link = transfer(settings, kFourMiB, 60'000'000);
+  settings.bytes_per_us = 1.0;
+  settings.start_us = start_us;
+  Link link = transfer(settings, kFourMiB, start_us + 60'000'000);
   CHECK(link.max_window < 300'000);
   CHECK(link.max_window > 20'000);
   // 4 MiB at 1 MB/s takes a little over 4.2 s when the link stays busy.
-  CHECK(link.now_us < 6'000'000);
+  CHECK(link.now_us - start_us < 6'000'000);
+}
+
+TEST_CASE("utp connection: LEDBAT keeps the window near the target delay at a bottleneck") {
+  check_ledbat(0);
+}
+
+TEST_CASE("utp connection: LEDBAT across the wrap of the 32-bit microsecond timestamps") {
+  check_ledbat(0xffffffffull - 2'000'000);
+}
+
+TEST_CASE("utp connection: the responder's first data connects the dialler when its STATE is lost") {
+  Link link(LinkSettings{});
+  link.drop_next[1] = 1;  // the STATE answering the SYN
+  link.side[1].to_send = Bytes(3000, 9);
+  link.connect();
+  // Deliver the SYN, then let the acceptor write at once.
+  REQUIRE(link.run([&] { return link.side[1].conn != nullptr; }, 1'000'000));
+  CHECK(link.side[1].conn->state() == UtpState::SynReceived);
+  REQUIRE(link.run([&] { return link.side[0].received.size() == 3000; }, 10'000'000));
+  CHECK(link.side[0].connected);
+  CHECK(link.side[0].conn->state() == UtpState::Connected);
+  CHECK(link.side[1].conn->state() == UtpState::Connected);
+  CHECK(link.now_us < 1'000'000);  // no SYN retransmission was needed
 }
 
 TEST_CASE("utp connection: sequence numbers and ids wrap past 65535") {
