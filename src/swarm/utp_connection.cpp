@@ -283,33 +283,39 @@ void UtpConnection::fast_retransmit(uint16_t ack_nr) {
   if (lost) on_loss();
 }
 
+void UtpConnection::sample_rtt(const Outgoing& out) {
+  // libutp's filter (RFC 6298 shape, in ms), fed only by packets never resent (Karn).
+  if (out.transmissions != 1) return;
+  const uint32_t sample = static_cast<uint32_t>((now_us_ - out.sent_us) / 1000);
+  if (rtt_ms_ == 0) {
+    rtt_ms_ = sample;
+    rtt_var_ms_ = sample / 2;
+  } else {
+    const int delta = static_cast<int>(rtt_ms_) - static_cast<int>(sample);
+    rtt_var_ms_ = static_cast<uint32_t>(static_cast<int>(rtt_var_ms_) +
+                                        (std::abs(delta) - static_cast<int>(rtt_var_ms_)) / 4);
+    rtt_ms_ = rtt_ms_ - rtt_ms_ / 8 + sample / 8;
+  }
+  rto_ms_ = std::max(rtt_ms_ + rtt_var_ms_ * 4, kMinRtoMs);
+}
+
 bool UtpConnection::process_acks(const UtpPacket& packet) {
   const uint16_t oldest = first_outstanding_seq();
   const size_t acks = distance(static_cast<uint16_t>(oldest - 1), packet.ack_nr);
   size_t acked_bytes = 0;
-  uint64_t newest_sample_us = 0;
   auto take = [&](Outgoing& out) {
     if (out.acked) return;
     acked_bytes += out.payload.size();
-    if (out.transmissions == 1) {
-      // libutp's RTT filter (RFC 6298 shape, in ms) on packets never resent.
-      const uint32_t sample = static_cast<uint32_t>((now_us_ - out.sent_us) / 1000);
-      if (rtt_ms_ == 0) {
-        rtt_ms_ = sample;
-        rtt_var_ms_ = sample / 2;
-      } else {
-        const int delta = static_cast<int>(rtt_ms_) - static_cast<int>(sample);
-        rtt_var_ms_ = static_cast<uint32_t>(static_cast<int>(rtt_var_ms_) +
-                                            (std::abs(delta) - static_cast<int>(rtt_var_ms_)) / 4);
-        rtt_ms_ = rtt_ms_ - rtt_ms_ / 8 + sample / 8;
-      }
-      rto_ms_ = std::max(rtt_ms_ + rtt_var_ms_ * 4, kMinRtoMs);
-      newest_sample_us = out.sent_us;
-    }
     acknowledge(out);
   };
   const bool progress = acks > 0 && acks <= outstanding_.size();
   if (progress) {
+    // Only the newest packet of a cumulative ack measures the RTT, and only when no resent
+    // packet filled a hole before it: the others arrived long before this ack. (libutp samples
+    // every packet an ack covers, and under loss its RTO grows to minutes.)
+    bool resent = false;
+    for (size_t i = 0; i < acks; ++i) resent = resent || outstanding_[i].transmissions > 1;
+    if (!resent && !outstanding_[acks - 1].acked) sample_rtt(outstanding_[acks - 1]);
     for (size_t i = 0; i < acks; ++i) take(outstanding_[i]);
   }
   if (packet.selective_ack) {
@@ -317,7 +323,11 @@ bool UtpConnection::process_acks(const UtpPacket& packet) {
     for (size_t bit = 0; bit < mask.size() * 8; ++bit) {
       if (!(mask[bit / 8] & (1u << (bit % 8)))) continue;
       const size_t index = distance(oldest, static_cast<uint16_t>(packet.ack_nr + 2 + bit));
-      if (index < outstanding_.size()) take(outstanding_[index]);
+      if (index >= outstanding_.size() || outstanding_[index].acked) continue;
+      // When the cumulative ack moved, the selective ACK's reach moved too and may reveal
+      // packets received long ago; only a standing hole makes a new bit a fresh arrival.
+      if (!progress) sample_rtt(outstanding_[index]);
+      take(outstanding_[index]);
     }
   }
   while (!outstanding_.empty() && outstanding_.front().acked) outstanding_.pop_front();
@@ -331,7 +341,7 @@ bool UtpConnection::process_acks(const UtpPacket& packet) {
     ++duplicate_acks_;
   }
   last_peer_ack_ = packet.ack_nr;
-  if (acked_bytes > 0 && newest_sample_us != 0 && packet.timestamp_diff_us != 0) {
+  if (acked_bytes > 0 && packet.timestamp_diff_us != 0) {
     apply_ledbat(acked_bytes, packet.timestamp_diff_us);
   }
   fast_retransmit(packet.ack_nr);

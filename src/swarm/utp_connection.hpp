@@ -103,6 +103,7 @@ class UtpConnection {
   void send_state(uint16_t ack_nr);
   void flush();
   void queue_packet(UtpType type, Bytes payload);
+  void sample_rtt(const Outgoing& out);
   bool process_acks(const UtpPacket& packet);
   void acknowledge(Outgoing& out);
   void fast_retransmit(uint16_t ack_nr);
