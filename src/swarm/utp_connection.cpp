@@ -312,7 +312,7 @@ bool UtpConnection::process_acks(const UtpPacket& packet) {
   if (progress) {
     // Only the newest packet of a cumulative ack measures the RTT, and only when no resent
     // packet filled a hole before it: the others arrived long before this ack. (libutp samples
-    // every packet an ack covers, and under loss its RTO grows to minutes.)
+    // every packet an ack covers; doing so here let the RTO grow to minutes at 10% loss.)
     bool resent = false;
     for (size_t i = 0; i < acks; ++i) resent = resent || outstanding_[i].transmissions > 1;
     if (!resent && !outstanding_[acks - 1].acked) sample_rtt(outstanding_[acks - 1]);
