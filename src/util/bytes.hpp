@@ -47,6 +47,15 @@ inline void put_u16be(uint8_t* out, uint16_t value) {
 inline uint16_t get_u16be(const uint8_t* in) {
   return static_cast<uint16_t>((in[0] << 8) | in[1]);
 }
+inline void put_u32be(uint8_t* out, uint32_t value) {
+  for (int i = 3; i >= 0; --i) {
+    out[i] = static_cast<uint8_t>(value);
+    value >>= 8;
+  }
+}
+inline uint32_t get_u32be(const uint8_t* in) {
+  return (uint32_t{in[0]} << 24) | (uint32_t{in[1]} << 16) | (uint32_t{in[2]} << 8) | in[3];
+}
 
 // Fixed-size byte arrays (keys, hashes) compare and hash as values.
 template <size_t N>

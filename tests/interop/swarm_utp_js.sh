@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# uTP against utp-native 2.5.3 (libutp) over loopback UDP, in both roles: our UtpEndpoint on a
+# libuv socket (utp_peer) and utp_js_peer.js each send 3 MiB and end; the SHA-256 each side
+# received must equal the one the other side sent, and both must see the other's end.
+source "$(dirname "$0")/common.sh"
+
+HM_JS_SWARM=${HM_JS_SWARM:-$HERE/js-swarm}
+[ -d "$HM_JS_SWARM/node_modules/utp-native" ] || skip "no node_modules in $HM_JS_SWARM (run: cd $HM_JS_SWARM && npm ci)"
+[ -x "${HM_UTP_PEER:-}" ] || { echo "FAIL: HM_UTP_PEER='${HM_UTP_PEER:-}' is not an executable"; exit 1; }
+export NODE_PATH=$HM_JS_SWARM/node_modules
+trap 'stop_jobs; [ -n "${HM_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+SIZE=$((3 * 1024 * 1024))
+
+# compare ROLE OURS_OUT JS_JSON: the hashes cross over and both sides saw all bytes.
+compare() {
+  local role=$1 ours=$2 js=$3
+  check "$role: utp-native received what we sent" \
+    test "$(sed -n 's/^sent [0-9]* //p' "$ours")" = "$(jget "$js" m.received)"
+  check "$role: we received what utp-native sent" \
+    test "$(sed -n 's/^received [0-9]* //p' "$ours")" = "$(jget "$js" m.sent)"
+  check "$role: we received $SIZE bytes" grep -q "^received $SIZE " "$ours"
+  check "$role: utp-native received $SIZE bytes" test "$(jget "$js" m.receivedBytes)" = "$SIZE"
+}
+
+# utp-native dials us.
+"$HM_UTP_PEER" listen "$SIZE" >"$WORK/ours-listen.out" 2>"$WORK/ours-listen.err" &
+OURS=$!
+wait_for "$WORK/ours-listen.out" '^port [0-9]+' 30 || { fail "utp_peer did not listen"; finish; }
+PORT=$(sed -n 's/^port //p' "$WORK/ours-listen.out")
+RC=0
+node "$HERE/utp_js_peer.js" dial "$PORT" "$SIZE" >"$WORK/js-dial.json" 2>"$WORK/js-dial.err" || RC=$?
+check "utp_js_peer.js (dialling) closed cleanly (exit $RC)" test "$RC" -eq 0
+RC=0
+wait "$OURS" || RC=$?
+check "utp_peer (listening) finished cleanly (exit $RC)" test "$RC" -eq 0
+compare "JS dials us" "$WORK/ours-listen.out" "$WORK/js-dial.json"
+
+# We dial utp-native.
+node "$HERE/utp_js_peer.js" listen "$SIZE" >"$WORK/js-listen.json" 2>"$WORK/js-listen.err" &
+wait_for "$WORK/js-listen.json" '"port"' 30 || { fail "utp_js_peer.js did not listen"; finish; }
+PORT=$(jget "$WORK/js-listen.json" m.port)
+RC=0
+"$HM_UTP_PEER" dial "$PORT" "$SIZE" >"$WORK/ours-dial.out" 2>"$WORK/ours-dial.err" || RC=$?
+check "utp_peer (dialling) finished cleanly (exit $RC)" test "$RC" -eq 0
+wait_for "$WORK/js-listen.json" '"received"' 30 || true
+sed -i '/"port"/d' "$WORK/js-listen.json"
+compare "we dial JS" "$WORK/ours-dial.out" "$WORK/js-listen.json"
+finish
