@@ -9,13 +9,13 @@
 # empty store that is removed after its case. Ratio: JS seconds / ours (above 1: ours faster).
 # Not part of the test verdict; the binary is used as built (this script does not compile).
 # usage (root): bash bench/sync_run.sh [BUILD_DIR] [FILES] [MIB]   (defaults: build 10000 1024)
-# env: TMPFS_MIB (default 4 x MIB + 1024), JS_TIMEOUT=1200 (seconds per JS case), KEEP=1
+# env: TMPFS_MIB (default 6 x MIB + 1024: source, two seeders, a download and its export), JS_TIMEOUT=1200 (seconds per JS case), KEEP=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 files=${2:-10000}
 mib=${3:-1024}
-tmpfs_mib=${TMPFS_MIB:-$((4 * mib + 1024))}
+tmpfs_mib=${TMPFS_MIB:-$((6 * mib + 1024))}
 js_timeout=${JS_TIMEOUT:-1200}
 stack=tests/interop/js-p8
 

@@ -69,7 +69,8 @@ std::string Progress::line() const {
 void Progress::draw() {
   std::string text = line();
   if (mode_ == Mode::Lines) {
-    fmt::print(stderr, "{}\n", text);
+    if (text != last_line_) fmt::print(stderr, "{}\n", text);
+    last_line_ = std::move(text);
     return;
   }
   // [#####     ]  42% then the line; \r and clear-to-end redraw it in place.

@@ -43,6 +43,7 @@ class Progress {
   uint64_t bytes_ = 0;
   uint64_t files_ = 0;
   std::optional<size_t> peers_;
+  std::string last_line_;  // Lines mode: a line the same as the one before is not printed again
 };
 
 // "1.5 MiB" and the like.
