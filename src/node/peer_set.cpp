@@ -1,5 +1,6 @@
 #include "node/peer_set.hpp"
 
+#include "node/utp_stream.hpp"
 #include "util/log.hpp"
 
 #include <algorithm>
@@ -7,7 +8,7 @@
 namespace hypermount::node {
 
 PeerSet::PeerSet(uv_loop_t* loop, wire::Replicator& replicator, wire::ProtocolVersion protocol,
-                 std::function<void()> on_connect)
+                 OnConnect on_connect)
     : loop_(loop), replicator_(replicator), protocol_(protocol), on_connect_(std::move(on_connect)) {}
 
 PeerSet::~PeerSet() { close(); }
@@ -21,6 +22,8 @@ void PeerSet::close() {
     redial_timer_ = nullptr;
   }
   listener_.reset();
+  if (utp_socket_ != nullptr && !utp_socket_alive_.expired()) utp_socket_->set_utp_accept(nullptr);
+  utp_socket_ = nullptr;
   replicator_.close_all();
 }
 
@@ -37,9 +40,28 @@ Result<uint16_t> PeerSet::listen(std::string_view address, wire::ProtocolVersion
       log::warn("node", "peer refused: {}", added.error().to_string());
       return;
     }
-    if (on_connect_) on_connect_();
+    if (on_connect_) on_connect_("tcp");
   }));
   return listener_->port();
+}
+
+void PeerSet::accept_utp(swarm::DhtSocket& socket, wire::ProtocolVersion version) {
+  utp_socket_ = &socket;
+  utp_socket_alive_ = socket.alive();
+  socket.set_utp_accept([this, &socket, version](const swarm::Ipv4Address& from, swarm::UtpConnection& conn) {
+    if (closed_ || replicator_.peer_count() >= kMaxConnections) {
+      log::debug("node", "utp peer {} refused: {} connections already", from.to_string(), kMaxConnections);
+      return false;
+    }
+    auto added = replicator_.add_stream(std::make_unique<UtpStream>(loop_, socket, conn, from),
+                                        crypto::NoiseRole::Responder, version);
+    if (!added) {
+      log::warn("node", "utp peer {} refused: {}", from.to_string(), added.error().to_string());
+      return false;
+    }
+    if (on_connect_) on_connect_("utp");
+    return true;
+  });
 }
 
 Status PeerSet::attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion version) {
@@ -47,7 +69,7 @@ Status PeerSet::attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion versi
   HM_TRY(replicator_.add_stream(std::move(streams.input), std::move(streams.output), role, version));
   log::info("node", "replicating over standard input/output as {}",
             role == crypto::NoiseRole::Initiator ? "initiator" : "responder");
-  if (on_connect_) on_connect_();
+  if (on_connect_) on_connect_("pipe");
   return {};
 }
 
@@ -180,7 +202,7 @@ Status PeerSet::dial(Slot& slot) {
     slot->id = *added;
     slot->retries = 0;  // a found peer that connects starts its backoff again when lost
     log::debug("node", "peer {}: connected", slot->address);
-    if (on_connect_) on_connect_();
+    if (on_connect_) on_connect_("tcp");
   };
   Status started = wire::dial_tcp(loop_, address, std::move(done));
   if (!started) slot.dialing = false;

@@ -4,6 +4,7 @@
 // wire::Replicator::deduplicated.
 #pragma once
 
+#include "swarm/dht_socket.hpp"
 #include "util/result.hpp"
 #include "wire/replicator.hpp"
 #include "wire/stream_transport.hpp"
@@ -23,9 +24,11 @@ namespace hypermount::node {
 
 class PeerSet {
  public:
-  // The loop and the replicator must outlive the set. `on_connect` runs after each stream joins.
+  // Runs after each stream joins, with its transport ("tcp", "pipe" or "utp").
+  using OnConnect = std::function<void(const std::string& transport)>;
+  // The loop and the replicator must outlive the set.
   PeerSet(uv_loop_t* loop, wire::Replicator& replicator, wire::ProtocolVersion protocol,
-          std::function<void()> on_connect);
+          OnConnect on_connect);
   ~PeerSet();
   PeerSet(const PeerSet&) = delete;
   PeerSet& operator=(const PeerSet&) = delete;
@@ -36,6 +39,9 @@ class PeerSet {
   // protocol `version`, while fewer than kMaxConnections are open; returns the port. Until
   // close().
   Result<uint16_t> listen(std::string_view address, wire::ProtocolVersion version);
+  // Accepts uTP connections on `socket` (which must outlive the set, or be closed before it) as
+  // Noise responder of protocol `version`, while fewer than kMaxConnections are open.
+  void accept_utp(swarm::DhtSocket& socket, wire::ProtocolVersion version);
   // Replicates with one peer over standard input and output (wire::take_stdio: process-wide,
   // at most once), as `role` of protocol `version`.
   Status attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion version);
@@ -104,9 +110,11 @@ class PeerSet {
   uv_loop_t* loop_;
   wire::Replicator& replicator_;
   wire::ProtocolVersion protocol_;
-  std::function<void()> on_connect_;
+  OnConnect on_connect_;
   std::list<Slot> slots_;  // a list: a dial's callback holds its slot
   std::unique_ptr<wire::TcpListener> listener_;
+  swarm::DhtSocket* utp_socket_ = nullptr;  // accepting uTP on it, while utp_socket_alive_ lasts
+  std::weak_ptr<bool> utp_socket_alive_;
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
   bool redial_static_ = false;           // keep_connected() was called
   bool discovering_ = false;

@@ -37,6 +37,8 @@ class DhtSocket final : public DatagramSink {
   // uTP connections on this socket; SYNs go to the handler set here (refused until then).
   UtpEndpoint& utp() { return *utp_; }
   void set_utp_accept(UtpAcceptHandler handler) { utp_accept_ = std::move(handler); }
+  // Expires when the socket is destroyed (its uTP connections with it).
+  std::weak_ptr<bool> alive() const { return alive_; }
   // The monotonic clock in microseconds, the time base of the endpoint's calls.
   static uint64_t now_us();
 
@@ -56,6 +58,7 @@ class DhtSocket final : public DatagramSink {
   UtpAcceptHandler utp_accept_;
   std::unique_ptr<UtpEndpoint> utp_;
   std::unique_ptr<uint8_t[]> buffer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace hypermount::swarm
