@@ -86,7 +86,7 @@ Status DriveSession::start_dht(const SessionOptions& options, bool look_up) {
   swarm::JoinOptions join{.announce = listening_port_.has_value(), .lookup = look_up, .announce_options = {}};
   dht_->discovery().join(drive_->metadata().discovery_key(), join, [this](const swarm::FoundPeer& peer) {
     log::debug("node", "found a peer on the DHT: {}", peer.address.to_string());
-    peers_->add_found(peer.address.to_string());
+    peers_->add_found(peer.address.to_string(), peer.referrer);
   }, [this](Status round) { dht_failure_ = round ? "" : round.error().message(); });
   return {};
 }

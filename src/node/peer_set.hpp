@@ -48,7 +48,10 @@ class PeerSet {
   // A peer discovery found (DHT, LAN): dialled unless already known, at most kMaxPeers
   // connected or dialling at once. As hyperswarm 2 does, a failed or lost one is dialled again
   // after kFoundBackoffMs[0], [1], [2], then forgotten (a later discovery may add it again).
-  void add_found(const std::string& address);
+  // With a referrer (the DHT node that named it) and a uTP socket (accept_utp), a dial also
+  // punches a hole through the referrer and connects over uTP; the first connection wins and the
+  // other is dropped (swarm.md §8).
+  void add_found(const std::string& address, std::optional<swarm::Ipv4Address> referrer = std::nullopt);
   // While discovering, await_a_peer waits for found peers until its deadline even when
   // nothing is being dialled yet.
   void set_discovering(bool on) { discovering_ = on; }
@@ -86,6 +89,8 @@ class PeerSet {
     bool found = false;    // from discovery: retried with backoff, then forgotten
     int retries = 0;       // found: dials since the first that failed or were lost
     uint64_t retry_at = 0; // found: loop time (ms) of the next dial, 0 while none is due
+    std::optional<swarm::Ipv4Address> referrer;  // found on the DHT: punch through it too
+    int legs = 0;  // connects under way for the dial (TCP, and uTP after a hole punch)
   };
 
   Slot& add_slot(std::string address, bool found);
@@ -94,6 +99,12 @@ class PeerSet {
   // Dials that outlived kDialTimeoutMs fail.
   void expire_dials();
   Status dial(Slot& slot);
+  // The hole punch and uTP connect of a dial, beside its TCP connect.
+  void punch(Slot& slot, uint64_t attempt);
+  // A connect of the dial under way failed: the dial fails once none is left.
+  void leg_failed(Slot& slot, std::string why);
+  // A connect of the dial under way succeeded: the stream joins the replicator.
+  void dialled(Slot& slot, std::unique_ptr<wire::ByteStream> stream, const std::string& transport);
   void redial_lost();
   // Found slots whose connection failed or went away: schedule their retry, or forget them.
   void retry_found();

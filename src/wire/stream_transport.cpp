@@ -396,12 +396,15 @@ class UvByteStream final : public ByteStream {
 
 }  // namespace
 
+std::unique_ptr<ByteStream> byte_stream(StreamHandle stream) {
+  return std::make_unique<UvByteStream>(std::move(stream), StreamHandle(), false);
+}
+
 // ---- Connection ---------------------------------------------------------------------------
 
 Connection::Connection(uv_loop_t* loop, StreamHandle stream, ConnectionOptions options,
                        ConnectionHandler& handler)
-    : Connection(loop, std::make_unique<UvByteStream>(std::move(stream), StreamHandle(), false),
-                 std::move(options), handler) {}
+    : Connection(loop, byte_stream(std::move(stream)), std::move(options), handler) {}
 
 Connection::Connection(uv_loop_t* loop, StreamHandle read_stream, StreamHandle write_stream,
                        ConnectionOptions options, ConnectionHandler& handler)

@@ -91,6 +91,9 @@ class TcpListener {
 Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
                 std::function<void(Result<StreamHandle>)> callback);
 
+// A connected duplex libuv stream as a ByteStream.
+std::unique_ptr<ByteStream> byte_stream(StreamHandle stream);
+
 struct ConnectionOptions {
   SessionOptions session;
   // Bound of the write queue: flush() reports "queue full" above it (the bytes are still sent)
