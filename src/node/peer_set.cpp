@@ -4,6 +4,7 @@
 #include "util/log.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace hypermount::node {
 
@@ -22,6 +23,9 @@ void PeerSet::close() {
     redial_timer_ = nullptr;
   }
   listener_.reset();
+  for (Slot& slot : slots_) {
+    if (slot.cancel_tcp) std::exchange(slot.cancel_tcp, nullptr)();
+  }
   if (utp_socket_ != nullptr && !utp_socket_alive_.expired()) utp_socket_->set_utp_accept(nullptr);
   utp_socket_ = nullptr;
   replicator_.close_all();
@@ -192,15 +196,16 @@ Status PeerSet::dial(Slot& slot) {
     }
     dialled(*slot, wire::byte_stream(std::move(*s)), "tcp");
   };
-  Status started = wire::dial_tcp(loop_, address, std::move(done));
+  auto started = wire::dial_tcp(loop_, address, std::move(done));
   if (!started) {
     slot.dialing = false;
-    return started;
+    return started.error();
   }
+  slot.cancel_tcp = std::move(*started);
   slot.legs = 1;
   slot.failure.clear();
   if (slot.referrer && utp_socket_ != nullptr && !utp_socket_alive_.expired()) punch(slot, attempt);
-  return started;
+  return {};
 }
 
 void PeerSet::punch(Slot& slot, uint64_t attempt) {
@@ -262,6 +267,8 @@ void PeerSet::leg_failed(Slot& slot, std::string why) {
 
 void PeerSet::dialled(Slot& slot, std::unique_ptr<wire::ByteStream> stream, const std::string& transport) {
   slot.dialing = false;
+  // A TCP connect still under way (the peer is behind a NAT) would hold the loop for minutes.
+  if (slot.cancel_tcp) std::exchange(slot.cancel_tcp, nullptr)();
   slot.legs = 0;
   if (closed_) return;  // closed while dialling
   auto added = replicator_.add_stream(std::move(stream), crypto::NoiseRole::Initiator, protocol_);

@@ -91,6 +91,7 @@ class PeerSet {
     uint64_t retry_at = 0; // found: loop time (ms) of the next dial, 0 while none is due
     std::optional<swarm::Ipv4Address> referrer;  // found on the DHT: punch through it too
     int legs = 0;  // connects under way for the dial (TCP, and uTP after a hole punch)
+    std::function<void()> cancel_tcp;  // gives up the dial's TCP connect while it is under way
   };
 
   Slot& add_slot(std::string address, bool found);

@@ -56,6 +56,7 @@ struct ConnectReq {
   uv_connect_t req;
   StreamHandle handle;
   std::function<void(Result<StreamHandle>)> callback;
+  std::shared_ptr<bool> pending = std::make_shared<bool>(true);  // expires with the request
 };
 
 Error uv_error(int code, std::string_view what) {
@@ -242,7 +243,7 @@ void TcpListener::on_accept(uv_stream_t* server, int status) {
   self->on_connection_(std::move(*handle));
 }
 
-Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
+Result<std::function<void()>> dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
                 std::function<void(Result<StreamHandle>)> callback) {
   HM_TRY_ASSIGN(StreamHandle handle, StreamHandle::tcp(loop));
   auto* req = new ConnectReq();
@@ -264,7 +265,9 @@ Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
     delete req;
     return uv_error(rc, "connecting");
   }
-  return {};
+  return std::function<void()>([req, pending = std::weak_ptr<bool>(req->pending)] {
+    if (!pending.expired()) req->handle.reset();
+  });
 }
 
 // ---- libuv streams -------------------------------------------------------------------------

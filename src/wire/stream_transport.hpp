@@ -87,8 +87,9 @@ class TcpListener {
 
 // Connects to an IPv4 address. The callback runs exactly once on the loop thread with the
 // connected stream or Error::io; never before dial_tcp returned. Returns an error (and never
-// calls back) if the connect cannot be started.
-Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
+// calls back) if the connect cannot be started, else a function that gives the connect up (the
+// callback then gets Error::io "operation canceled"; nothing once it has run).
+Result<std::function<void()>> dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
                 std::function<void(Result<StreamHandle>)> callback);
 
 // A connected duplex libuv stream as a ByteStream.
