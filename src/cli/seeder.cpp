@@ -85,9 +85,11 @@ Status Seeder::start_serving() {
     peers = node_.replicator->peer_count();
     update_status();
   });
-  // The set listens over TCP only, as protocol 8's responder; it dials nobody.
-  node_.peers = std::make_unique<node::PeerSet>(&node_.loop, *node_.replicator, wire::ProtocolVersion::V8, [this] {
-    say(fmt::format("peer connected over tcp, protocol 8 ({} connected)", node_.replicator->peer_count()));
+  // The set listens over TCP (and uTP on the DHT socket) as protocol 8's responder; it dials
+  // nobody.
+  node_.peers = std::make_unique<node::PeerSet>(&node_.loop, *node_.replicator, wire::ProtocolVersion::V8,
+                                                [this](const std::string& transport) {
+    say(fmt::format("peer connected over {}, protocol 8 ({} connected)", transport, node_.replicator->peer_count()));
   });
   const std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
   const std::string address = port_ == 0 ? options_.listen : fmt::format("{}:{}", host, port_);
@@ -100,6 +102,7 @@ Status Seeder::start_discovery() {
     swarm::DhtConfig config;
     config.bootstrap = options_.bootstrap;
     HM_TRY_ASSIGN(dht_, swarm::DhtSocket::open(node_.loop, swarm::Ipv4Address{{0, 0, 0, 0}, port_}, std::move(config)));
+    node_.peers->accept_utp(*dht_, wire::ProtocolVersion::V8);
   }
   if (options_.mdns != "off") {
     HM_TRY_ASSIGN(lan_, swarm::Mdns::start(&node_.loop, {.interface = options_.mdns == "on" ? "" : options_.mdns}, nullptr));
@@ -143,6 +146,7 @@ void Seeder::apply(const std::vector<crypto::PublicKey>& wanted) {
       node_.stop();
       return;
     }
+    if (dht_) node_.peers->accept_utp(*dht_, wire::ProtocolVersion::V8);
   }
   for (const crypto::PublicKey& key : wanted) {
     if (!seeded_.contains(key)) add(key);

@@ -56,7 +56,7 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
   serve_store(*replicator_, *store_);  // a mount serves what it holds, as corestore does
   fetcher_ = std::make_unique<Fetcher>(&loop_, *replicator_, timeout_ms);
   peers_ = std::make_unique<PeerSet>(&loop_, *replicator_, options.protocol,
-                                     [this] { fetcher_->forget_failures(); });
+                                     [this](const std::string&) { fetcher_->forget_failures(); });
   if (!options.listen.empty()) {
     // A responder cannot tell the version from the first message: Auto listens as protocol 8.
     auto version = options.protocol == wire::ProtocolVersion::Auto ? wire::ProtocolVersion::V8 : options.protocol;
@@ -80,11 +80,13 @@ Status DriveSession::start_dht(const SessionOptions& options, bool look_up) {
   // the port the DHT saw our datagrams come from.
   const swarm::Ipv4Address bind{{0, 0, 0, 0}, listening_port_.value_or(0)};
   HM_TRY_ASSIGN(dht_, swarm::DhtSocket::open(loop_, bind, std::move(config)));
+  // A responder cannot tell the version from the first message: Auto accepts as protocol 8.
+  peers_->accept_utp(*dht_, options.protocol == wire::ProtocolVersion::Auto ? wire::ProtocolVersion::V8 : options.protocol);
   if (look_up) peers_->set_discovering(true);
   swarm::JoinOptions join{.announce = listening_port_.has_value(), .lookup = look_up, .announce_options = {}};
   dht_->discovery().join(drive_->metadata().discovery_key(), join, [this](const swarm::FoundPeer& peer) {
     log::debug("node", "found a peer on the DHT: {}", peer.address.to_string());
-    peers_->add_found(peer.address.to_string());
+    peers_->add_found(peer.address.to_string(), peer.referrer);
   }, [this](Status round) { dht_failure_ = round ? "" : round.error().message(); });
   return {};
 }

@@ -1,13 +1,15 @@
 #include "node/peer_set.hpp"
 
+#include "node/utp_stream.hpp"
 #include "util/log.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace hypermount::node {
 
 PeerSet::PeerSet(uv_loop_t* loop, wire::Replicator& replicator, wire::ProtocolVersion protocol,
-                 std::function<void()> on_connect)
+                 OnConnect on_connect)
     : loop_(loop), replicator_(replicator), protocol_(protocol), on_connect_(std::move(on_connect)) {}
 
 PeerSet::~PeerSet() { close(); }
@@ -21,6 +23,11 @@ void PeerSet::close() {
     redial_timer_ = nullptr;
   }
   listener_.reset();
+  for (Slot& slot : slots_) {
+    if (slot.cancel_tcp) std::exchange(slot.cancel_tcp, nullptr)();
+  }
+  if (utp_socket_ != nullptr && !utp_socket_alive_.expired()) utp_socket_->set_utp_accept(nullptr);
+  utp_socket_ = nullptr;
   replicator_.close_all();
 }
 
@@ -37,9 +44,28 @@ Result<uint16_t> PeerSet::listen(std::string_view address, wire::ProtocolVersion
       log::warn("node", "peer refused: {}", added.error().to_string());
       return;
     }
-    if (on_connect_) on_connect_();
+    if (on_connect_) on_connect_("tcp");
   }));
   return listener_->port();
+}
+
+void PeerSet::accept_utp(swarm::DhtSocket& socket, wire::ProtocolVersion version) {
+  utp_socket_ = &socket;
+  utp_socket_alive_ = socket.alive();
+  socket.set_utp_accept([this, &socket, version](const swarm::Ipv4Address& from, swarm::UtpConnection& conn) {
+    if (closed_ || replicator_.peer_count() >= kMaxConnections) {
+      log::debug("node", "utp peer {} refused: {} connections already", from.to_string(), kMaxConnections);
+      return false;
+    }
+    auto added = replicator_.add_stream(std::make_unique<UtpStream>(loop_, socket, conn, from),
+                                        crypto::NoiseRole::Responder, version);
+    if (!added) {
+      log::warn("node", "utp peer {} refused: {}", from.to_string(), added.error().to_string());
+      return false;
+    }
+    if (on_connect_) on_connect_("utp");
+    return true;
+  });
 }
 
 Status PeerSet::attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion version) {
@@ -47,7 +73,7 @@ Status PeerSet::attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion versi
   HM_TRY(replicator_.add_stream(std::move(streams.input), std::move(streams.output), role, version));
   log::info("node", "replicating over standard input/output as {}",
             role == crypto::NoiseRole::Initiator ? "initiator" : "responder");
-  if (on_connect_) on_connect_();
+  if (on_connect_) on_connect_("pipe");
   return {};
 }
 
@@ -80,13 +106,13 @@ void PeerSet::start_timer() {
   }, tick, tick);
 }
 
-void PeerSet::add_found(const std::string& address) {
+void PeerSet::add_found(const std::string& address, std::optional<swarm::Ipv4Address> referrer) {
   if (closed_) return;
   for (const Slot& slot : slots_) {
     if (slot.address == address) return;
   }
   if (busy_count() >= kMaxPeers) return;
-  add_slot(address, true);
+  add_slot(address, true).referrer = referrer;
   start_timer();
   if (auto s = dial(slots_.back()); !s) {
     log::debug("node", "found peer {}: {}", address, s.error().to_string());
@@ -163,28 +189,97 @@ Status PeerSet::dial(Slot& slot) {
   auto done = [this, serial = slot.serial, attempt, alive = std::weak_ptr<bool>(alive_)](Result<wire::StreamHandle> s) {
     if (alive.expired()) return;  // the set is gone; the stream closes with `s`
     Slot* slot = dialing_slot(serial, attempt);
-    if (slot == nullptr) return;  // given up, or forgotten, meanwhile
-    slot->dialing = false;
+    if (slot == nullptr) return;  // given up, forgotten, or connected over uTP meanwhile
     if (!s) {
-      slot->failure = s.error().to_string();
-      // Said once; the redial timer keeps trying quietly.
-      if (!redial_static_ && !slot->found) log::warn("node", "peer {}: {}", slot->address, s.error().to_string());
+      leg_failed(*slot, s.error().to_string());
       return;
     }
-    if (closed_) return;  // closed while dialling
-    auto added = replicator_.add_stream(std::move(*s), crypto::NoiseRole::Initiator, protocol_);
-    if (!added) {
-      log::warn("node", "peer {}: {}", slot->address, added.error().to_string());
-      return;
-    }
-    slot->id = *added;
-    slot->retries = 0;  // a found peer that connects starts its backoff again when lost
-    log::debug("node", "peer {}: connected", slot->address);
-    if (on_connect_) on_connect_();
+    dialled(*slot, wire::byte_stream(std::move(*s)), "tcp");
   };
-  Status started = wire::dial_tcp(loop_, address, std::move(done));
-  if (!started) slot.dialing = false;
-  return started;
+  auto started = wire::dial_tcp(loop_, address, std::move(done));
+  if (!started) {
+    slot.dialing = false;
+    return started.error();
+  }
+  slot.cancel_tcp = std::move(*started);
+  slot.legs = 1;
+  slot.failure.clear();
+  if (slot.referrer && utp_socket_ != nullptr && !utp_socket_alive_.expired()) punch(slot, attempt);
+  return {};
+}
+
+void PeerSet::punch(Slot& slot, uint64_t attempt) {
+  const std::optional<swarm::Ipv4Address> peer = swarm::parse_address(slot.address);
+  if (!peer) return;
+  const uint64_t serial = slot.serial;
+  auto alive = std::weak_ptr<bool>(alive_);
+  // The uTP connect once the hole is open; the connection is reset if the dial is over by then.
+  auto on_open = [this, serial, attempt, alive, peer = *peer](Result<swarm::Reply> reply) {
+    if (alive.expired() || utp_socket_alive_.expired()) return;
+    Slot* slot = dialing_slot(serial, attempt);
+    if (slot == nullptr) return;
+    if (!reply) {
+      leg_failed(*slot, fmt::format("hole punch: {}", reply.error().to_string()));
+      return;
+    }
+    swarm::DhtSocket* socket = utp_socket_;
+    auto on_connected = [this, serial, attempt, alive, peer, socket](swarm::UtpConnection* conn) {
+      Slot* slot = alive.expired() ? nullptr : dialing_slot(serial, attempt);
+      if (slot == nullptr) {
+        conn->reset();
+        return;
+      }
+      dialled(*slot, std::make_unique<UtpStream>(loop_, *socket, *conn, peer), "utp");
+    };
+    auto shared_conn = std::make_shared<swarm::UtpConnection*>(nullptr);
+    auto conn = socket->utp().connect(
+        peer,
+        {{},
+         [shared_conn, on_connected] { on_connected(*shared_conn); },
+         [](ByteView) {},
+         [] {},
+         [this, serial, attempt, alive](const Error& error) {
+           Slot* slot = alive.expired() ? nullptr : dialing_slot(serial, attempt);
+           if (slot != nullptr) leg_failed(*slot, fmt::format("utp: {}", error.to_string()));
+         }},
+        swarm::DhtSocket::now_us());
+    if (!conn) {
+      leg_failed(*slot, fmt::format("utp: {}", conn.error().to_string()));
+      return;
+    }
+    *shared_conn = *conn;
+  };
+  if (auto started = utp_socket_->node().holepunch(*peer, *slot.referrer, std::move(on_open)); started) {
+    slot.legs++;
+  } else {
+    log::debug("node", "found peer {}: hole punch: {}", slot.address, started.error().to_string());
+  }
+}
+
+void PeerSet::leg_failed(Slot& slot, std::string why) {
+  log::debug("node", "peer {}: {}", slot.address, why);
+  slot.failure = slot.failure.empty() ? std::move(why) : fmt::format("{}; {}", slot.failure, why);
+  if (--slot.legs > 0) return;
+  slot.dialing = false;
+  // Said once; the redial timer keeps trying quietly.
+  if (!redial_static_ && !slot.found) log::warn("node", "peer {}: {}", slot.address, slot.failure);
+}
+
+void PeerSet::dialled(Slot& slot, std::unique_ptr<wire::ByteStream> stream, const std::string& transport) {
+  slot.dialing = false;
+  // A TCP connect still under way (the peer is behind a NAT) would hold the loop for minutes.
+  if (slot.cancel_tcp) std::exchange(slot.cancel_tcp, nullptr)();
+  slot.legs = 0;
+  if (closed_) return;  // closed while dialling
+  auto added = replicator_.add_stream(std::move(stream), crypto::NoiseRole::Initiator, protocol_);
+  if (!added) {
+    log::warn("node", "peer {}: {}", slot.address, added.error().to_string());
+    return;
+  }
+  slot.id = *added;
+  slot.retries = 0;  // a found peer that connects starts its backoff again when lost
+  log::debug("node", "peer {}: connected over {}", slot.address, transport);
+  if (on_connect_) on_connect_(transport);
 }
 
 bool PeerSet::any_connected() const {

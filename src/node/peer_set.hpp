@@ -4,6 +4,7 @@
 // wire::Replicator::deduplicated.
 #pragma once
 
+#include "swarm/dht_socket.hpp"
 #include "util/result.hpp"
 #include "wire/replicator.hpp"
 #include "wire/stream_transport.hpp"
@@ -23,9 +24,11 @@ namespace hypermount::node {
 
 class PeerSet {
  public:
-  // The loop and the replicator must outlive the set. `on_connect` runs after each stream joins.
+  // Runs after each stream joins, with its transport ("tcp", "pipe" or "utp").
+  using OnConnect = std::function<void(const std::string& transport)>;
+  // The loop and the replicator must outlive the set.
   PeerSet(uv_loop_t* loop, wire::Replicator& replicator, wire::ProtocolVersion protocol,
-          std::function<void()> on_connect);
+          OnConnect on_connect);
   ~PeerSet();
   PeerSet(const PeerSet&) = delete;
   PeerSet& operator=(const PeerSet&) = delete;
@@ -36,13 +39,19 @@ class PeerSet {
   // protocol `version`, while fewer than kMaxConnections are open; returns the port. Until
   // close().
   Result<uint16_t> listen(std::string_view address, wire::ProtocolVersion version);
+  // Accepts uTP connections on `socket` (which must outlive the set, or be closed before it) as
+  // Noise responder of protocol `version`, while fewer than kMaxConnections are open.
+  void accept_utp(swarm::DhtSocket& socket, wire::ProtocolVersion version);
   // Replicates with one peer over standard input and output (wire::take_stdio: process-wide,
   // at most once), as `role` of protocol `version`.
   Status attach_stdio(crypto::NoiseRole role, wire::ProtocolVersion version);
   // A peer discovery found (DHT, LAN): dialled unless already known, at most kMaxPeers
   // connected or dialling at once. As hyperswarm 2 does, a failed or lost one is dialled again
   // after kFoundBackoffMs[0], [1], [2], then forgotten (a later discovery may add it again).
-  void add_found(const std::string& address);
+  // With a referrer (the DHT node that named it) and a uTP socket (accept_utp), a dial also
+  // punches a hole through the referrer and connects over uTP; the first connection wins and the
+  // other is dropped (swarm.md §8).
+  void add_found(const std::string& address, std::optional<swarm::Ipv4Address> referrer = std::nullopt);
   // While discovering, await_a_peer waits for found peers until its deadline even when
   // nothing is being dialled yet.
   void set_discovering(bool on) { discovering_ = on; }
@@ -80,6 +89,9 @@ class PeerSet {
     bool found = false;    // from discovery: retried with backoff, then forgotten
     int retries = 0;       // found: dials since the first that failed or were lost
     uint64_t retry_at = 0; // found: loop time (ms) of the next dial, 0 while none is due
+    std::optional<swarm::Ipv4Address> referrer;  // found on the DHT: punch through it too
+    int legs = 0;  // connects under way for the dial (TCP, and uTP after a hole punch)
+    std::function<void()> cancel_tcp;  // gives up the dial's TCP connect while it is under way
   };
 
   Slot& add_slot(std::string address, bool found);
@@ -88,6 +100,12 @@ class PeerSet {
   // Dials that outlived kDialTimeoutMs fail.
   void expire_dials();
   Status dial(Slot& slot);
+  // The hole punch and uTP connect of a dial, beside its TCP connect.
+  void punch(Slot& slot, uint64_t attempt);
+  // A connect of the dial under way failed: the dial fails once none is left.
+  void leg_failed(Slot& slot, std::string why);
+  // A connect of the dial under way succeeded: the stream joins the replicator.
+  void dialled(Slot& slot, std::unique_ptr<wire::ByteStream> stream, const std::string& transport);
   void redial_lost();
   // Found slots whose connection failed or went away: schedule their retry, or forget them.
   void retry_found();
@@ -104,9 +122,11 @@ class PeerSet {
   uv_loop_t* loop_;
   wire::Replicator& replicator_;
   wire::ProtocolVersion protocol_;
-  std::function<void()> on_connect_;
+  OnConnect on_connect_;
   std::list<Slot> slots_;  // a list: a dial's callback holds its slot
   std::unique_ptr<wire::TcpListener> listener_;
+  swarm::DhtSocket* utp_socket_ = nullptr;  // accepting uTP on it, while utp_socket_alive_ lasts
+  std::weak_ptr<bool> utp_socket_alive_;
   uv_timer_t* redial_timer_ = nullptr;  // freed in its close callback
   bool redial_static_ = false;           // keep_connected() was called
   bool discovering_ = false;

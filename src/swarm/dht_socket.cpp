@@ -41,6 +41,12 @@ Result<std::unique_ptr<DhtSocket>> DhtSocket::open(uv_loop_t& loop, const Ipv4Ad
                                           [](uint8_t* out, size_t n) { crypto::random_bytes(out, n); });
   self->hyper_ = std::make_unique<HyperDht>(*self->node_);
   self->discovery_ = std::make_unique<Discovery>(*self->hyper_, *self->node_);
+  DhtSocket* raw = self.get();
+  self->utp_ = std::make_unique<UtpEndpoint>(
+      *self, [](uint8_t* out, size_t n) { crypto::random_bytes(out, n); }, UtpConfig{},
+      [raw](const Ipv4Address& from, UtpConnection& connection) {
+        return raw->utp_accept_ && raw->utp_accept_(from, connection);
+      });
   auto on_alloc = [](uv_handle_t* h, size_t, uv_buf_t* buf) {
     auto* s = static_cast<DhtSocket*>(h->data);
     *buf = uv_buf_init(reinterpret_cast<char*>(s->buffer_.get()), kMaxDatagramSize);
@@ -52,7 +58,15 @@ Result<std::unique_ptr<DhtSocket>> DhtSocket::open(uv_loop_t& loop, const Ipv4Ad
   self->housekeeping_ = new uv_timer_t;
   uv_timer_init(&loop, self->tick_);
   uv_timer_init(&loop, self->housekeeping_);
-  self->tick_->data = self->housekeeping_->data = self.get();
+  self->utp_tick_ = new uv_timer_t;
+  uv_timer_init(&loop, self->utp_tick_);
+  self->tick_->data = self->housekeeping_->data = self->utp_tick_->data = self.get();
+  uv_timer_start(self->utp_tick_,
+                 [](uv_timer_t* t) {
+                   auto* s = static_cast<DhtSocket*>(t->data);
+                   s->utp_->tick(s->now_us());
+                 },
+                 kUtpTickUs / 1000, kUtpTickUs / 1000);
   uv_timer_start(self->tick_, [](uv_timer_t* t) { static_cast<DhtSocket*>(t->data)->node_->tick(); },
                  kTickMillis, kTickMillis);
   uv_timer_start(self->housekeeping_,
@@ -67,13 +81,17 @@ Result<std::unique_ptr<DhtSocket>> DhtSocket::open(uv_loop_t& loop, const Ipv4Ad
 }
 
 DhtSocket::~DhtSocket() {
+  utp_.reset();
   discovery_.reset();
   hyper_.reset();
   node_.reset();
   close_and_free(udp_);
   close_and_free(tick_);
   close_and_free(housekeeping_);
+  close_and_free(utp_tick_);
 }
+
+uint64_t DhtSocket::now_us() { return uv_hrtime() / 1000; }
 
 void DhtSocket::on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, const sockaddr* from,
                         unsigned flags) {
@@ -82,8 +100,12 @@ void DhtSocket::on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf, co
     return;
   }
   Ipv4Address sender = Ipv4Address::from_sockaddr(*reinterpret_cast<const sockaddr_in*>(from));
-  self->node_->on_datagram(sender, ByteView(reinterpret_cast<const uint8_t*>(buf->base),
-                                            static_cast<size_t>(nread)));
+  ByteView datagram(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread));
+  if (is_utp_datagram(datagram)) {
+    self->utp_->on_datagram(sender, datagram, self->now_us());
+  } else {
+    self->node_->on_datagram(sender, datagram);
+  }
 }
 
 void DhtSocket::send(const Ipv4Address& to, Bytes datagram) {

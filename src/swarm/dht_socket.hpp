@@ -1,11 +1,13 @@
-// The DHT on a real UDP socket: binds 0.0.0.0:port on a libuv loop, feeds datagrams to a
-// DhtNode and drives its ticks with libuv timers; owns the node, the HyperDHT commands and the
-// topic discovery. Loop thread only.
+// The DHT and uTP on one real UDP socket: binds 0.0.0.0:port on a libuv loop, hands uTP
+// datagrams to a UtpEndpoint and the rest to a DhtNode (swarm.md §10), drives both with libuv
+// timers; owns the node, the endpoint, the HyperDHT commands and the topic discovery. Loop
+// thread only.
 #pragma once
 
 #include "swarm/dht_node.hpp"
 #include "swarm/discovery.hpp"
 #include "swarm/hyper_dht.hpp"
+#include "swarm/utp_endpoint.hpp"
 
 #include <uv.h>
 
@@ -32,6 +34,13 @@ class DhtSocket final : public DatagramSink {
   DhtNode& node() { return *node_; }
   HyperDht& hyper() { return *hyper_; }
   Discovery& discovery() { return *discovery_; }
+  // uTP connections on this socket; SYNs go to the handler set here (refused until then).
+  UtpEndpoint& utp() { return *utp_; }
+  void set_utp_accept(UtpAcceptHandler handler) { utp_accept_ = std::move(handler); }
+  // Expires when the socket is destroyed (its uTP connections with it).
+  std::weak_ptr<bool> alive() const { return alive_; }
+  // The monotonic clock in microseconds, the time base of the endpoint's calls.
+  static uint64_t now_us();
 
  private:
   DhtSocket() = default;
@@ -41,11 +50,15 @@ class DhtSocket final : public DatagramSink {
   uv_udp_t* udp_ = nullptr;
   uv_timer_t* tick_ = nullptr;
   uv_timer_t* housekeeping_ = nullptr;
+  uv_timer_t* utp_tick_ = nullptr;
   uint16_t port_ = 0;
   std::unique_ptr<DhtNode> node_;
   std::unique_ptr<HyperDht> hyper_;
   std::unique_ptr<Discovery> discovery_;
+  UtpAcceptHandler utp_accept_;
+  std::unique_ptr<UtpEndpoint> utp_;
   std::unique_ptr<uint8_t[]> buffer_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace hypermount::swarm

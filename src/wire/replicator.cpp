@@ -104,6 +104,13 @@ Result<Replicator::PeerId> Replicator::add_stream(StreamHandle read_stream,
       role, version);
 }
 
+Result<Replicator::PeerId> Replicator::add_stream(std::unique_ptr<ByteStream> stream,
+                                                  crypto::NoiseRole role, ProtocolVersion version) {
+  return add_connection(std::make_unique<Connection>(loop_, std::move(stream),
+                                                     connection_options(role, version), *this),
+                        role, version);
+}
+
 Result<Replicator::PeerId> Replicator::add_connection(std::unique_ptr<Connection> connection,
                                                       crypto::NoiseRole role,
                                                       ProtocolVersion version) {

@@ -94,6 +94,9 @@ class Replicator : public ConnectionHandler {
   // one-way pipes).
   Result<PeerId> add_stream(StreamHandle read_stream, StreamHandle write_stream,
                             crypto::NoiseRole role, ProtocolVersion version);
+  // The same over any byte stream (a uTP connection).
+  Result<PeerId> add_stream(std::unique_ptr<ByteStream> stream, crypto::NoiseRole role,
+                            ProtocolVersion version);
 
   // On demand: calls back with the verified block once it is here (posted through the loop if
   // it already is), or with Error Cancelled after cancel_get. Never times out on its own.

@@ -3,29 +3,11 @@
 #include "wire/detail/replicator_state.hpp"
 #include "wire/replicator.hpp"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 namespace hypermount::wire {
 
-std::string peer_address(const Connection& connection) {
-  uv_stream_t* stream = connection.read_stream();
-  if (stream == nullptr || stream->type != UV_TCP) return "stream";
-  sockaddr_storage address{};
-  int length = sizeof(address);
-  if (uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(stream), reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    return "unknown";
-  }
-  char host[INET6_ADDRSTRLEN] = {};
-  if (address.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&address);
-    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-    return fmt::format("{}:{}", host, ntohs(in->sin_port));
-  }
-  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
-  ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-  return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
-}
+std::string peer_address(const Connection& connection) { return connection.stream().remote(); }
 
 std::vector<PeerFigures> Replicator::peer_figures() const {
   std::vector<PeerFigures> out;
@@ -33,7 +15,7 @@ std::vector<PeerFigures> Replicator::peer_figures() const {
     if (peer->closed) continue;
     PeerFigures figures;
     figures.address = peer->address;
-    figures.transport = peer->address == "stream" ? "pipe" : "tcp";
+    figures.transport = peer->connection->stream().transport();
     figures.version = peer->version;
     figures.bytes_sent = peer->connection->bytes_sent();
     figures.bytes_received = peer->connection->bytes_received();

@@ -4,6 +4,7 @@
 
 #include "util/log.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -55,6 +56,7 @@ struct ConnectReq {
   uv_connect_t req;
   StreamHandle handle;
   std::function<void(Result<StreamHandle>)> callback;
+  std::shared_ptr<bool> pending = std::make_shared<bool>(true);  // expires with the request
 };
 
 Error uv_error(int code, std::string_view what) {
@@ -241,7 +243,7 @@ void TcpListener::on_accept(uv_stream_t* server, int status) {
   self->on_connection_(std::move(*handle));
 }
 
-Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
+Result<std::function<void()>> dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
                 std::function<void(Result<StreamHandle>)> callback) {
   HM_TRY_ASSIGN(StreamHandle handle, StreamHandle::tcp(loop));
   auto* req = new ConnectReq();
@@ -263,32 +265,162 @@ Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
     delete req;
     return uv_error(rc, "connecting");
   }
-  return {};
+  return std::function<void()>([req, pending = std::weak_ptr<bool>(req->pending)] {
+    if (!pending.expired()) req->handle.reset();
+  });
+}
+
+// ---- libuv streams -------------------------------------------------------------------------
+
+namespace {
+
+// A ByteStream over a duplex libuv stream, or over a read stream and a separate write stream.
+class UvByteStream final : public ByteStream {
+ public:
+  UvByteStream(StreamHandle stream, StreamHandle write_stream, bool split)
+      : stream_(std::move(stream)), write_stream_(std::move(write_stream)), split_(split) {}
+  ~UvByteStream() override { close(); }
+
+  Status start(ByteStreamEvents events) override {
+    if (!stream_.valid()) return Error::invalid("connection has no stream");
+    if (split_ && !write_stream_.valid()) return Error::invalid("connection has no write stream");
+    events_ = std::move(events);
+    box(stream_)->owner = this;
+    if (split_) box(write_stream_)->owner = this;
+    int rc = uv_read_start(
+        stream_.stream(),
+        [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
+          auto* box = static_cast<StreamBox*>(handle->data);
+          *buf = uv_buf_init(box->read_buffer.data(), static_cast<unsigned>(box->read_buffer.size()));
+        },
+        &UvByteStream::on_read);
+    if (rc != 0) return uv_error(rc, "starting to read");
+    return {};
+  }
+
+  Status write(Bytes bytes) override {
+    // A separate write stream closed by end(): like a shut-down socket, nothing more goes out.
+    if (writer() == nullptr) return {};
+    auto* req = new WriteReq();
+    req->bytes = std::move(bytes);
+    uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(req->bytes.data()),
+                               static_cast<unsigned>(req->bytes.size()));
+    int rc = uv_write(&req->req, writer(), &buf, 1, &UvByteStream::on_write);
+    if (rc != 0) {
+      delete req;
+      return uv_error(rc, "writing");
+    }
+    return {};
+  }
+
+  Status end() override {
+    if (split_) {
+      // A pipe has no half-close: closing the write stream is the end of stream the peer reads.
+      write_stream_.reset();
+      return {};
+    }
+    auto* req = new uv_shutdown_t();
+    int rc = uv_shutdown(req, writer(), [](uv_shutdown_t* r, int) { delete r; });
+    if (rc != 0) {
+      delete req;
+      return Error::unavailable("stream ended");
+    }
+    return {};
+  }
+
+  // Resetting the handles clears their owner, so no callback reaches this stream afterwards.
+  void close() override {
+    if (stream_.valid()) uv_read_stop(stream_.stream());
+    stream_.reset();
+    write_stream_.reset();
+  }
+
+  std::string transport() const override {
+    uv_stream_t* stream = stream_.stream();
+    return stream != nullptr && stream->type == UV_TCP ? "tcp" : "pipe";
+  }
+
+  std::string remote() const override {
+    uv_stream_t* stream = stream_.stream();
+    if (stream == nullptr || stream->type != UV_TCP) return "stream";
+    sockaddr_storage address{};
+    int length = sizeof(address);
+    if (uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(stream), reinterpret_cast<sockaddr*>(&address),
+                           &length) != 0) {
+      return "unknown";
+    }
+    char host[INET6_ADDRSTRLEN] = {};
+    if (address.ss_family == AF_INET) {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(&address);
+      ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+      return fmt::format("{}:{}", host, ntohs(in->sin_port));
+    }
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&address);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+    return fmt::format("[{}]:{}", host, ntohs(in6->sin6_port));
+  }
+
+ private:
+  static StreamBox* box(const StreamHandle& handle) {
+    return static_cast<StreamBox*>(handle.stream()->data);
+  }
+  // Where writes go: the separate write stream if there is one, else the duplex stream; null
+  // once a separate write stream was closed by end().
+  uv_stream_t* writer() const { return split_ ? write_stream_.stream() : stream_.stream(); }
+
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+    auto* self = static_cast<UvByteStream*>(static_cast<StreamBox*>(stream->data)->owner);
+    if (self == nullptr) return;
+    if (nread == UV_EOF) {
+      self->events_.failed(Error::unavailable("peer ended the stream"));
+    } else if (nread < 0) {
+      self->events_.failed(uv_error(static_cast<int>(nread), "reading"));
+    } else if (nread > 0) {
+      self->events_.data(ByteView(reinterpret_cast<const uint8_t*>(buf->base), static_cast<size_t>(nread)));
+    }
+  }
+
+  static void on_write(uv_write_t* uv_req, int status) {
+    std::unique_ptr<WriteReq> req(reinterpret_cast<WriteReq*>(uv_req));
+    auto* self = static_cast<UvByteStream*>(static_cast<StreamBox*>(uv_req->handle->data)->owner);
+    if (self == nullptr) return;
+    if (status < 0) {
+      self->events_.failed(uv_error(status, "writing"));
+      return;
+    }
+    self->events_.written(req->bytes.size());
+  }
+
+  StreamHandle stream_;
+  StreamHandle write_stream_;
+  bool split_;
+  ByteStreamEvents events_;
+};
+
+}  // namespace
+
+std::unique_ptr<ByteStream> byte_stream(StreamHandle stream) {
+  return std::make_unique<UvByteStream>(std::move(stream), StreamHandle(), false);
 }
 
 // ---- Connection ---------------------------------------------------------------------------
 
 Connection::Connection(uv_loop_t* loop, StreamHandle stream, ConnectionOptions options,
                        ConnectionHandler& handler)
+    : Connection(loop, byte_stream(std::move(stream)), std::move(options), handler) {}
+
+Connection::Connection(uv_loop_t* loop, StreamHandle read_stream, StreamHandle write_stream,
+                       ConnectionOptions options, ConnectionHandler& handler)
+    : Connection(loop, std::make_unique<UvByteStream>(std::move(read_stream), std::move(write_stream), true),
+                 std::move(options), handler) {}
+
+Connection::Connection(uv_loop_t* loop, std::unique_ptr<ByteStream> stream, ConnectionOptions options,
+                       ConnectionHandler& handler)
     : loop_(loop),
       stream_(std::move(stream)),
       options_(std::move(options)),
       handler_(handler),
-      session_(options_.session) {
-  if (stream_.valid()) stream_.box_->owner = this;
-}
-
-Connection::Connection(uv_loop_t* loop, StreamHandle read_stream, StreamHandle write_stream,
-                       ConnectionOptions options, ConnectionHandler& handler)
-    : Connection(loop, std::move(read_stream), std::move(options), handler) {
-  write_stream_ = std::move(write_stream);
-  split_ = true;
-  if (write_stream_.valid()) write_stream_.box_->owner = this;
-}
-
-uv_stream_t* Connection::writer() const {
-  return split_ ? write_stream_.stream() : stream_.stream();
-}
+      session_(options_.session) {}
 
 Connection::~Connection() {
   if (timer_ != nullptr) {
@@ -296,13 +428,13 @@ Connection::~Connection() {
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_->timer), free_timer_box);
     timer_ = nullptr;
   }
-  stream_.reset();
-  write_stream_.reset();
+  stream_->close();
 }
 
 Status Connection::start() {
-  if (!stream_.valid()) return Error::invalid("connection has no stream");
-  if (split_ && !write_stream_.valid()) return Error::invalid("connection has no write stream");
+  HM_TRY(stream_->start({[this](ByteView bytes) { handle_read(bytes); },
+                         [this](size_t bytes) { on_written(bytes); },
+                         [this](Error reason) { close(std::move(reason)); }}));
   last_received_ms_ = last_sent_ms_ = uv_now(loop_);
   timer_ = new detail::TimerBox();
   uv_timer_init(loop_, &timer_->timer);
@@ -311,14 +443,6 @@ Status Connection::start() {
   uint64_t interval = std::max<uint64_t>(
       20, std::min(options_.keep_alive_ms, options_.idle_timeout_ms) / 4);
   uv_timer_start(&timer_->timer, &Connection::on_timer, interval, interval);
-  int rc = uv_read_start(
-      stream_.stream(),
-      [](uv_handle_t* handle, size_t, uv_buf_t* buf) {
-        auto* box = static_cast<StreamBox*>(handle->data);
-        *buf = uv_buf_init(box->read_buffer.data(), static_cast<unsigned>(box->read_buffer.size()));
-      },
-      &Connection::on_read);
-  if (rc != 0) return uv_error(rc, "starting to read");
   auto status = flush();
   (void)status;  // a full queue right at the start cannot happen (one handshake message)
   return {};
@@ -336,41 +460,27 @@ Status Connection::flush() {
 }
 
 void Connection::write_bytes(Bytes bytes) {
-  if (closed_) return;
-  // A separate write stream closed by end(): like a shut-down socket, nothing more goes out.
-  if (writer() == nullptr) return;
-  auto* req = new WriteReq();
-  req->bytes = std::move(bytes);
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(req->bytes.data()),
-                             static_cast<unsigned>(req->bytes.size()));
-  queued_bytes_ += req->bytes.size();
+  if (closed_ || write_ended_) return;
+  const size_t size = bytes.size();
+  queued_bytes_ += size;
   last_sent_ms_ = uv_now(loop_);
-  int rc = uv_write(&req->req, writer(), &buf, 1, &Connection::on_write);
-  if (rc != 0) {
-    queued_bytes_ -= req->bytes.size();
-    delete req;
-    close(uv_error(rc, "writing"));
+  if (auto written = stream_->write(std::move(bytes)); !written) {
+    queued_bytes_ -= size;
+    close(written.error());
   }
 }
 
-void Connection::on_write(uv_write_t* uv_req, int status) {
-  std::unique_ptr<WriteReq> req(reinterpret_cast<WriteReq*>(uv_req));
-  auto* box = static_cast<StreamBox*>(uv_req->handle->data);
-  auto* self = static_cast<Connection*>(box->owner);
-  if (self == nullptr || self->closed_) return;
-  self->queued_bytes_ -= req->bytes.size();
-  self->bytes_sent_ += req->bytes.size();
-  if (status < 0) {
-    self->close(uv_error(status, "writing"));
+void Connection::on_written(size_t bytes) {
+  if (closed_) return;
+  queued_bytes_ -= bytes;
+  bytes_sent_ += bytes;
+  if (ending_ && queued_bytes_ == 0) {
+    end();
     return;
   }
-  if (self->ending_ && self->queued_bytes_ == 0) {
-    self->end();
-    return;
-  }
-  if (self->was_full_ && self->queued_bytes_ <= self->options_.max_queued_bytes / 2) {
-    self->was_full_ = false;
-    self->handler_.on_drained(*self);
+  if (was_full_ && queued_bytes_ <= options_.max_queued_bytes / 2) {
+    was_full_ = false;
+    handler_.on_drained(*this);
   }
 }
 
@@ -382,51 +492,21 @@ void Connection::end() {
     options_.idle_timeout_ms = std::min<uint64_t>(options_.idle_timeout_ms, 3000);
     last_received_ms_ = uv_now(loop_);
   }
-  if (queued_bytes_ > 0) return;  // on_write calls back once the queue is empty
-  if (split_) {
-    // A pipe has no half-close: closing the write stream is the end of stream the peer reads.
-    // Reading goes on until the peer's own end (or the idle timeout).
-    write_stream_.reset();
-    return;
-  }
-  auto* req = new uv_shutdown_t();
-  int rc = uv_shutdown(req, writer(), &Connection::on_shutdown);
-  if (rc != 0) {
-    delete req;
-    close(Error::unavailable("stream ended"));
-  }
+  if (queued_bytes_ > 0 || write_ended_) return;  // on_written calls back once the queue is empty
+  write_ended_ = true;
+  if (auto ended = stream_->end(); !ended) close(ended.error());
 }
-
-void Connection::on_shutdown(uv_shutdown_t* req, int) { delete req; }
 
 void Connection::close(Error reason) {
   if (closed_) return;
   closed_ = true;
   if (timer_ != nullptr) uv_timer_stop(&timer_->timer);
-  if (stream_.valid()) uv_read_stop(stream_.stream());
-  stream_.reset();
-  write_stream_.reset();
+  stream_->close();
   handler_.on_closed(*this, reason);
 }
 
-void Connection::on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-  auto* box = static_cast<StreamBox*>(stream->data);
-  auto* self = static_cast<Connection*>(box->owner);
-  if (self == nullptr || self->closed_) return;
-  if (nread == UV_EOF) {
-    self->close(Error::unavailable("peer ended the stream"));
-    return;
-  }
-  if (nread < 0) {
-    self->close(uv_error(static_cast<int>(nread), "reading"));
-    return;
-  }
-  if (nread == 0) return;
-  self->handle_read(ByteView(reinterpret_cast<const uint8_t*>(buf->base),
-                             static_cast<size_t>(nread)));
-}
-
 void Connection::handle_read(ByteView bytes) {
+  if (closed_) return;
   bytes_received_ += bytes.size();
   uint64_t units = session_.units_received();
   auto status = session_.receive(bytes);

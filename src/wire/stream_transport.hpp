@@ -5,6 +5,7 @@
 
 #include "util/bytes.hpp"
 #include "util/result.hpp"
+#include "wire/byte_stream.hpp"
 #include "wire/session.hpp"
 
 #include <uv.h>
@@ -86,9 +87,13 @@ class TcpListener {
 
 // Connects to an IPv4 address. The callback runs exactly once on the loop thread with the
 // connected stream or Error::io; never before dial_tcp returned. Returns an error (and never
-// calls back) if the connect cannot be started.
-Status dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
+// calls back) if the connect cannot be started, else a function that gives the connect up (the
+// callback then gets Error::io "operation canceled"; nothing once it has run).
+Result<std::function<void()>> dial_tcp(uv_loop_t* loop, const sockaddr_in& address,
                 std::function<void(Result<StreamHandle>)> callback);
+
+// A connected duplex libuv stream as a ByteStream.
+std::unique_ptr<ByteStream> byte_stream(StreamHandle stream);
 
 struct ConnectionOptions {
   SessionOptions session;
@@ -119,15 +124,18 @@ class ConnectionHandler {
   virtual void on_closed(Connection& connection, const Error& reason) = 0;
 };
 
-// One replication connection: a Session driven over a duplex stream, or over a read stream and
-// a separate write stream (e.g. standard input and output). With two streams, end() closes the
-// write stream (the peer reads end of stream) and end of the read stream closes the connection.
+// One replication connection: a Session driven over a ByteStream: a duplex libuv stream, a read
+// stream and a separate write stream (e.g. standard input and output), or a uTP connection.
+// With two libuv streams, end() closes the write stream (the peer reads end of stream) and end
+// of the read stream closes the connection.
 class Connection {
  public:
   Connection(uv_loop_t* loop, StreamHandle stream, ConnectionOptions options,
              ConnectionHandler& handler);
   Connection(uv_loop_t* loop, StreamHandle read_stream, StreamHandle write_stream,
              ConnectionOptions options, ConnectionHandler& handler);
+  Connection(uv_loop_t* loop, std::unique_ptr<ByteStream> stream, ConnectionOptions options,
+             ConnectionHandler& handler);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -147,24 +155,17 @@ class Connection {
   void close(Error reason);
   uint64_t bytes_received() const { return bytes_received_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
-  // The read side's libuv stream (a TCP or pipe handle), for naming the peer.
-  uv_stream_t* read_stream() const { return stream_.stream(); }
+  // What the connection runs over, for naming the peer and its transport.
+  const ByteStream& stream() const { return *stream_; }
 
  private:
-  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
-  static void on_write(uv_write_t* req, int status);
   static void on_timer(uv_timer_t* timer);
-  static void on_shutdown(uv_shutdown_t* req, int status);
   void write_bytes(Bytes bytes);
+  void on_written(size_t bytes);
   void handle_read(ByteView bytes);
-  // Where writes go: the separate write stream if there is one, else the duplex stream; null
-  // once a separate write stream was closed by end().
-  uv_stream_t* writer() const;
 
   uv_loop_t* loop_;
-  StreamHandle stream_;        // read side (and write side without a separate write stream)
-  StreamHandle write_stream_;  // separate write side, or invalid
-  bool split_ = false;         // constructed with a separate write stream
+  std::unique_ptr<ByteStream> stream_;
   detail::TimerBox* timer_ = nullptr;
   ConnectionOptions options_;
   ConnectionHandler& handler_;
@@ -173,6 +174,7 @@ class Connection {
   bool was_full_ = false;
   bool closed_ = false;
   bool ending_ = false;
+  bool write_ended_ = false;  // the stream's end() was called
   uint64_t last_sent_ms_ = 0;
   uint64_t last_received_ms_ = 0;
   uint64_t bytes_received_ = 0;

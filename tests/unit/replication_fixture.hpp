@@ -70,6 +70,14 @@ inline std::unique_ptr<core::Core> make_replica(const std::string& dir, const cr
   return std::move(*opened);
 }
 
+// `server` serves `writer` and `client` downloads all of it into `replica`, once connected.
+inline void serve_and_download(wire::Replicator& server, core::Core& writer, wire::Replicator& client,
+                               core::Core& replica) {
+  REQUIRE(server.add_core(writer, {}).ok());
+  REQUIRE(client.add_core(replica, {}).ok());
+  REQUIRE(client.download(replica, 0, std::nullopt).ok());
+}
+
 // `client` dials 127.0.0.1:port (protocol version detected).
 inline void dial(uv_loop_t* loop, wire::Replicator& client, uint16_t port) {
   auto target = wire::parse_host_port(fmt::format("127.0.0.1:{}", port));

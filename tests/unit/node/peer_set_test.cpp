@@ -39,7 +39,7 @@ TEST_CASE("peer set: a found peer is dialled once, however often discovery names
     auto port = listening.listen("127.0.0.1:0", wire::ProtocolVersion::V8);
     REQUIRE(port);
     int connects = 0;
-    node::PeerSet peers(&loop.loop, client, wire::ProtocolVersion::V8, [&] { ++connects; });
+    node::PeerSet peers(&loop.loop, client, wire::ProtocolVersion::V8, [&](const std::string&) { ++connects; });
     const std::string address = fmt::format("127.0.0.1:{}", *port);
     for (int i = 0; i < 5; ++i) peers.add_found(address);
     CHECK(peers.found_count() == 1);
@@ -124,7 +124,7 @@ TEST_CASE("peer set: an address that turns out to be ourselves is closed and nev
   {
     wire::Replicator replicator(&loop.loop);
     int connects = 0;
-    node::PeerSet peers(&loop.loop, replicator, wire::ProtocolVersion::V8, [&] { ++connects; });
+    node::PeerSet peers(&loop.loop, replicator, wire::ProtocolVersion::V8, [&](const std::string&) { ++connects; });
     peers.set_found_backoff_ms({10, 20, 30});
     auto port = peers.listen("127.0.0.1:0", wire::ProtocolVersion::V8);
     REQUIRE(port);

@@ -45,9 +45,7 @@ void check_full_clone(size_t size) {
   {
     wire::Replicator server(&loop.loop);
     wire::Replicator client(&loop.loop);
-    REQUIRE(server.add_core(*writer, {}).ok());
-    REQUIRE(client.add_core(*replica, {}).ok());
-    REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+    serve_and_download(server, *writer, client, *replica);
     Link link = connect(&loop.loop, client, server);
     CHECK(loop.run_until([&] { return client.done(*replica) && client.stats().blocks_downloaded > 0; }));
     CHECK(loop.run_until([&] { return client.peer_count() == 0 && server.peer_count() == 0; }));
