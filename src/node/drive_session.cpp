@@ -12,8 +12,16 @@ DriveSession::DriveSession() { uv_loop_init(&loop_); }
 
 DriveSession::~DriveSession() {
   shutdown();
-  // Let the close callbacks of what was shut down run, then release the loop's own memory.
-  for (int i = 0; i < 16 && uv_loop_close(&loop_) == UV_EBUSY; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+  // The close callbacks of what was shut down run here, and so do the after-work callbacks of
+  // blocks still hashed on the thread pool: a pool thread locks the loop's mutex once its work
+  // is done, so the loop must outlive it (freeing it first aborted a sync stopped by SIGINT).
+  // A handle nobody closed is closed here, so that the last run ends.
+  uv_run(&loop_, UV_RUN_NOWAIT);
+  uv_walk(&loop_, [](uv_handle_t* h, void*) {
+    if (uv_is_closing(h) == 0) uv_close(h, nullptr);
+  }, nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
 }
 
 void DriveSession::shutdown() {
