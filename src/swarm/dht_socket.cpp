@@ -1,4 +1,5 @@
 #include "swarm/dht_socket.hpp"
+#include "swarm/udp_buffers.hpp"
 
 #include "crypto/keys.hpp"
 #include "util/log.hpp"
@@ -32,6 +33,7 @@ Result<std::unique_ptr<DhtSocket>> DhtSocket::open(uv_loop_t& loop, const Ipv4Ad
       rc != 0) {
     return Error::io(-rc, "binding UDP {}: {}", address.to_string(), uv_strerror(rc));
   }
+  widen_udp_buffers(self->udp_);
   sockaddr_in bound{};
   int length = sizeof bound;
   uv_udp_getsockname(self->udp_, reinterpret_cast<sockaddr*>(&bound), &length);

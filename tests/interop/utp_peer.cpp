@@ -3,6 +3,7 @@
 // FIN is acknowledged prints the SHA-256 of what it sent and received. Usage:
 //   utp_peer listen SIZE       (prints "port N" first, serves one connection)
 //   utp_peer dial PORT SIZE
+#include "swarm/udp_buffers.hpp"
 #include "swarm/utp_endpoint.hpp"
 #include "util/bytes.hpp"
 
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
   sockaddr_in bind_address{};
   uv_ip4_addr("127.0.0.1", 0, &bind_address);
   if (uv_udp_bind(&peer.udp, reinterpret_cast<const sockaddr*>(&bind_address), 0) != 0) return 1;
+  widen_udp_buffers(&peer.udp);  // as the DHT socket does
   sockaddr_in bound{};
   int length = sizeof bound;
   uv_udp_getsockname(&peer.udp, reinterpret_cast<sockaddr*>(&bound), &length);
