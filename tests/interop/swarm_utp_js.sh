@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# uTP against utp-native 2.5.3 (libutp) over loopback UDP, in both roles: our UtpEndpoint on a
-# libuv socket (utp_peer) and utp_js_peer.js each send 3 MiB and end; the SHA-256 each side
-# received must equal the one the other side sent, and both must see the other's end.
+# uTP against utp-native 2.5.3 (libutp) over loopback UDP, in both roles, on a clean link and
+# through a lossy proxy (loss, duplicates, reordering): our UtpEndpoint on a libuv socket
+# (utp_peer) and utp_js_peer.js each send 3 MiB and end; the SHA-256 each side received must
+# equal the one the other side sent, and both must see the other's end.
 source "$(dirname "$0")/common.sh"
 
 HM_JS_SWARM=${HM_JS_SWARM:-$HERE/js-swarm}
@@ -22,27 +23,48 @@ compare() {
   check "$role: utp-native received $SIZE bytes" test "$(jget "$js" m.receivedBytes)" = "$SIZE"
 }
 
-# utp-native dials us.
-"$HM_UTP_PEER" listen "$SIZE" >"$WORK/ours-listen.out" 2>"$WORK/ours-listen.err" &
-OURS=$!
-wait_for "$WORK/ours-listen.out" '^port [0-9]+' 30 || { fail "utp_peer did not listen"; finish; }
-PORT=$(sed -n 's/^port //p' "$WORK/ours-listen.out")
-RC=0
-node "$HERE/utp_js_peer.js" dial "$PORT" "$SIZE" >"$WORK/js-dial.json" 2>"$WORK/js-dial.err" || RC=$?
-check "utp_js_peer.js (dialling) closed cleanly (exit $RC)" test "$RC" -eq 0
-RC=0
-wait "$OURS" || RC=$?
-check "utp_peer (listening) finished cleanly (exit $RC)" test "$RC" -eq 0
-compare "JS dials us" "$WORK/ours-listen.out" "$WORK/js-dial.json"
+# through PORT : the port to dial for a listener on PORT: itself on a clean link, or a lossy
+#   proxy (3% loss, 2% duplicates, 0-5 ms delay, so reordering) when LOSSY=1. Sets DIAL.
+through() {
+  DIAL=$1
+  [ "$LOSSY" = 1 ] || return 0
+  python3 "$HERE/lossy_udp_proxy.py" "$1" 0.03 0.02 5 7 >"$WORK/proxy.out" &
+  wait_for "$WORK/proxy.out" '^port [0-9]+' 30 || { fail "the lossy proxy did not start"; finish; }
+  DIAL=$(sed -n 's/^port //p' "$WORK/proxy.out")
+}
 
-# We dial utp-native.
-node "$HERE/utp_js_peer.js" listen "$SIZE" >"$WORK/js-listen.json" 2>"$WORK/js-listen.err" &
-wait_for "$WORK/js-listen.json" '"port"' 30 || { fail "utp_js_peer.js did not listen"; finish; }
-PORT=$(jget "$WORK/js-listen.json" m.port)
-RC=0
-"$HM_UTP_PEER" dial "$PORT" "$SIZE" >"$WORK/ours-dial.out" 2>"$WORK/ours-dial.err" || RC=$?
-check "utp_peer (dialling) finished cleanly (exit $RC)" test "$RC" -eq 0
-wait_for "$WORK/js-listen.json" '"received"' 30 || true
-sed -i '/"port"/d' "$WORK/js-listen.json"
-compare "we dial JS" "$WORK/ours-dial.out" "$WORK/js-listen.json"
+for LOSSY in 0 1; do
+  link=$([ "$LOSSY" = 1 ] && echo ", lossy link" || echo "")
+  # utp-native dials us.
+  "$HM_UTP_PEER" listen "$SIZE" >"$WORK/ours-listen.out" 2>"$WORK/ours-listen.err" &
+  OURS=$!
+  wait_for "$WORK/ours-listen.out" '^port [0-9]+' 30 || { fail "utp_peer did not listen"; finish; }
+  through "$(sed -n 's/^port //p' "$WORK/ours-listen.out")"
+  RC=0
+  timeout $((120 * SCALE)) node "$HERE/utp_js_peer.js" dial "$DIAL" "$SIZE" >"$WORK/js-dial.json" 2>"$WORK/js-dial.err" || RC=$?
+  check "utp_js_peer.js (dialling$link) closed cleanly (exit $RC)" test "$RC" -eq 0
+  RC=0
+  wait "$OURS" || RC=$?
+  check "utp_peer (listening$link) finished cleanly (exit $RC)" test "$RC" -eq 0
+  compare "JS dials us$link" "$WORK/ours-listen.out" "$WORK/js-dial.json"
+  stop_jobs
+
+  # We dial utp-native.
+  node "$HERE/utp_js_peer.js" listen "$SIZE" >"$WORK/js-listen.json" 2>"$WORK/js-listen.err" &
+  wait_for "$WORK/js-listen.json" '"port"' 30 || { fail "utp_js_peer.js did not listen"; finish; }
+  through "$(jget "$WORK/js-listen.json" m.port)"
+  RC=0
+  "$HM_UTP_PEER" dial "$DIAL" "$SIZE" >"$WORK/ours-dial.out" 2>"$WORK/ours-dial.err" || RC=$?
+  check "utp_peer (dialling$link) finished cleanly (exit $RC)" test "$RC" -eq 0
+  wait_for "$WORK/js-listen.json" '"received"' 30 || true
+  sed -i '/"port"/d' "$WORK/js-listen.json"
+  compare "we dial JS$link" "$WORK/ours-dial.out" "$WORK/js-listen.json"
+  if [ "$LOSSY" = 1 ]; then
+    kill -TERM %?lossy_udp_proxy 2>/dev/null || true
+    wait_for "$WORK/proxy.out" '^relayed' 10 || true
+    check "the lossy link dropped and duplicated datagrams ($(tail -n1 "$WORK/proxy.out"))" \
+      bash -c "tail -n1 '$WORK/proxy.out' | awk '\$4 > 0 && \$6 > 0 { ok = 1 } END { exit !ok }'"
+  fi
+  stop_jobs
+done
 finish
