@@ -4,7 +4,8 @@
 # finds our read-write mount (listen=) and reads a file written through it, also one written
 # after it joined (a mount on the swarm listens and announces unasked). Twice: on the LAN by multicast DNS (pinned to the loopback interface,
 # mdns=127.0.0.1, as the harness pins it) with the DHT off, and through a private JS DHT
-# (bootstrap.js on loopback) with mDNS off. And `hypermount seed` found by a JS reader. A dead
+# (bootstrap.js on loopback) with mDNS off; a seeder of the protocol 7 stack through the DHT too.
+# And `hypermount seed` found by a JS reader. A dead
 # bootstrap node and an announced seeder that is gone end a mount with a message saying so.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
@@ -65,6 +66,28 @@ discover() {
 
 discover mdns "mdns=127.0.0.1,bootstrap=none" "--bootstrap none --mdns"
 discover dht "mdns=off,bootstrap=$BOOT" "--bootstrap $BOOT"
+
+# The other pinned stack (hypercore 8 / protocol 7, hyperdrive 10.8.16) seeding on the same DHT;
+# the harness's --flat: that stack's hypertrie crashes on nested paths under the harness.
+HM_JS_P7=${HM_JS_P7:-$(cd "$HERE/../interop" && pwd)/js-p7}
+if [ -d "$HM_JS_P7/node_modules/hyperdrive" ]; then
+  echo "# p7: our mount finds a protocol 7 JS seeder by key alone (DHT)"
+  node "$HM_SWARM_HARNESS/seed.js" --stack "$HM_JS_P7" --flat --bootstrap "$BOOT" >"$WORK/p7-seed.json" 2>"$WORK/p7-seed.err" </dev/null &
+  track $!
+  if wait_until 60 grep -q '"key"' "$WORK/p7-seed.json" && wait_until 60 grep -q 'announce flushed' "$WORK/p7-seed.err"; then
+    mount_drive "hyper://$(json "$WORK/p7-seed.json" key)" "$WORK/p7-mnt" "store=$WORK/p7-s1,mdns=off,bootstrap=$BOOT,fetch_timeout=60"
+    check_eq "p7: mount by key alone exits 0 ($(msg))" 0 "$RC"
+    check_eq "p7: it lists the JS drive" "blob.bin hello.txt" "$($T ls "$WORK/p7-mnt" | tr '\n' ' ' | sed 's/ $//')"
+    check_eq "p7: and reads it" "hello from the JS hyperdrive 10 seeder" "$($T cat "$WORK/p7-mnt/hello.txt")"
+    check_eq "p7: the 300,000-byte blob" 300000 "$($T cat "$WORK/p7-mnt/blob.bin" | wc -c)"
+    check "p7: info says protocol 7" bash -c "timeout 60 '$HYPERMOUNT' info '$WORK/p7-mnt' | grep -q 'protocol 7'"
+    unmount_checked "$WORK/p7-mnt"
+  else
+    fail "the protocol 7 JS seeder did not start or announce: $(tail -c 300 "$WORK/p7-seed.err")"
+  fi
+else
+  echo "SKIP p7 seeder: no node_modules in $HM_JS_P7 (bash .ci/install-deps installs it)"
+fi
 
 echo "# hypermount seed: a JS reader finds it by key alone; a drive a mount has open is left to it"
 new_drive "$WORK/s3"
