@@ -38,14 +38,20 @@ Status UtpStream::start(wire::ByteStreamEvents events) {
   if (live() == nullptr) return Error::unavailable("utp connection to {} is gone", remote_.to_string());
   shared_->events = std::move(events);
   shared_->started = true;
-  uv_timer_start(timer_, [](uv_timer_t* t) { static_cast<UtpStream*>(t->data)->pump(); },
-                 swarm::kUtpTickUs / 1000, swarm::kUtpTickUs / 1000);
+  schedule_pump(swarm::kUtpTickUs / 1000);
   return {};
+}
+
+void UtpStream::schedule_pump(uint64_t first_ms) {
+  uv_timer_start(timer_, [](uv_timer_t* t) { static_cast<UtpStream*>(t->data)->pump(); }, first_ms,
+                 swarm::kUtpTickUs / 1000);
 }
 
 Status UtpStream::write(Bytes bytes) {
   if (live() == nullptr) return Error::unavailable("utp connection to {} is gone", remote_.to_string());
   if (!ending_ && !bytes.empty()) pending_.push_back(std::move(bytes));
+  // Offered on the next turn of the loop, not the next tick: a request waits no 20 ms.
+  if (shared_->started) schedule_pump(0);
   return {};
 }
 
@@ -74,7 +80,8 @@ void UtpStream::pump() {
 
 Status UtpStream::end() {
   ending_ = true;
-  return {};  // the next pump sends the FIN after the waiting bytes
+  if (shared_->started) schedule_pump(0);  // the pump sends the FIN after the waiting bytes
+  return {};
 }
 
 void UtpStream::close() {

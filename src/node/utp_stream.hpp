@@ -43,6 +43,8 @@ class UtpStream final : public wire::ByteStream {
   swarm::UtpConnection* live() const;
   // Offers the waiting bytes to the connection and reports those it took.
   void pump();
+  // Pumps after `first_ms`, then every uTP tick (acks free room in the send buffer).
+  void schedule_pump(uint64_t first_ms);
 
   swarm::UtpConnection* connection_;
   std::weak_ptr<bool> socket_alive_;
