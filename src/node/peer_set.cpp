@@ -190,6 +190,7 @@ Status PeerSet::dial(Slot& slot) {
     if (alive.expired()) return;  // the set is gone; the stream closes with `s`
     Slot* slot = dialing_slot(serial, attempt);
     if (slot == nullptr) return;  // given up, forgotten, or connected over uTP meanwhile
+    slot->cancel_tcp = nullptr;  // this connect is over: nothing left to cancel
     if (!s) {
       leg_failed(*slot, s.error().to_string());
       return;
