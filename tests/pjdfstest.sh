@@ -21,16 +21,34 @@ pjd_build() {
 # pjd_files SUITE : every tests/GROUP/NN.t of the built suite SUITE, as GROUP/NN.t, one a line
 pjd_files() { (cd "$1/tests" && find . -mindepth 2 -maxdepth 2 -name '*.t' | sed 's|^\./||' | LC_ALL=C sort); }
 
-# pjd_run SUITE DIR RESULTS FILE... : runs each FILE (GROUP/NN.t) of SUITE with sh, as root, one at
-# a time, each from a fresh folder in DIR (on the file system under test), at most 900 s each.
-# Appends "GROUP/NN.t PASSED PLANNED SECONDS EXIT" per file to RESULTS, and each failing assertion
-# as "GROUP/NN.t: not ok ..." to RESULTS.fail. PASSED counts "ok" lines (TODO ones too), PLANNED is
-# the file's plan (1..N); a file that dies early passes fewer than it plans. Calls pjd_after_file
-# FILE after each file if the caller defines it.
+# pjd_run SUITE DIR RESULTS FILE... : runs each FILE (GROUP/NN.t) of SUITE with sh, as root, each
+# from a fresh folder in DIR (on the file system under test), at most 900 s each, PJD_JOBS
+# (default 1) at a time: the files only touch their own folder, and most of their time is spent
+# in sleeps and process starts, so lanes overlap well. Appends "GROUP/NN.t PASSED PLANNED SECONDS
+# EXIT" per file to RESULTS, and each failing assertion as "GROUP/NN.t: not ok ..." to
+# RESULTS.fail. PASSED counts "ok" lines (TODO ones too), PLANNED is the file's plan (1..N); a file
+# that dies early passes fewer than it plans. Calls pjd_after_file FILE after each file if the
+# caller defines it (from the lane that ran it).
 pjd_run() {
-  local suite=$1 dir=$2 results=$3 file out start rc passed planned seconds
+  local suite=$1 dir=$2 results=$3 lane
   shift 3
+  local claims=$results.claims
+  mkdir -p "$claims"
+  for ((lane = 0; lane < ${PJD_JOBS:-1}; lane++)); do
+    pjd_lane "$suite" "$dir" "$results" "$claims" "$@" &
+  done
+  wait
+  rm -rf "$claims"
+}
+
+# pjd_lane SUITE DIR RESULTS CLAIMS FILE... : one lane of pjd_run: runs each FILE no other lane has
+# claimed first (a claim is a mkdir in CLAIMS, which only one lane can win)
+pjd_lane() {
+  local suite=$1 dir=$2 results=$3 claims=$4 file out start rc passed planned seconds n=0
+  shift 4
   for file in "$@"; do
+    n=$((n + 1))
+    mkdir "$claims/$n" 2>/dev/null || continue
     out=$dir/${file//\//_}
     mkdir -p "$out.d"
     start=$EPOCHREALTIME

@@ -24,29 +24,30 @@ count() {
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
 
-run_build() {  # name, meson setup args..., then -- and the suites to run
+# build DIR SETUP_ARGS... : sets up (once) and compiles DIR; false (counted as a failure) if not
+build() {
   local dir=$1; shift
   local started=$SECONDS
-  local setup=()
-  while [ "$1" != "--" ]; do setup+=("$1"); shift; done
-  shift
   if [ ! -f "$dir/build.ninja" ]; then
-    if ! meson setup --wipe "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1 &&
-       ! meson setup "$dir" "${setup[@]}" >"$dir.setup.log" 2>&1; then
+    if ! meson setup --wipe "$dir" "$@" >"$dir.setup.log" 2>&1 &&
+       ! meson setup "$dir" "$@" >"$dir.setup.log" 2>&1; then
       tail -n 20 "$dir.setup.log"
       echo "meson setup $dir FAILED"
-      failed=$((failed + 1))
-      return
+      return 1
     fi
   fi
   if ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
     tail -n 40 "$dir.compile.log"
     echo "build $dir FAILED"
-    failed=$((failed + 1))
-    return
+    return 1
   fi
   echo "# $dir: set up and built in $((SECONDS - started)) s"
-  started=$SECONDS
+}
+
+# run_tests DIR SUITE... : runs the suites of a built DIR and counts their results
+run_tests() {
+  local dir=$1; shift
+  local started=$SECONDS
   local suites=()
   for s in "$@"; do suites+=(--suite "$s"); done
   rm -f "$dir/meson-logs/testlog.json"
@@ -55,10 +56,25 @@ run_build() {  # name, meson setup args..., then -- and the suites to run
   echo "# $dir: tests ran in $((SECONDS - started)) s"
 }
 
-run_build build -Dwerror=true -- unit interop fs
+if build build -Dwerror=true; then gcc_built=1; else gcc_built=0; failed=$((failed + 1)); fi
 # One sanitizer build serves both the sanitized tests and the fuzzers (-Dfuzz=true compiles
-# everything with ASan, UBSan and libFuzzer's coverage).
-CXX=clang++ run_build build-san -Dfuzz=true -Db_lundef=false -- unit interop fuzz
+# everything with ASan, UBSan and libFuzzer's coverage). It compiles at the lowest priority while
+# the GCC build's tests run: they spend most of their time waiting on sockets, FUSE and child
+# processes, and a niced compiler only takes the CPU they leave.
+CXX=clang++ nice -n 19 bash -c "$(declare -f build); build build-san -Dfuzz=true -Db_lundef=false" \
+  >build-san.phase.log 2>&1 &
+san_build=$!
+[ "$gcc_built" -eq 0 ] || run_tests build unit interop fs
+started=$SECONDS
+wait "$san_build"
+san_built=$?
+cat build-san.phase.log
+echo "# build-san: waited $((SECONDS - started)) s for its build after the GCC tests"
+if [ "$san_built" -eq 0 ]; then
+  run_tests build-san unit interop fuzz
+else
+  failed=$((failed + 1))
+fi
 
 echo "skipped: $skipped (each skip prints its reason above)"
 echo "$passed passed, $failed failed"

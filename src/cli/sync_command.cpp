@@ -1,6 +1,6 @@
 // `hypermount sync KEY[+VERSION] [PATH]`: downloads a drive (or the subtree PATH) completely
 // into the store: all of its metadata, then the content blocks of every file below PATH
-// (mounted drives too) in pipelined fetch batches. Resumable: what is here is not asked for.
+// (mounted drives too) as selected ranges. Resumable: what is here is not asked for.
 #include "cli/command.hpp"
 #include "cli/drive_path_arg.hpp"
 #include "cli/exit_status.hpp"
@@ -103,7 +103,8 @@ class DriveSync {
     return {};
   }
 
-  // Fetches the missing content blocks, kInFlight batches at a time.
+  // Downloads the missing content blocks as ranges of blocks (the request window of a clone,
+  // no per-block bookkeeping), at most kActiveBlocks of them selected at a time.
   void content() {
     for (auto& f : files_) {
       f.complete = all_here(f);
@@ -114,10 +115,39 @@ class DriveSync {
       }
     }
     progress_.set_total(total_bytes_, files_.size());
-    if (d_.fetcher() == nullptr) return;
-    downloaded_at_start_ = d_.replicator()->stats().bytes_downloaded;
-    issue();
-    while (in_flight_ > 0 && !interrupted()) uv_run(d_.loop(), UV_RUN_ONCE);
+    wire::Replicator* replicator = d_.replicator();
+    if (replicator == nullptr) return;
+    downloaded_at_start_ = replicator->stats().bytes_downloaded;
+    collect_ranges();
+    for (const Range& range : ranges_) {
+      // Cores of mounted drives join the replication when first needed.
+      auto added = replicator->add_core(*range.core, {.upload = true, .live = true});
+      if (!added && added.error().code() != Errc::Exists) {
+        failure_ = added.error();
+        return;
+      }
+    }
+    uint64_t seen = replicator->stats().blocks_downloaded;
+    uint64_t last_progress = uv_now(d_.loop());
+    while (!interrupted() && !failure_) {
+      retire_and_select();
+      if (active_.empty()) break;
+      if (uv_run(d_.loop(), UV_RUN_ONCE) == 0) {
+        failure_ = Error{Errc::Timeout, "no peer is connected"};
+        break;
+      }
+      uv_update_time(d_.loop());
+      if (replicator->stats().blocks_downloaded != seen) {
+        seen = replicator->stats().blocks_downloaded;
+        last_progress = uv_now(d_.loop());
+      } else if (uv_now(d_.loop()) - last_progress > stall_ms_) {
+        failure_ = Error{Errc::Timeout, fmt::format("no block arrived for {} s", stall_ms_ / 1000.0)};
+      }
+      for (size_t i : active_) {
+        if (auto stopped = replicator->store_failure(*ranges_[i].core)) failure_ = *stopped;
+      }
+    }
+    settle(0, files_.size());
     tick();
   }
 
@@ -140,8 +170,10 @@ class DriveSync {
     return d_.replicator() ? d_.replicator()->stats().bytes_downloaded - downloaded_at_start_ : 0;
   }
 
-  static constexpr size_t kBatchBlocks = 1024;
-  static constexpr size_t kInFlight = 4;
+  // Selected at a time: enough to keep the widest request window full, few enough that the
+  // replicator's ranges stay a short list.
+  static constexpr uint64_t kActiveBlocks = 8192;
+  static constexpr size_t kActiveRanges = 256;
 
  private:
   Status add_file(const std::string& path, const drive::Stat& stat) {
@@ -160,48 +192,53 @@ class DriveSync {
     return true;
   }
 
-  // Sends batches until kInFlight are out or every file is asked for.
-  void issue() {
-    while (in_flight_ < kInFlight && next_file_ < files_.size() && !failure_ && !interrupted()) {
-      drive::MissingBlocks batch;
-      size_t count = 0;
-      const size_t first_file = next_file_;
-      while (next_file_ < files_.size() && count < kBatchBlocks) {
-        FileBlocks& f = files_[next_file_];
-        if (next_block_ < f.first_block) next_block_ = f.first_block;
-        for (; next_block_ < f.first_block + f.blocks && count < kBatchBlocks; ++next_block_) {
-          if (!f.core->has(next_block_)) {
-            batch.add(f.core, next_block_);
-            ++count;
-          }
-        }
-        if (next_block_ >= f.first_block + f.blocks) {
-          ++next_file_;
-          next_block_ = 0;
+  // The missing blocks of every file, as runs of consecutive blocks of one core.
+  void collect_ranges() {
+    for (const FileBlocks& f : files_) {
+      if (f.complete) continue;
+      for (uint64_t b = f.first_block; b < f.first_block + f.blocks; ++b) {
+        if (f.core->has(b)) continue;
+        if (!ranges_.empty() && ranges_.back().core == f.core && ranges_.back().end == b) {
+          ++ranges_.back().end;
+        } else {
+          ranges_.push_back({f.core, b, b + 1});
         }
       }
-      const size_t end_file = next_file_ + (next_block_ > 0 ? 1 : 0);
-      if (count == 0) {
-        settle(first_file, end_file);
-        continue;
-      }
-      ++in_flight_;
-      d_.fetcher()->fetch(batch, [this, first_file, end_file](Result<uint64_t> fetched) {
-        --in_flight_;
-        if (!fetched && !failure_) failure_ = fetched.error();
-        settle(first_file, end_file);
-        issue();
-      });
     }
   }
 
-  // Counts the files of [first, end) that are complete now.
-  void settle(size_t first, size_t end) {
-    for (size_t i = first; i < end && i < files_.size(); ++i) {
+  // Drops the selected ranges that are here and selects more, up to kActiveBlocks.
+  void retire_and_select() {
+    std::erase_if(active_, [this](size_t i) {
+      Range& r = ranges_[i];
+      while (r.start < r.end && r.core->has(r.start)) ++r.start;
+      if (r.start < r.end) return false;
+      active_blocks_ -= r.blocks;
+      return true;
+    });
+    while (next_range_ < ranges_.size() && active_blocks_ < kActiveBlocks && active_.size() < kActiveRanges) {
+      Range& r = ranges_[next_range_];
+      r.blocks = r.end - r.start;
+      if (auto s = d_.replicator()->download(*r.core, r.start, r.end); !s) {
+        failure_ = s.error();
+        return;
+      }
+      active_blocks_ += r.blocks;
+      active_.push_back(next_range_++);
+    }
+    settle(settled_, files_.size(), /*stop_at_incomplete=*/true);
+  }
+
+  // Counts the files of [first, end) that are complete now; with stop_at_incomplete, up to
+  // the first that is not (the files arrive in order), remembered for the next call.
+  void settle(size_t first, size_t end, bool stop_at_incomplete = false) {
+    for (size_t i = first; i < end; ++i) {
       if (!files_[i].complete && all_here(files_[i])) {
         files_[i].complete = true;
         ++complete_files_;
       }
+      if (stop_at_incomplete && !files_[i].complete) break;
+      if (stop_at_incomplete) settled_ = i + 1;
     }
   }
 
@@ -215,9 +252,18 @@ class DriveSync {
   uint64_t stall_ms_;
   std::vector<uv_handle_t*> handles_;
   std::vector<FileBlocks> files_;
-  size_t next_file_ = 0;
-  uint64_t next_block_ = 0;
-  size_t in_flight_ = 0;
+  // A run of missing blocks [start, end) of one core; `start` moves up as they arrive.
+  struct Range {
+    std::shared_ptr<core::Core> core;
+    uint64_t start = 0;
+    uint64_t end = 0;
+    uint64_t blocks = 0;  // selected: counted in active_blocks_ until it is all here
+  };
+  std::vector<Range> ranges_;
+  std::vector<size_t> active_;  // indices of the selected ranges not yet here
+  size_t next_range_ = 0;
+  uint64_t active_blocks_ = 0;
+  size_t settled_ = 0;  // files before this one are complete
   std::optional<Error> failure_;
   uint64_t total_bytes_ = 0;
   uint64_t had_bytes_ = 0;

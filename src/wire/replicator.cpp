@@ -169,7 +169,8 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
     return id;
   }
   gets_.emplace(id, PendingGet{state, block, std::move(callback)});
-  state->get_blocks[block]++;
+  state->get_blocks[block].push_back(id);
+  state->get_scan_from = std::min(state->get_scan_from, block);
   want_regions(*state, block, block + 1);
   post([this]() { pump_all(); });
   return id;
@@ -188,9 +189,10 @@ void Replicator::cancel_get(uint64_t get_id) {
   if (it == gets_.end()) return;
   PendingGet get = std::move(it->second);
   gets_.erase(it);
-  auto count = get.core->get_blocks.find(get.block);
-  if (count != get.core->get_blocks.end() && --count->second <= 0) {
-    get.core->get_blocks.erase(count);
+  auto waiting = get.core->get_blocks.find(get.block);
+  if (waiting != get.core->get_blocks.end()) {
+    std::erase(waiting->second, get_id);
+    if (waiting->second.empty()) get.core->get_blocks.erase(waiting);
   }
   post([cb = std::move(get.callback)]() { cb(Error(Errc::Cancelled, "get cancelled")); });
 }
@@ -200,6 +202,7 @@ Status Replicator::download(core::Core& core, uint64_t start, std::optional<uint
   if (state == nullptr) return Error::not_found("download: core is not replicated");
   if (end && *end < start) return Error::invalid("download range {}-{} is empty", start, *end);
   state->selections.push_back(Selection{start, end, start});
+  state->selected = true;
   want_regions(*state, start, end.value_or(start + 1));
   post([this]() { pump_all(); });
   return {};
@@ -357,7 +360,7 @@ void Replicator::start_channel(Peer& peer, Channel& channel) {
       want_regions_on(peer, channel, selection.start,
                       selection.end.value_or(selection.start + 1));
     }
-    for (const auto& [block, count] : state.get_blocks) want_regions_on(peer, channel, block, block + 1);
+    for (const auto& [block, ids] : state.get_blocks) want_regions_on(peer, channel, block, block + 1);
   } else if (state.core->writable() && state.options.live) {
     // Live: the region at our length, for a peer's Have past it, which means the core was
     // written elsewhere too (check_ahead). Nothing is requested: a writer does not download.
@@ -512,7 +515,7 @@ void Replicator::want_regions(CoreState& state, uint64_t start, uint64_t end) {
 }
 
 void Replicator::check_done(CoreState& state) {
-  if (state.options.live || state.selections.empty() || !done(*state.core)) return;
+  if (state.options.live || !state.selected || !done(*state.core)) return;
   // wire.md §7.5: a non-live reader that has everything it selected stops downloading.
   for (auto& [id, peer] : peers_) {
     auto it = peer->channels.find(state.core->discovery_key());

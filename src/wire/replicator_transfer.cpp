@@ -117,16 +117,16 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
 }
 
 void Replicator::resolve_gets(CoreState& state, uint64_t block) {
-  if (state.get_blocks.erase(block) == 0) return;
+  auto waiting = state.get_blocks.find(block);
+  if (waiting == state.get_blocks.end()) return;
   std::vector<GetCallback> ready;
-  for (auto it = gets_.begin(); it != gets_.end();) {
-    if (it->second.core == &state && it->second.block == block) {
-      ready.push_back(std::move(it->second.callback));
-      it = gets_.erase(it);
-    } else {
-      ++it;
-    }
+  for (uint64_t id : waiting->second) {
+    auto it = gets_.find(id);
+    if (it == gets_.end()) continue;
+    ready.push_back(std::move(it->second.callback));
+    gets_.erase(it);
   }
+  state.get_blocks.erase(waiting);
   for (GetCallback& callback : ready) callback(state.core->get(block));
 }
 
@@ -172,11 +172,16 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
 void Replicator::pump(CoreState& state) {
   if (state.store_failure) return;
   core::Core& core = *state.core;
-  for (const auto& [block, count] : state.get_blocks) {
-    if (core.has(block) || requested(state, block)) continue;
-    // Every peer that has it is at its limit: the next Data or drain pumps again (a batch of
-    // thousands of gets is not scanned again on every Data).
-    if (request_block(state, block, true) == RequestOutcome::AllBusy) break;
+  bool settled = true;  // every get block so far is here or requested
+  for (auto it = state.get_blocks.lower_bound(state.get_scan_from); it != state.get_blocks.end(); ++it) {
+    const uint64_t block = it->first;
+    if (!core.has(block) && !requested(state, block)) {
+      RequestOutcome outcome = request_block(state, block, true);
+      // Every peer that has it is at its limit: the next Data or drain pumps again.
+      if (outcome == RequestOutcome::AllBusy) break;
+      settled = settled && outcome == RequestOutcome::Sent;
+    }
+    if (settled) state.get_scan_from = block + 1;
   }
   uint64_t length = known_length(state);
   for (Selection& selection : state.selections) {
@@ -192,6 +197,8 @@ void Replicator::pump(CoreState& state) {
       if (outcome == RequestOutcome::NobodyHasIt && ++misses > 1024) break;
     }
   }
+  // A sync selects thousands of ranges over time: the finished ones cost nothing more.
+  std::erase_if(state.selections, [](const Selection& s) { return s.end && s.next >= *s.end; });
 }
 
 void Replicator::pump_all() {
@@ -207,6 +214,7 @@ void Replicator::release_requests(Peer& peer, CoreState* only) {
     for (auto it = state->inflight.begin(); it != state->inflight.end();) {
       it = it->second.peer == &peer ? state->inflight.erase(it) : std::next(it);
     }
+    state->get_scan_from = 0;  // its gets are to be asked of someone else
     auto ch = peer.channels.find(state->core->discovery_key());
     if (ch != peer.channels.end()) ch->second.inflight = 0;
   }

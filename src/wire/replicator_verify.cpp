@@ -76,7 +76,11 @@ void Replicator::store_block(ArrivedBlock& block) {
   core::Core& core = *state.core;
   auto peer_it = peers_.find(block.peer);
   Peer* peer = peer_it == peers_.end() ? nullptr : peer_it->second.get();
-  if (block.discard || core.has(block.index)) return;
+  if (core.has(block.index)) return;
+  if (block.discard) {  // from a dropped peer: a get of it asks again
+    state.get_scan_from = std::min(state.get_scan_from, block.index);
+    return;
+  }
   auto stored = core.put_remote(block.index, ByteView(block.value), block.nodes, block.signature,
                                 block.leaf);
   if (!stored && stored.error().code() == Errc::Io) {
@@ -85,6 +89,7 @@ void Replicator::store_block(ArrivedBlock& block) {
   }
   if (!stored) {
     ++stats_.data_rejected;
+    state.get_scan_from = std::min(state.get_scan_from, block.index);
     Error error(stored.error().code(),
                 fmt::format("block {} of {} failed verification: {}", block.index,
                             short_key(core.discovery_key()), stored.error().message()));

@@ -89,9 +89,13 @@ struct Replicator::CoreState {
   CoreOptions options;
   bool default_downloading = false;  // replicas download by default, writers do not
   bool heard_have = false;
-  std::vector<Selection> selections;
+  std::vector<Selection> selections;  // finished bounded ones are dropped by pump
+  bool selected = false;  // download() was called: check_done may end the channels
   std::map<uint64_t, Inflight> inflight;
-  std::map<uint64_t, int> get_blocks;  // block -> number of pending gets
+  std::map<uint64_t, std::vector<uint64_t>> get_blocks;  // block -> ids of its pending gets
+  // Every block of get_blocks below this one is here or requested: pump starts from it. Set
+  // back when a request ends without its block (a peer gone, a block discarded, a new get).
+  uint64_t get_scan_from = 0;
   std::deque<ArrivedBlock*> arrived;   // received, not yet stored; owned as ArrivedBlock says
   std::set<uint64_t> arriving;         // their indices: not requested again meanwhile
   // A verified block could not be written here (a full disk, an I/O error): downloads of this
