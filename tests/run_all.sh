@@ -56,21 +56,11 @@ run_tests() {
   echo "# $dir: tests ran in $((SECONDS - started)) s"
 }
 
-if build build -Dwerror=true; then gcc_built=1; else gcc_built=0; failed=$((failed + 1)); fi
+if build build -Dwerror=true; then run_tests build unit interop fs; else failed=$((failed + 1)); fi
 # One sanitizer build serves both the sanitized tests and the fuzzers (-Dfuzz=true compiles
-# everything with ASan, UBSan and libFuzzer's coverage). It compiles at the lowest priority while
-# the GCC build's tests run: they spend most of their time waiting on sockets, FUSE and child
-# processes, and a niced compiler only takes the CPU they leave.
-CXX=clang++ nice -n 19 bash -c "$(declare -f build); build build-san -Dfuzz=true -Db_lundef=false" \
-  >build-san.phase.log 2>&1 &
-san_build=$!
-[ "$gcc_built" -eq 0 ] || run_tests build unit interop fs
-started=$SECONDS
-wait "$san_build"
-san_built=$?
-cat build-san.phase.log
-echo "# build-san: waited $((SECONDS - started)) s for its build after the GCC tests"
-if [ "$san_built" -eq 0 ]; then
+# everything with ASan, UBSan and libFuzzer's coverage). Not beside the GCC tests: they are
+# CPU-bound enough that a niced compile beside them made the whole run longer.
+if CXX=clang++ build build-san -Dfuzz=true -Db_lundef=false; then
   run_tests build-san unit interop fuzz
 else
   failed=$((failed + 1))
