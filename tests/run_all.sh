@@ -56,11 +56,14 @@ run_tests() {
   echo "# $dir: tests ran in $((SECONDS - started)) s"
 }
 
-if build build -Dwerror=true; then run_tests build unit interop fs; else failed=$((failed + 1)); fi
+# No debug information: it was 40% of the GCC build's compile time, and the tests read none.
+if build build -Dwerror=true -Ddebug=false; then run_tests build unit interop fs; else failed=$((failed + 1)); fi
 # One sanitizer build serves both the sanitized tests and the fuzzers (-Dfuzz=true compiles
 # everything with ASan, UBSan and libFuzzer's coverage). Not beside the GCC tests: they are
 # CPU-bound enough that a niced compile beside them made the whole run longer.
-if CXX=clang++ build build-san -Dfuzz=true -Db_lundef=false; then
+# Line tables only (30% less compile time than -g): enough for the sanitizers' symbolized reports.
+if CXX=clang++ build build-san -Dfuzz=true -Db_lundef=false -Ddebug=false \
+    -Dcpp_args=-gline-tables-only; then
   run_tests build-san unit interop fuzz
 else
   failed=$((failed + 1))
