@@ -72,20 +72,8 @@ class DriveSync {
     wire::Replicator* replicator = d_.replicator();
     if (replicator == nullptr) return {};
     HM_TRY(replicator->download(d_.drive().metadata(), 0, version));
-    uint64_t seen = replicator->stats().blocks_downloaded;
-    uint64_t last_progress = uv_now(d_.loop());
-    while (!replicator->done(d_.drive().metadata())) {
-      if (interrupted()) return Error{Errc::Cancelled, "interrupted"};
-      if (uv_run(d_.loop(), UV_RUN_ONCE) == 0) return Error{Errc::Timeout, "no peer is connected"};
-      uv_update_time(d_.loop());
-      if (replicator->stats().blocks_downloaded != seen) {
-        seen = replicator->stats().blocks_downloaded;
-        last_progress = uv_now(d_.loop());
-      } else if (uv_now(d_.loop()) - last_progress > stall_ms_) {
-        return Error{Errc::Timeout, "the drive's metadata did not arrive (no peer sent any)"};
-      }
-    }
-    return {};
+    return run_until([&] { return replicator->done(d_.drive().metadata()); },
+                     "the drive's metadata did not arrive (no peer sent any)");
   }
 
   // Lists every file below `path` (mounted drives entered) with its content blocks.
@@ -127,26 +115,15 @@ class DriveSync {
         return;
       }
     }
-    uint64_t seen = replicator->stats().blocks_downloaded;
-    uint64_t last_progress = uv_now(d_.loop());
-    while (!interrupted() && !failure_) {
-      retire_and_select();
-      if (active_.empty()) break;
-      if (uv_run(d_.loop(), UV_RUN_ONCE) == 0) {
-        failure_ = Error{Errc::Timeout, "no peer is connected"};
-        break;
-      }
-      uv_update_time(d_.loop());
-      if (replicator->stats().blocks_downloaded != seen) {
-        seen = replicator->stats().blocks_downloaded;
-        last_progress = uv_now(d_.loop());
-      } else if (uv_now(d_.loop()) - last_progress > stall_ms_) {
-        failure_ = Error{Errc::Timeout, fmt::format("no block arrived for {} s", stall_ms_ / 1000.0)};
-      }
+    auto ran = run_until([&] {
       for (size_t i : active_) {
         if (auto stopped = replicator->store_failure(*ranges_[i].core)) failure_ = *stopped;
       }
-    }
+      if (!failure_) retire_and_select();
+      return failure_.has_value() || active_.empty();
+    }, fmt::format("no block arrived for {} s", stall_ms_ / 1000.0));
+    // An interruption is no failure of the sync: the caller reports it.
+    if (!ran && ran.error().code() != Errc::Cancelled) failure_ = ran.error();
     settle(0, files_.size());
     tick();
   }
@@ -176,6 +153,27 @@ class DriveSync {
   static constexpr size_t kActiveRanges = 256;
 
  private:
+  // Runs the loop until `finished()` holds. Fails when interrupted, when nothing is left to run
+  // (no peer), or with `stalled` when no block arrived for the stall time.
+  template <typename Finished>
+  Status run_until(Finished finished, const std::string& stalled) {
+    wire::Replicator* replicator = d_.replicator();
+    uint64_t seen = replicator->stats().blocks_downloaded;
+    uint64_t last_progress = uv_now(d_.loop());
+    while (true) {
+      if (interrupted()) return Error{Errc::Cancelled, "interrupted"};
+      if (finished()) return {};
+      if (uv_run(d_.loop(), UV_RUN_ONCE) == 0) return Error{Errc::Timeout, "no peer is connected"};
+      uv_update_time(d_.loop());
+      if (replicator->stats().blocks_downloaded != seen) {
+        seen = replicator->stats().blocks_downloaded;
+        last_progress = uv_now(d_.loop());
+      } else if (uv_now(d_.loop()) - last_progress > stall_ms_) {
+        return Error{Errc::Timeout, stalled};
+      }
+    }
+  }
+
   Status add_file(const std::string& path, const drive::Stat& stat) {
     const auto kind = stat.kind();
     if (kind != drive::EntryKind::File && kind != drive::EntryKind::CoreMount) return {};
