@@ -140,6 +140,7 @@ Status CoreStorage::write_secret_key(const crypto::SecretKey& key) {
 }
 
 Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
+  if (auto cached = nodes_.find(index)) return cached;
   uint8_t record[kTreeRecordSize];
   HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + index * kTreeRecordSize, record));
   if (n == 0 || (n == kTreeRecordSize && all_zero(record))) return std::optional<Node>();
@@ -150,6 +151,7 @@ Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
   node.index = index;
   std::copy(record, record + 32, node.hash.begin());
   node.size = get_u64be(record + 32);
+  nodes_.put(node);
   return std::optional<Node>(node);
 }
 
@@ -173,7 +175,9 @@ Status CoreStorage::write_nodes(std::vector<Node> nodes) {
     put_u64be(size, node.size);
     run.insert(run.end(), size, size + 8);
   }
-  return flush();
+  HM_TRY(flush());
+  for (const Node& node : nodes) nodes_.put(node);
+  return {};
 }
 
 Result<std::optional<crypto::Signature>> CoreStorage::read_signature(uint64_t index) const {
@@ -276,6 +280,7 @@ Result<CoreStorage::AppendMark> CoreStorage::reserve_append(uint64_t data_start,
 }
 
 void CoreStorage::roll_back(const AppendMark& mark) {
+  nodes_.clear();  // the nodes past the tree's cut are gone
   for (auto [file, size] : {std::pair{&data_, mark.data}, std::pair{&tree_, mark.tree},
                             std::pair{&signatures_, mark.signatures}}) {
     if (auto cut = file->truncate(size); !cut) log::warn("core", "{}", cut.error().to_string());

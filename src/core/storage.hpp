@@ -4,6 +4,7 @@
 
 #include "core/bitfield.hpp"
 #include "core/merkle.hpp"
+#include "core/tree_node_cache.hpp"
 #include "crypto/keys.hpp"
 #include "store/file.hpp"
 
@@ -95,6 +96,7 @@ class CoreStorage {
   store::File data_;
   store::File bitfield_;
   store::File signatures_;
+  mutable TreeNodeCache nodes_;  // read_node's recent answers and write_nodes' nodes
 };
 
 }  // namespace hypermount::core
