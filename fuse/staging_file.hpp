@@ -35,21 +35,16 @@ class StagingFile {
   uint64_t allocated() const;
   Status write(uint64_t offset, ByteView bytes);
   Status resize(uint64_t size);
-  // Exactly `length` bytes at `offset` (they must lie within size()), mapped from the file
-  // rather than copied out of it where they are all data (holes read as zeros without taking
-  // space): the view is valid until the next read, resize or the end of the staging file,
-  // whichever comes first.
+  // Exactly `length` bytes at `offset` (they must lie within size()); holes read as zeros. The
+  // view is valid until the next read or the end of the staging file, whichever comes first.
   Result<ByteView> read(uint64_t offset, size_t length);
 
  private:
   explicit StagingFile(int fd) : fd_(fd) {}
-  void unmap();
 
   int fd_ = -1;
   uint64_t size_ = 0;
-  void* map_ = nullptr;  // the mapping the last read returned a view into
-  size_t map_length_ = 0;
-  Bytes buffer_;  // what the last read returned a view into when it was not mapped
+  Bytes buffer_;  // what the last read returned a view into
   std::unique_ptr<StagedLeaves> leaves_;
 };
 
