@@ -1,5 +1,6 @@
 // Append throughput of a hypercore on disk, beside the single-core BLAKE2b ceiling measured in
 // the same run. Prints one line per figure; the JS figure comes from bench/js (bench/run.sh).
+// usage: append_bench [DIR] [MIB] [BLOCK_KIB BATCH]  (a block size and batch: that case alone)
 #include "core/core.hpp"
 
 #include <fmt/format.h>
@@ -59,6 +60,14 @@ int main(int argc, char** argv) {
   if (!crypto::init()) return 1;
   std::string dir = argc > 1 ? argv[1] : "/tmp/hm-append-bench";
   size_t total = (argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 256) << 20;
+  if (argc > 4) {
+    size_t block = std::strtoull(argv[3], nullptr, 10) << 10;
+    size_t batch = std::strtoull(argv[4], nullptr, 10);
+    if (block == 0 || batch == 0) return 2;
+    fmt::print("hypermount append {}KiB blocks, {} per batch: {:.0f} MB/s\n", block / 1024, batch,
+               append_mb_per_s(dir, block, total, batch));
+    return 0;
+  }
   fmt::print("blake2b single-core 64KiB chunks: {:.0f} MB/s (ceiling)\n",
              blake2b_mb_per_s(65536, total));
   fmt::print("blake2b single-core 4KiB chunks: {:.0f} MB/s (ceiling)\n",

@@ -52,6 +52,8 @@ seconds() {
   python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$EPOCHREALTIME"
 }
 json() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+# json_seconds LINE : the "seconds" field of a JSON line, to the hundredth as ours are printed
+json_seconds() { python3 -c "import json,sys; print('%.2f' % json.loads(sys.argv[1])['seconds'])" "$1"; }
 ratio() { python3 -c "import sys; print('%.1fx' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 # wait_port FILE : the port of the first "listening on 127.0.0.1:PORT" line of FILE (60 s at most)
 wait_port() {
@@ -81,7 +83,7 @@ JS_PID=$!; track "$JS_PID"
 port_js=$(wait_port "$WORK/js-seed.out")
 [ -n "$port_js" ] || { echo "the JS import/seeder failed: $(head -c 400 "$WORK/js-seed.err")"; exit 1; }
 js_line=$(head -n1 "$WORK/js-seed.out")
-js_import_s=$(json "$js_line" seconds)
+js_import_s=$(json_seconds "$js_line")
 key_js=$(json "$js_line" key)
 sync
 echo "import: ours (create)"
@@ -105,12 +107,12 @@ sync_ours_s=$(seconds "$H" sync "$key_ours" --store "$FS/dl" --peer "127.0.0.1:$
 rm -rf "$FS/dl"
 echo "sync: JS drive.download('/') from the JS seeder"
 js_dl_line=$(timeout "$js_timeout" node bench/js/full-download.js "$FS/jsdl" "$key_js" "127.0.0.1:$port_js" | tail -n1)
-js_dl_s=$(json "$js_dl_line" seconds)
+js_dl_s=$(json_seconds "$js_dl_line")
 js_dl_blocks=$(json "$js_dl_line" blocks)
 rm -rf "$FS/jsdl"
 echo "sync: JS drive.download('/') from our seeder"
 js_dl2_line=$(timeout "$js_timeout" node bench/js/full-download.js "$FS/jsdl" "$key_ours" "127.0.0.1:$port_ours" | tail -n1)
-js_dl2_s=$(json "$js_dl2_line" seconds)
+js_dl2_s=$(json_seconds "$js_dl2_line")
 rm -rf "$FS/jsdl"
 
 echo
