@@ -63,7 +63,10 @@ int main(int argc, char** argv) {
   if (argc > 4) {
     size_t block = std::strtoull(argv[3], nullptr, 10) << 10;
     size_t batch = std::strtoull(argv[4], nullptr, 10);
-    if (block == 0 || batch == 0) return 2;
+    if (block == 0 || batch == 0) {
+      fmt::print(stderr, "usage: append_bench [DIR] [MIB] [BLOCK_KIB BATCH] (positive numbers)\n");
+      return 2;
+    }
     fmt::print("hypermount append {}KiB blocks, {} per batch: {:.0f} MB/s\n", block / 1024, batch,
                append_mb_per_s(dir, block, total, batch));
     return 0;
