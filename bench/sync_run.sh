@@ -32,6 +32,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-sync-bench.XXXXXX")
 FS=$WORK/fs
 PIDS=()
 source tests/process_ids.sh  # start_of, track
+source bench/cpu_time.sh  # cpu_seconds, run_cpu, minus
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do
@@ -45,11 +46,19 @@ trap cleanup EXIT
 mkdir -p "$FS"
 mount -t tmpfs -o "size=${tmpfs_mib}m" hm-sync-bench "$FS"
 
-# seconds COMMAND... : runs COMMAND, prints its wall time in seconds
-seconds() {
-  local t0=$EPOCHREALTIME
-  "$@" >/dev/null
-  python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$t0" "$EPOCHREALTIME"
+# sync_case SEEDER_PID COMMAND... : runs COMMAND (a download), prints its wall seconds, its own
+# CPU seconds and the seeder's CPU seconds over the same time
+sync_case() {
+  local seeder=$1 before ran
+  shift
+  before=$(cpu_seconds "$seeder")
+  ran=$(run_cpu "$@" | tail -n1) || return
+  echo "$ran $(minus "$(cpu_seconds "$seeder")" "$before")"
+}
+# floor CLIENT_CPU SEEDER_CPU : the shortest wall time that much CPU work allows on this machine's
+# cores, were both sides to keep every core busy all along (our client hashes on several threads)
+floor() {
+  python3 -c "import os, sys; print('%.2f' % ((float(sys.argv[1]) + float(sys.argv[2])) / os.cpu_count()))" "$1" "$2"
 }
 json() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 # json_seconds LINE : the "seconds" field of a JSON line, to the hundredth as ours are printed
@@ -93,17 +102,19 @@ ours_import_s=$(python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - flo
 key_ours=${key_ours#hyper://}
 
 "$H" drive serve "$key_ours" --listen 127.0.0.1:0 --store "$FS/ours" >"$WORK/ours-seed.out" 2>"$WORK/ours-seed.err" &
-track "$!"
+OURS_PID=$!; track "$OURS_PID"
 port_ours=$(wait_port "$WORK/ours-seed.out")
 
 echo "sync: ours from the JS seeder"
-sync_js_s=$(seconds "$H" sync "$key_js" --store "$FS/dl" --peer "127.0.0.1:$port_js" --mdns off --bootstrap none -q)
+ran=$(sync_case "$JS_PID" "$H" sync "$key_js" --store "$FS/dl" --peer "127.0.0.1:$port_js" --mdns off --bootstrap none -q)
+read -r sync_js_s sync_js_cpu js_seed_cpu <<<"$ran"
 "$H" export "$key_js" "$FS/check" --store "$FS/dl" -q
 count=$(find "$FS/check" -type f | wc -l)
 [ "$count" -eq "$files" ] || echo "WARNING: the drive synced from JS exports $count files, not $files"
 rm -rf "$FS/dl" "$FS/check"
 echo "sync: ours from our seeder"
-sync_ours_s=$(seconds "$H" sync "$key_ours" --store "$FS/dl" --peer "127.0.0.1:$port_ours" --mdns off --bootstrap none -q)
+ran=$(sync_case "$OURS_PID" "$H" sync "$key_ours" --store "$FS/dl" --peer "127.0.0.1:$port_ours" --mdns off --bootstrap none -q)
+read -r sync_ours_s sync_ours_cpu ours_seed_cpu <<<"$ran"
 rm -rf "$FS/dl"
 echo "sync: JS drive.download('/') from the JS seeder"
 js_dl_line=$(timeout "$js_timeout" node bench/js/full-download.js "$FS/jsdl" "$key_js" "127.0.0.1:$port_js" | tail -n1)
@@ -123,3 +134,12 @@ printf '%-44s %10s %10s %8s\n' "download from the JS seeder" "$sync_js_s" "$js_d
 printf '%-44s %10s %10s %8s\n' "download from our seeder (JS: from ours too)" "$sync_ours_s" "$js_dl2_s" "$(ratio "$js_dl2_s" "$sync_ours_s")"
 printf '%-44s %10s %10s %8s\n' "ours from our seeder vs JS from JS" "$sync_ours_s" "$js_dl_s" "$(ratio "$js_dl_s" "$sync_ours_s")"
 echo "JS download blocks: $js_dl_blocks; hyperdrive $(json "$js_line" hyperdrive)"
+echo
+echo "== where our downloads' time goes: CPU seconds over each download, and the shortest wall time"
+echo "   that work allows on $(nproc) cores (floor: both sides' CPU seconds spread over every core);"
+echo "   JS/floor is the most a download doing that work could reach against JS from JS here"
+printf '%-44s %8s %10s %10s %8s %9s\n' case ours_s client_cpu seeder_cpu floor JS/floor
+fl_js=$(floor "$sync_js_cpu" "$js_seed_cpu")
+fl_ours=$(floor "$sync_ours_cpu" "$ours_seed_cpu")
+printf '%-44s %8s %10s %10s %8s %9s\n' "download from the JS seeder" "$sync_js_s" "$sync_js_cpu" "$js_seed_cpu" "$fl_js" "$(ratio "$js_dl_s" "$fl_js")"
+printf '%-44s %8s %10s %10s %8s %9s\n' "download from our seeder" "$sync_ours_s" "$sync_ours_cpu" "$ours_seed_cpu" "$fl_ours" "$(ratio "$js_dl_s" "$fl_ours")"
