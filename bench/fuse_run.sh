@@ -15,6 +15,7 @@ repeat=${REPEAT:-3}
 shared=${SHARED_DIR:-../shared}
 bench_start=$EPOCHREALTIME
 source bench/fuse/lib.sh
+source bench/cpu_time.sh  # cpu_seconds, run_cpu, minus
 
 [ "$(id -u)" -eq 0 ] || { echo "FUSE benchmark skipped: it needs root (dropping the page cache, mounting)"; exit 0; }
 [ -c /dev/fuse ] || { echo "FUSE benchmark skipped: /dev/fuse is missing"; exit 0; }
@@ -75,22 +76,27 @@ echo
 echo "== 3. writing: cp of a $big_mib MiB file into an own drive mounted read-write, MB/s"
 # Each cp goes into a new drive whose store is removed after it (the last one stays for the
 # reads below), as the ceiling's core is: both write into as much fresh memory of the tmpfs.
-cp_rates=() rss=0
+cp_rates=() cp_cpus=() rss=0
 for ((r = 0; r < repeat; r++)); do
   rm -rf "$WORK/F"
   KF=$("$H" drive create --store "$WORK/F")
   start_mount "$WORK/mf" "$WORK/mf.log" "$H" mount "hyper://$KF" "$WORK/mf" -o "store=$WORK/F" -f
-  timed cp "$SRC/big.bin" "$WORK/mf/big.bin"
-  cp_rates+=("$(div "$big_mb" "$SECONDS_TAKEN" 0)")
+  before=$(cpu_seconds "$MOUNT_PID")
+  ran=$(run_cpu cp "$SRC/big.bin" "$WORK/mf/big.bin")
+  read -r wall cpu <<<"$ran"
+  cp_rates+=("$(div "$big_mb" "$wall" 0)")
+  cp_cpus+=("$(div "$(minus "$(cpu_seconds "$MOUNT_PID")" "$before")" 1 2)+$cpu")
   rss=$(printf '%s\n' "$rss" "$(peak_rss_mib "$MOUNT_PID")" | sort -n | tail -n1)
   stop_mount "$WORK/mf" "$MOUNT_PID"
 done
 cp_rate=$(median "${cp_rates[@]}")
 # The ceiling: the core's own append (bench/append_bench) of as many bytes, from memory, in the
 # batches a commit appends (16 blocks of 64 KiB), into a core on this tmpfs.
-append_rates=()
+append_rates=() append_cpus=()
 for ((r = 0; r < repeat; r++)); do
-  append_rates+=("$("$build/bench/append_bench" "$WORK/core" "$big_mib" 64 16 | awk '{ print $(NF - 1) }')")
+  ran=$(run_cpu "$build/bench/append_bench" "$WORK/core" "$big_mib" 64 16)
+  append_rates+=("$(head -n1 <<<"$ran" | awk '{ print $(NF - 1) }')")
+  append_cpus+=("$(tail -n1 <<<"$ran" | cut -d' ' -f2)")
 done
 append_rate=$(median "${append_rates[@]}")
 KP=$("$H" drive create --store "$WORK/P")
@@ -99,6 +105,7 @@ put_rate=$RATE
 rm -rf "$WORK/P"
 echo "cp into the mount:            $cp_rate  (ours/ceiling $(div "$cp_rate" "$append_rate" 2)x); peak RSS of the mount process $rss MiB (VmHWM)"
 echo "append ceiling (core append): $append_rate  (as many bytes from memory, 16 blocks of 64 KiB per batch, as a commit appends them)"
+echo "CPU seconds of each run ($(nproc) cores): cp into the mount (mount process+cp) ${cp_cpus[*]}; append ceiling ${append_cpus[*]}"
 echo "drive put (no FUSE):          $put_rate"
 
 echo
