@@ -117,7 +117,9 @@ ran=$(sync_case "$OURS_PID" "$H" sync "$key_ours" --store "$FS/dl" --peer "127.0
 read -r sync_ours_s sync_ours_cpu ours_seed_cpu <<<"$ran"
 rm -rf "$FS/dl"
 echo "sync: JS drive.download('/') from the JS seeder"
+js_seed_before=$(cpu_seconds "$JS_PID")
 js_dl_line=$(timeout "$js_timeout" node bench/js/full-download.js "$FS/jsdl" "$key_js" "127.0.0.1:$port_js" | tail -n1)
+js_seed_for_js=$(minus "$(cpu_seconds "$JS_PID")" "$js_seed_before")
 js_dl_s=$(json_seconds "$js_dl_line")
 js_dl_blocks=$(json "$js_dl_line" blocks)
 rm -rf "$FS/jsdl"
@@ -143,3 +145,4 @@ fl_js=$(floor "$sync_js_cpu" "$js_seed_cpu")
 fl_ours=$(floor "$sync_ours_cpu" "$ours_seed_cpu")
 printf '%-44s %8s %10s %10s %8s %9s\n' "download from the JS seeder" "$sync_js_s" "$sync_js_cpu" "$js_seed_cpu" "$fl_js" "$(ratio "$js_dl_s" "$fl_js")"
 printf '%-44s %8s %10s %10s %8s %9s\n' "download from our seeder" "$sync_ours_s" "$sync_ours_cpu" "$ours_seed_cpu" "$fl_ours" "$(ratio "$js_dl_s" "$fl_ours")"
+echo "the JS seeder's CPU seconds while JS downloads from it: $js_seed_for_js (its JS/that bound: $(ratio "$js_dl_s" "$js_seed_for_js"))"
