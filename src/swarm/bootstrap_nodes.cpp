@@ -23,6 +23,7 @@ std::vector<std::string> split_nodes(std::string_view list) {
 
 Result<std::vector<Ipv4Address>> resolve_nodes(const std::vector<std::string>& nodes, bool strict) {
   std::vector<Ipv4Address> out;
+  std::vector<std::string> missed;  // "NODE (why)"
   for (const std::string& node : nodes) {
     const size_t colon = node.rfind(':');
     const std::string host = node.substr(0, colon == std::string::npos ? 0 : colon);
@@ -35,11 +36,18 @@ Result<std::vector<Ipv4Address>> resolve_nodes(const std::vector<std::string>& n
     if (rc != 0 || found == nullptr) {
       const std::string why = rc == 0 ? "no IPv4 address" : gai_strerror(rc);
       if (strict) return Error::invalid("bootstrap node {}: {}", node, why);
-      log::warn("swarm", "bootstrap node {} left out: {}", node, why);
+      missed.push_back(fmt::format("{} ({})", node, why));
       continue;
     }
     out.push_back(Ipv4Address::from_sockaddr(*reinterpret_cast<const sockaddr_in*>(found->ai_addr)));
     ::freeaddrinfo(found);
+  }
+  // One line, not one per node: offline, every mount would otherwise open with three warnings.
+  if (!missed.empty() && out.empty()) {
+    log::warn("swarm", "no bootstrap node could be looked up, so the DHT is off (LAN discovery remains): {}",
+              fmt::join(missed, ", "));
+  } else if (!missed.empty()) {
+    log::warn("swarm", "bootstrap nodes left out: {}", fmt::join(missed, ", "));
   }
   return out;
 }
