@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and prints each figure beside its reference from the same run: the
 # single-core BLAKE2b ceiling, JS hypercore 8.14 / 9.12 (append, clone, sparse get latency),
-# JS hyperdrive 10.21 (drive engine: bench/drive_run.sh), and the DHT simulation beside log2 N
-# (bench/dht_sim_run.sh).
+# JS hyperdrive 10.21 (drive engine: bench/drive_run.sh; whole drives: bench/sync_run.sh), and
+# the DHT simulation beside log2 N (bench/dht_sim_run.sh).
 # Not part of the test verdict.
 # usage: bash bench/run.sh [BUILD_DIR] [TOTAL_MIB]   (default: build, 256)
 set -euo pipefail
@@ -38,5 +38,6 @@ fi
 bash bench/drive_run.sh "$build" 10000 100000 "$total"
 bash bench/fuse_run.sh "$build"
 bash bench/remote_run.sh "$build" 10000 100x10x100 "$total"
+bash bench/sync_run.sh "$build"
 bash bench/dht_sim_run.sh "$build"
 bash bench/utp_run.sh "$build"
