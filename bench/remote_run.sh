@@ -58,6 +58,7 @@ MOUNTS=()  # FUSE mount points to unmount at exit
 PIDS=()    # PID:START of the processes we started (START: field 22 of /proc/PID/stat)
 
 source tests/process_ids.sh  # start_of, track
+source bench/cpu_time.sh  # cpu_seconds, minus
 # alive PID : PID is still the process we started (not exited, not a zombie, not reused)
 alive() {
   local i p
@@ -200,12 +201,13 @@ unmount_fresh() {
 FAILED=0
 # ours_case NAME PORT COUNT_CHECK COMMAND... : on a fresh mount (MNT in COMMAND's words is replaced
 # by the mount point), runs COMMAND, output to $WORK/NAME.out; sets OURS_S (empty on failure),
-# OURS_NOTE ("B batches, N blocks" or why it failed), OURS_UP; COUNT_CHECK: "lines REGEX N"
+# OURS_NOTE ("B batches, N blocks" or why it failed), OURS_UP, OURS_SRV (the JS server's CPU
+# seconds over the case); COUNT_CHECK: "lines REGEX N"
 # (N lines of the output match) or "size PATH N" (the file has N bytes) or "-"
 ours_case() {
   local name=$1 port=$2 check=$3 before after w got
   shift 3
-  OURS_S='' OURS_UP=''
+  OURS_S='' OURS_UP='' OURS_SRV='?'
   if ! mount_fresh "$name" "$port"; then
     OURS_NOTE="mount failed"; FAILED=1; unmount_fresh "$name"; return 0
   fi
@@ -213,7 +215,9 @@ ours_case() {
   local args=()
   for w in "$@"; do args+=("${w//MNT/$MNT}"); done
   before=$(fetches)
+  local served; served=$(cpu_seconds "$SERVER")
   run "$ours_timeout" "$WORK/$name.out" "${args[@]}"
+  OURS_SRV=$(minus "$(cpu_seconds "$SERVER")" "$served")
   after=$(fetches)
   if [ "$RC" -ne 0 ]; then
     OURS_NOTE="failed: $(why "$WORK/$name.out")"; FAILED=1
@@ -235,12 +239,15 @@ ours_case() {
 
 # js_case NAME PORT EXPECT ARGS... : bench/js/remote-read.js ARGS in a fresh process and store
 # (CASE STORE KEY HOST:PORT PATH: STORE and KEY filled in), bounded by JS_TIMEOUT; EXPECT: a Python
-# test of its JSON m; sets JS_S (empty if it did not finish), JS_NOTE, JS_OUT (its JSON output)
+# test of its JSON m; sets JS_S (empty if it did not finish), JS_NOTE, JS_OUT (its JSON output),
+# JS_SRV (the JS server's CPU seconds over the case)
 js_case() {
   local name=$1 port=$2 expect=$3 kase=$4
   shift 4
-  JS_S='' JS_NOTE='' JS_OUT=$WORK/js-$name.out
+  JS_S='' JS_NOTE='' JS_SRV='?' JS_OUT=$WORK/js-$name.out
+  local served; served=$(cpu_seconds "$SERVER")
   run "$js_timeout" "$JS_OUT" node bench/js/remote-read.js "$kase" "$FS/js-$name" "$KEY" "127.0.0.1:$port" "$@"
+  JS_SRV=$(minus "$(cpu_seconds "$SERVER")" "$served")
   rm -rf "$FS/js-$name"
   if [ "$RC" -eq 124 ]; then
     JS_NOTE="> $js_timeout s (timed out)"
@@ -315,13 +322,20 @@ echo
 # --- the figures
 # js_up : the last JS case's seconds from connecting to knowing the drive's head
 js_up() { if [ -n "$JS_S" ]; then json "$JS_OUT" 'round(m["connect_s"], 3)'; fi; }
-figure() { printf '%-34s ours %s, JS %s: %s\n' "$1:" "$2" "$3" "$4"; }
+# figure LABEL OURS JS RATIO : a case's line, then the JS server's CPU seconds while it served
+# each side: serving is what bounds any reader of this server
+figure() {
+  printf '%-34s ours %s, JS %s: %s\n' "$1:" "$2" "$3" "$4"
+  printf '%-34s %s s serving ours, %s s serving JS\n' "  the JS server's CPU:" "$OURS_SRV" "$JS_SRV"
+}
 
 # clone_figure LABEL PORT : the whole content core (every file's blocks) through PORT; ours with
 # hypermount core clone, timed from launch; JS with content.download of every block
 clone_figure() {
-  OURS_S='' OURS_NOTE=''
+  OURS_S='' OURS_NOTE='' OURS_SRV='?'
+  local served; served=$(cpu_seconds "$SERVER")
   run "$ours_timeout" "$WORK/clone.out" "$H" core clone "$CONTENT_KEY" "$FS/clone" --peer "127.0.0.1:$2"
+  OURS_SRV=$(minus "$(cpu_seconds "$SERVER")" "$served")
   content_bytes=
   if [ "$RC" -eq 0 ]; then
     content_bytes=$("$H" core info "$FS/clone" | awk '$1 == "byte-length:" { print $2 }')
