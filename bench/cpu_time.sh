@@ -27,5 +27,17 @@ sys.exit(code)
 PY
 }
 
+# cpu_over PID COMMAND... : runs COMMAND in this shell (the variables it sets stay set) and sets
+# CPU_OVER to the CPU seconds PID and its children used meanwhile; returns COMMAND's status
+cpu_over() {
+  local pid=$1 before rc=0
+  shift
+  before=$(cpu_seconds "$pid")
+  "$@" || rc=$?
+  # shellcheck disable=SC2034 # read by the scripts that source this
+  CPU_OVER=$(minus "$(cpu_seconds "$pid")" "$before")
+  return "$rc"
+}
+
 # minus A B : A - B, to the hundredth
 minus() { python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$1" "$2"; }

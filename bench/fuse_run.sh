@@ -15,7 +15,7 @@ repeat=${REPEAT:-3}
 shared=${SHARED_DIR:-../shared}
 bench_start=$EPOCHREALTIME
 source bench/fuse/lib.sh
-source bench/cpu_time.sh  # cpu_seconds, run_cpu, minus
+source bench/cpu_time.sh  # cpu_over, run_cpu
 
 [ "$(id -u)" -eq 0 ] || { echo "FUSE benchmark skipped: it needs root (dropping the page cache, mounting)"; exit 0; }
 [ -c /dev/fuse ] || { echo "FUSE benchmark skipped: /dev/fuse is missing"; exit 0; }
@@ -82,11 +82,10 @@ for ((r = 0; r < repeat; r++)); do
   rm -rf "$WORK/F"
   KF=$("$H" drive create --store "$WORK/F")
   start_mount "$WORK/mf" "$WORK/mf.log" "$H" mount "hyper://$KF" "$WORK/mf" -o "store=$WORK/F" -f
-  before=$(cpu_seconds "$MOUNT_PID")
-  ran=$(run_cpu cp "$SRC/big.bin" "$WORK/mf/big.bin")
-  read -r wall cpu <<<"$ran"
+  cpu_over "$MOUNT_PID" run_cpu cp "$SRC/big.bin" "$WORK/mf/big.bin" >"$WORK/cp.out"
+  read -r wall cpu < <(tail -n1 "$WORK/cp.out")
   cp_rates+=("$(div "$big_mb" "$wall" 0)")
-  cp_cpus+=("$(div "$(minus "$(cpu_seconds "$MOUNT_PID")" "$before")" 1 2)+$cpu")
+  cp_cpus+=("$(div "$CPU_OVER" 1 2)+$cpu")
   rss=$(printf '%s\n' "$rss" "$(peak_rss_mib "$MOUNT_PID")" | sort -n | tail -n1)
   stop_mount "$WORK/mf" "$MOUNT_PID"
 done

@@ -58,7 +58,7 @@ MOUNTS=()  # FUSE mount points to unmount at exit
 PIDS=()    # PID:START of the processes we started (START: field 22 of /proc/PID/stat)
 
 source tests/process_ids.sh  # start_of, track
-source bench/cpu_time.sh  # cpu_seconds, minus
+source bench/cpu_time.sh  # cpu_over
 # alive PID : PID is still the process we started (not exited, not a zombie, not reused)
 alive() {
   local i p
@@ -215,9 +215,8 @@ ours_case() {
   local args=()
   for w in "$@"; do args+=("${w//MNT/$MNT}"); done
   before=$(fetches)
-  local served; served=$(cpu_seconds "$SERVER")
-  run "$ours_timeout" "$WORK/$name.out" "${args[@]}"
-  OURS_SRV=$(minus "$(cpu_seconds "$SERVER")" "$served")
+  cpu_over "$SERVER" run "$ours_timeout" "$WORK/$name.out" "${args[@]}"
+  OURS_SRV=$CPU_OVER
   after=$(fetches)
   if [ "$RC" -ne 0 ]; then
     OURS_NOTE="failed: $(why "$WORK/$name.out")"; FAILED=1
@@ -245,9 +244,8 @@ js_case() {
   local name=$1 port=$2 expect=$3 kase=$4
   shift 4
   JS_S='' JS_NOTE='' JS_SRV='?' JS_OUT=$WORK/js-$name.out
-  local served; served=$(cpu_seconds "$SERVER")
-  run "$js_timeout" "$JS_OUT" node bench/js/remote-read.js "$kase" "$FS/js-$name" "$KEY" "127.0.0.1:$port" "$@"
-  JS_SRV=$(minus "$(cpu_seconds "$SERVER")" "$served")
+  cpu_over "$SERVER" run "$js_timeout" "$JS_OUT" node bench/js/remote-read.js "$kase" "$FS/js-$name" "$KEY" "127.0.0.1:$port" "$@"
+  JS_SRV=$CPU_OVER
   rm -rf "$FS/js-$name"
   if [ "$RC" -eq 124 ]; then
     JS_NOTE="> $js_timeout s (timed out)"
@@ -333,9 +331,8 @@ figure() {
 # hypermount core clone, timed from launch; JS with content.download of every block
 clone_figure() {
   OURS_S='' OURS_NOTE='' OURS_SRV='?'
-  local served; served=$(cpu_seconds "$SERVER")
-  run "$ours_timeout" "$WORK/clone.out" "$H" core clone "$CONTENT_KEY" "$FS/clone" --peer "127.0.0.1:$2"
-  OURS_SRV=$(minus "$(cpu_seconds "$SERVER")" "$served")
+  cpu_over "$SERVER" run "$ours_timeout" "$WORK/clone.out" "$H" core clone "$CONTENT_KEY" "$FS/clone" --peer "127.0.0.1:$2"
+  OURS_SRV=$CPU_OVER
   content_bytes=
   if [ "$RC" -eq 0 ]; then
     content_bytes=$("$H" core info "$FS/clone" | awk '$1 == "byte-length:" { print $2 }')

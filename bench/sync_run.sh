@@ -32,7 +32,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-sync-bench.XXXXXX")
 FS=$WORK/fs
 PIDS=()
 source tests/process_ids.sh  # start_of, track
-source bench/cpu_time.sh  # cpu_seconds, run_cpu, minus
+source bench/cpu_time.sh  # cpu_over, run_cpu
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do
@@ -49,11 +49,10 @@ mount -t tmpfs -o "size=${tmpfs_mib}m" hm-sync-bench "$FS"
 # sync_case SEEDER_PID COMMAND... : runs COMMAND (a download), prints its wall seconds, its own
 # CPU seconds and the seeder's CPU seconds over the same time
 sync_case() {
-  local seeder=$1 before ran
+  local seeder=$1
   shift
-  before=$(cpu_seconds "$seeder")
-  ran=$(run_cpu "$@" | tail -n1) || return
-  echo "$ran $(minus "$(cpu_seconds "$seeder")" "$before")"
+  cpu_over "$seeder" run_cpu "$@" >"$FS/sync_case.out" || return
+  echo "$(tail -n1 "$FS/sync_case.out") $CPU_OVER"
 }
 # floor CLIENT_CPU SEEDER_CPU : the shortest wall time that much CPU work allows on this machine's
 # cores, were both sides to keep every core busy all along (our client hashes on several threads)
@@ -117,9 +116,9 @@ ran=$(sync_case "$OURS_PID" "$H" sync "$key_ours" --store "$FS/dl" --peer "127.0
 read -r sync_ours_s sync_ours_cpu ours_seed_cpu <<<"$ran"
 rm -rf "$FS/dl"
 echo "sync: JS drive.download('/') from the JS seeder"
-js_seed_before=$(cpu_seconds "$JS_PID")
-js_dl_line=$(timeout "$js_timeout" node bench/js/full-download.js "$FS/jsdl" "$key_js" "127.0.0.1:$port_js" | tail -n1)
-js_seed_for_js=$(minus "$(cpu_seconds "$JS_PID")" "$js_seed_before")
+cpu_over "$JS_PID" timeout "$js_timeout" node bench/js/full-download.js "$FS/jsdl" "$key_js" "127.0.0.1:$port_js" >"$FS/jsdl.out"
+js_seed_for_js=$CPU_OVER
+js_dl_line=$(tail -n1 "$FS/jsdl.out")
 js_dl_s=$(json_seconds "$js_dl_line")
 js_dl_blocks=$(json "$js_dl_line" blocks)
 rm -rf "$FS/jsdl"

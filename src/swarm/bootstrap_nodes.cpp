@@ -43,11 +43,10 @@ Result<std::vector<Ipv4Address>> resolve_nodes(const std::vector<std::string>& n
     ::freeaddrinfo(found);
   }
   // One line, not one per node: offline, every mount would otherwise open with three warnings.
-  if (!missed.empty() && out.empty()) {
-    log::warn("swarm", "no bootstrap node could be looked up, so the DHT is off (LAN discovery remains): {}",
-              fmt::join(missed, ", "));
-  } else if (!missed.empty()) {
-    log::warn("swarm", "bootstrap nodes left out: {}", fmt::join(missed, ", "));
+  if (!missed.empty()) {
+    const char* what = out.empty() ? "no bootstrap node could be looked up, so the DHT is off (LAN discovery remains)"
+                                   : "bootstrap nodes left out";
+    log::warn("swarm", "{}: {}", what, fmt::join(missed, ", "));
   }
   return out;
 }
