@@ -3,6 +3,7 @@
 #include "drive/drive_url.hpp"
 #include "drive/path.hpp"
 #include "drive/posix_stat.hpp"
+#include "fuse/content_stream.hpp"
 #include "node/fetch_loop.hpp"
 #include "util/log.hpp"
 
@@ -187,14 +188,18 @@ void DriveBackend::open_file(std::string path, Callback<OpenedFile> done) {
     }
     if (!stat.is_file()) return Error::invalid("{} is not a regular file", path);
     HM_TRY_ASSIGN(drive::FileContent content, drive_.content_of(path));
-    auto version = std::make_shared<Version>(*this, std::move(content));
-    if (open_versions_.size() >= open_versions_prune_at_) {  // closed ones go, amortised
-      std::erase_if(open_versions_, [](const std::weak_ptr<Version>& v) { return v.expired(); });
-      open_versions_prune_at_ = std::max<size_t>(64, 2 * open_versions_.size());
-    }
-    open_versions_.push_back(version);
-    return OpenedFile{std::move(version), attr_of(stat)};
+    return OpenedFile{open_version(std::move(content)), attr_of(stat)};
   }, std::move(done));
+}
+
+std::shared_ptr<DriveBackend::Version> DriveBackend::open_version(drive::FileContent content) {
+  auto version = std::make_shared<Version>(*this, std::move(content));
+  if (open_versions_.size() >= open_versions_prune_at_) {  // closed ones go, amortised
+    std::erase_if(open_versions_, [](const std::weak_ptr<Version>& v) { return v.expired(); });
+    open_versions_prune_at_ = std::max<size_t>(64, 2 * open_versions_.size());
+  }
+  open_versions_.push_back(version);
+  return version;
 }
 
 void DriveBackend::readlink(std::string path, Callback<std::string> done) {
@@ -402,29 +407,17 @@ void DriveBackend::start_next_commit() {
       }
     }
     auto begun = [&]() -> Result<drive::Drive::FileWrite> {
-      drive::Stat stat;
-      auto old = drive_.lstat(c.path);
-      if (old) {
-        if (old->is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", c.path)};
-        // A FIFO, socket or device has no content to replace (and must not become a file).
-        if (!old->is_file()) return Error::invalid("{} is not a regular file", c.path);
-        stat = *old;
+      bool existed = false;
+      HM_TRY_ASSIGN(drive::Stat stat, stat_to_write(c.path, c.mode, c.uid, c.gid, existed));
+      if (existed) {
         auto now = c.extend ? drive_.content_of(c.path) : Result<drive::FileContent>(Error::not_found("-"));
         if (now && now->core == c.extend->core && now->first_block == c.extend->first_block &&
             now->size == c.extend->size) {  // still the content the file was opened with
-          HM_TRY(check_room(store_cost(std::min(c.data, c.size - old->size), c.size - old->size)));
-          stat.mtime_ms = 0;  // end_write stamps it
+          HM_TRY(check_room(store_cost(std::min(c.data, c.size - stat.size), c.size - stat.size)));
           if (auto grown = drive_.begin_extend(c.path, c.size, stat)) return grown;
         }
         c.replaced = own_content(c.path);
-      } else if (old.error().code() == Errc::NotFound) {
-        stat = drive::Stat::file(0, drive::kModeRegular | (c.mode & 07777));  // 0000 stays
-        stat.uid = c.uid;
-        stat.gid = c.gid;
-      } else {
-        return old.error();
       }
-      stat.mtime_ms = 0;  // end_write stamps it
       // A file that cannot fit fails before its first batch, not after filling the store.
       HM_TRY(check_room(store_cost(c.data, c.size)));
       return drive_.begin_write(c.path, c.size, stat);
@@ -439,6 +432,55 @@ void DriveBackend::start_next_commit() {
     commits_.pop_front();
     done(begun.error());
   }
+}
+
+Result<drive::Stat> DriveBackend::stat_to_write(const std::string& path, uint32_t mode, uint32_t uid,
+                                                uint32_t gid, bool& existed) {
+  auto old = drive_.lstat(path);
+  existed = old.has_value();
+  drive::Stat stat;
+  if (old) {
+    if (old->is_directory()) return Error{Errc::IsDir, fmt::format("{} is a directory", path)};
+    // A FIFO, socket or device has no content to replace (and must not become a file).
+    if (!old->is_file()) return Error::invalid("{} is not a regular file", path);
+    stat = *old;
+  } else if (old.error().code() == Errc::NotFound) {
+    stat = drive::Stat::file(0, drive::kModeRegular | (mode & 07777));  // 0000 stays
+    stat.uid = uid;
+    stat.gid = gid;
+  } else {
+    return old.error();
+  }
+  stat.mtime_ms = 0;  // end_write stamps it
+  return stat;
+}
+
+std::unique_ptr<ContentStream> DriveBackend::start_stream(const std::string& path) {
+  if (!writable()) return nullptr;
+  auto core = drive_.stream_core(path);
+  if (!core) return nullptr;
+  std::weak_ptr<bool> alive = alive_;
+  // Nothing else appends while a commit runs; a stream's blocks given up are read by the file
+  // until its next commit, then given back as a removed file's are.
+  auto may_append = [this, alive] { return !alive.expired() && commits_.empty(); };
+  auto keep = [this, alive](const drive::FileContent& appended) -> KeptPrefix {
+    if (alive.expired()) return {};
+    KeptPrefix kept{open_version(appended), appended.size};
+    released(appended);
+    return kept;
+  };
+  return std::make_unique<ContentStream>(commit_idle_->loop, std::move(*core), std::move(may_append), std::move(keep));
+}
+
+Result<FsBackend::Streamed> DriveBackend::write_streamed(const std::string& path, const drive::FileContent& content,
+                                                         uint32_t mode, uint32_t uid, uint32_t gid) {
+  bool existed = false;
+  HM_TRY_ASSIGN(drive::Stat stat, stat_to_write(path, mode, uid, gid, existed));
+  auto replaced = existed ? own_content(path) : std::nullopt;
+  HM_TRY_ASSIGN(drive::Drive::FileWrite write, drive_.begin_adopt(path, content, stat));
+  HM_TRY(drive_.end_write(write));
+  if (replaced) released(std::move(*replaced));
+  return Streamed{attr_of(write.stat), KeptPrefix{open_version(content), content.size}};
 }
 
 void DriveBackend::commit_step() {

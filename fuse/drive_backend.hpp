@@ -42,6 +42,9 @@ class DriveBackend final : public FsBackend {
   uint64_t give_back() override;
   void write_file(std::string path, StagingFile* content, KeptPrefix kept, uint32_t mode, uint32_t uid,
                   uint32_t gid, Callback<Attr> done) override;
+  std::unique_ptr<ContentStream> start_stream(const std::string& path) override;
+  Result<Streamed> write_streamed(const std::string& path, const drive::FileContent& content, uint32_t mode,
+                                  uint32_t uid, uint32_t gid) override;
   void truncate(std::string path, uint64_t size, Callback<Attr> done) override;
   void change_attr(std::string path, AttrChange change, Callback<Attr> done) override;
   void mkdir(std::string path, uint32_t mode, uint32_t uid, uint32_t gid, Callback<Attr> done) override;
@@ -90,6 +93,10 @@ class DriveBackend final : public FsBackend {
               uint32_t uid, uint32_t gid, Callback<Attr> done,
               std::optional<drive::FileContent> extend = std::nullopt, StagedLeaves* leaves = nullptr);
   void start_next_commit();
+  // The Stat new content of `path` is written with: the file's own (`existed`) or a new file's
+  // with `mode`, `uid` and `gid`; its mtime left to end_write. IsDir or Invalid for no file.
+  Result<drive::Stat> stat_to_write(const std::string& path, uint32_t mode, uint32_t uid, uint32_t gid,
+                                    bool& existed);
   void commit_step();
   Status move_tree(const std::string& from, const std::string& to);
   std::vector<std::string> control_attributes(const std::string& path, const drive::Stat& stat);
@@ -98,6 +105,8 @@ class DriveBackend final : public FsBackend {
   Status mount_here(const std::string& path, const drive::Stat& stat, ByteView url);
 
   class Version;  // a FileVersion of a drive file (drive_backend.cpp)
+  // A new version of `content`, noted as open (its content is not given back while it lives).
+  std::shared_ptr<Version> open_version(drive::FileContent content);
 
   struct Commit;
   uv_idle_t* commit_idle_;  // one commit step per turn of the loop while active; freed on close

@@ -15,7 +15,13 @@
 #include <string>
 #include <vector>
 
+namespace hypermount::drive {
+struct FileContent;
+}  // namespace hypermount::drive
+
 namespace hypermount::fuse {
+
+class ContentStream;
 
 struct Attr {
   uint32_t mode = 0;  // type and permission bits, as st_mode
@@ -120,6 +126,18 @@ class FsBackend {
   // ends the log, is extended in place (its kept bytes are not written again).
   virtual void write_file(std::string path, StagingFile* content, KeptPrefix kept, uint32_t mode,
                           uint32_t uid, uint32_t gid, Callback<Attr> done) = 0;
+  // A stream that appends the bytes of the new file `path` to the drive as they are written in
+  // order (content_stream.hpp), or null where the drive holding `path` takes none.
+  virtual std::unique_ptr<ContentStream> start_stream(const std::string& path) = 0;
+  // Makes `content`, all a finished stream appended, the whole content of the file `path`, as
+  // write_file does (nothing more is appended); returns the file's attributes and `content` as
+  // the kept prefix the file reads from now on.
+  struct Streamed {
+    Attr attr;
+    KeptPrefix content;
+  };
+  virtual Result<Streamed> write_streamed(const std::string& path, const drive::FileContent& content,
+                                          uint32_t mode, uint32_t uid, uint32_t gid) = 0;
   // Cuts or zero-extends the file `path` to `size` bytes.
   virtual void truncate(std::string path, uint64_t size, Callback<Attr> done) = 0;
   virtual void change_attr(std::string path, AttrChange change, Callback<Attr> done) = 0;

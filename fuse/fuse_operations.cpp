@@ -1,5 +1,6 @@
 #include "fuse/fuse_operations.hpp"
 
+#include "fuse/content_stream.hpp"
 #include "fuse/errno_map.hpp"
 #include "fuse/fuse_mount.hpp"
 #include "fuse/open_files.hpp"
@@ -251,6 +252,47 @@ FileHandle* handle_of(const fuse_file_info* fi) {
 // Writes a dirty staged file to the drive under the inode's current path (renamed files follow
 // their new name), then `done(status)`. A file whose name was removed or replaced has none: its
 // writes are dropped, and whatever now lives at its old path is left alone.
+void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std::function<void(Result<Attr>)> done);
+
+// Commits a file streamed to the drive: once all it took is appended, that content becomes the
+// file's at its current path. Where the stream broke (or the file moved to another drive), it
+// is given up and the file committed as a staged one.
+void commit_stream(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file,
+                   std::function<void(Result<Attr>)> done) {
+  file->dirty = false;
+  std::weak_ptr<bool> alive = mount_of(req).alive();
+  ContentStream* stream = file->stream.get();
+  stream->finish([req, ino, file, alive, stream, done](Result<drive::FileContent> appended) {
+    if (alive.expired()) return;
+    auto path = mount_of(req).inodes().path_of(ino);
+    Result<FsBackend::Streamed> adopted = Error{Errc::Cancelled, "removed while open: nothing to commit"};
+    if (!appended) {
+      adopted = appended.error();
+    } else if (path) {
+      adopted = mount_of(req).backend().write_streamed(*path, *appended, file->create_mode, file->uid, file->gid);
+    }
+    if (adopted) {
+      stream->adopted();
+      file->stream.reset();
+      file->kept = std::move(adopted->content);
+      if (OpenInode* inode = open_inode(ino)) inode->attr = adopted->attr;
+      // The staging file stands for the content from now on: a hole over the kept bytes.
+      if (auto sized = file->content.resize(file->kept.size); !sized) return done(sized.error());
+      return done(adopted->attr);
+    }
+    if (!path) return done(adopted.error());  // the stream's blocks go with the file
+    log::debug("fuse", "{}: committed from its staging file: {}", *path, adopted.error().to_string());
+    if (file->stream.get() == stream) {  // otherwise given up already
+      if (auto given = file->end_stream(); !given) {
+        file->dirty = true;
+        return done(given.error());
+      }
+    }
+    file->dirty = true;
+    commit(req, ino, file, done);
+  });
+}
+
 void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std::function<void(Result<Attr>)> done) {
   if (!file->dirty) {
     done(Error{Errc::Cancelled, "nothing to commit"});
@@ -261,6 +303,7 @@ void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std:
     done(Error{Errc::Cancelled, "removed while open: nothing to commit"});
     return;
   }
+  if (file->stream) return commit_stream(req, ino, std::move(file), std::move(done));
   file->dirty = false;
   mount_of(req).backend().write_file(*path, &file->content, file->kept, file->create_mode, file->uid, file->gid,
                                      [ino, file, done = std::move(done)](Result<Attr> result) {
@@ -334,6 +377,7 @@ void open_with(fuse_req_t req, fuse_ino_t ino, std::optional<OpenedFile> opened,
   }
   auto fresh = std::make_shared<OpenFile>(std::move(*staging));
   if (truncate || source.attr.size == 0) {
+    fresh->may_stream = true;
     finish(fresh);
     return;
   }
@@ -480,6 +524,10 @@ void read_version(fuse_req_t req, std::shared_ptr<FileVersion> version, uint64_t
 // name is removed or replaced), or what its path holds after the drive changed underneath.
 void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
   if (auto file = open_file_of(ino)) {
+    if (auto given = file->end_stream(); !given) {  // read back from the staging file
+      fuse_reply_err(req, errno_for(given.error()));
+      return;
+    }
     if (static_cast<uint64_t>(offset) < file->kept.size) {
       if (auto copied = file->materialize(); !copied) {
         fuse_reply_err(req, errno_for(copied.error()));
@@ -518,25 +566,48 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fil
   });
 }
 
-void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
+// Streams the write of a new file written in order (true), starting the stream at its first
+// write; gives the stream up when the write is anything else (false: the write is staged).
+bool write_streamed(fuse_req_t req, fuse_ino_t ino, OpenFile& file, uint64_t at, ByteView bytes) {
+  if (file.may_stream && at == 0 && file.size() == 0 && !bytes.empty()) {
+    file.may_stream = false;
+    if (auto path = mount_of(req).inodes().path_of(ino)) file.stream = mount_of(req).backend().start_stream(*path);
+  }
+  if (!file.stream || at != file.stream->size() || !file.stream->healthy()) {
+    if (auto given = file.end_stream(); !given) {
+      fuse_reply_err(req, errno_for(given.error()));
+      return true;
+    }
+    return false;
+  }
+  mark_changed(file);
+  std::weak_ptr<bool> alive = mount_of(req).alive();
+  file.stream->write(bytes, [req, alive, size = bytes.size()] {
+    if (!alive.expired()) fuse_reply_write(req, size);
+  });
+  return true;
+}
+
+void op_write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t offset, fuse_file_info* fi) {
   FileHandle* handle = handle_of(fi);
   if (handle == nullptr) {
     fuse_reply_err(req, EBADF);
     return;
   }
-  StagingFile& content = handle->file->content;
-  uint64_t at = (fi->flags & O_APPEND) ? content.size() : static_cast<uint64_t>(offset);
+  uint64_t at = (fi->flags & O_APPEND) ? handle->file->size() : static_cast<uint64_t>(offset);
   if (at > kMaxFileSize || size > kMaxFileSize - at) {
     fuse_reply_err(req, EFBIG);
     return;
   }
+  const ByteView bytes(reinterpret_cast<const uint8_t*>(buf), size);
+  if (write_streamed(req, ino, *handle->file, at, bytes)) return;
+  StagingFile& content = handle->file->content;
   if (at < handle->file->kept.size) {  // a write into the old bytes: they are copied first
     if (auto copied = handle->file->materialize(); !copied) {
       fuse_reply_err(req, errno_for(copied.error()));
       return;
     }
   }
-  const ByteView bytes(reinterpret_cast<const uint8_t*>(buf), size);
   auto written = content.write(at, bytes);
   // A full store: give back the space of removed and replaced files, then try once more.
   if (!written && written.error().sys_errno() == ENOSPC && mount_of(req).backend().give_back() > 0) {
@@ -576,7 +647,7 @@ void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 // commit, the time of the last one) taking precedence.
 void reply_attr(fuse_req_t req, fuse_ino_t ino, Attr attr) {
   if (auto file = open_file_of(ino); file && S_ISREG(attr.mode)) {
-    attr.size = file->content.size();
+    attr.size = file->size();
     if (file->dirty) attr.mtime = attr.ctime = file->changed_at;
   }
   struct stat st = to_stat(mount_of(req), ino, attr);
@@ -665,7 +736,7 @@ void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set, f
       return;
     }
     if (file) {
-      if (file->content.size() != size) {
+      if (file->size() != size) {
         if (auto resized = file->resize(size); !resized) {
           fuse_reply_err(req, errno_for(resized.error()));
           return;

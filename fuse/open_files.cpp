@@ -18,7 +18,17 @@ std::unordered_map<uint64_t, OpenInode>& open_inodes() {
 
 }  // namespace
 
+Status OpenFile::end_stream() {
+  may_stream = false;
+  if (!stream) return {};
+  HM_TRY_ASSIGN(KeptPrefix appended, stream->abandon(content));
+  stream.reset();
+  kept = std::move(appended);
+  return {};
+}
+
 Status OpenFile::resize(uint64_t size) {
+  HM_TRY(end_stream());
   kept.size = std::min(kept.size, size);
   if (kept.size == 0) kept.version.reset();
   return content.resize(size);
@@ -73,7 +83,7 @@ Result<FileHandle*> open_handle(uint64_t ino, std::optional<OpenedFile> opened, 
   if (writing) {
     if (!inode->staged) inode->staged = std::move(fresh);
     // O_TRUNC empties the file even if nothing is written after (`: > file`).
-    if (truncate && (inode->staged->content.size() != 0 || inode->attr.size != 0)) {
+    if (truncate && (inode->staged->size() != 0 || inode->attr.size != 0)) {
       auto emptied = inode->staged->resize(0);
       if (!emptied) {
         if (inode->handles == 0) open_inodes().erase(ino);

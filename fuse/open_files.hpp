@@ -3,6 +3,7 @@
 // on the inode until the last one closes). Loop thread; one mount per process.
 #pragma once
 
+#include "fuse/content_stream.hpp"
 #include "fuse/fs_backend.hpp"
 #include "fuse/staging_file.hpp"
 
@@ -16,8 +17,12 @@ namespace hypermount::fuse {
 struct OpenFile {
   explicit OpenFile(StagingFile staged) : content(std::move(staged)) {}
 
-  // Resizes the content; a cut below the kept prefix shortens the prefix.
+  // Its size: what the stream took, or the staged content's.
+  uint64_t size() const { return stream ? stream->size() : content.size(); }
+  // Resizes the content (giving a stream up first); a cut below the kept prefix shortens it.
   Status resize(uint64_t size);
+  // Gives the stream up: what it appended becomes the kept prefix, the rest goes to `content`.
+  Status end_stream();
   // Copies the kept prefix into `content` (a write or read below its end needs it there):
   // from where its bytes lie locally, at once.
   Status materialize();
@@ -26,6 +31,10 @@ struct OpenFile {
   // The bytes the file was opened with that were not copied into `content` (a hole there): a
   // file opened to be appended to costs nothing until it is committed (in place).
   KeptPrefix kept;
+  // A new file written in order from its start is appended to the drive as it is written
+  // (ContentStream), until anything else is done to it (a read, a seek back, a cut).
+  std::unique_ptr<ContentStream> stream;
+  bool may_stream = false;  // opened empty, nothing written yet: its first write may start one
   bool dirty = false;  // changed since the last commit
   timespec changed_at{};  // when it last changed: its mtime and ctime until it is committed
   uint32_t create_mode = 0644;

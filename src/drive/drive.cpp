@@ -13,6 +13,14 @@ namespace {
 
 constexpr std::string_view kDriveSubtype = "hyperdrive";
 
+// Points `write` at `content`, the file's bytes in the content core already: it goes on after them.
+void continue_after(Drive::FileWrite& write, const FileContent& content) {
+  write.first_block = content.first_block;
+  write.first_byte = content.first_byte;
+  write.blocks = content.blocks;
+  write.offset = content.size;
+}
+
 size_t depth_of(const std::string& key) {
   return key.empty() ? 0 : static_cast<size_t>(std::count(key.begin(), key.end(), '/')) + 1;
 }
@@ -316,10 +324,25 @@ Result<Drive::FileWrite> Drive::begin_extend(std::string_view path, uint64_t siz
       now.byte_offset + now.size != content.byte_length()) {
     return Error::invalid("{} does not end the content core: written whole", path);
   }
-  write.first_block = now.offset;
-  write.first_byte = now.byte_offset;
-  write.offset = now.size;
+  continue_after(write, FileContent{nullptr, now.offset, now.byte_offset, now.blocks, now.size});
   return write;
+}
+
+Result<Drive::FileWrite> Drive::begin_adopt(std::string_view path, const FileContent& content, Stat stat) {
+  HM_TRY_ASSIGN(FileWrite write, begin_write(path, content.size, std::move(stat)));
+  if (write.drive->content_ != content.core || content.blocks == 0) {
+    return Error::invalid("{}: its content lies in another drive's core", path);
+  }
+  continue_after(write, content);
+  return write;
+}
+
+Result<std::shared_ptr<core::Core>> Drive::stream_core(std::string_view path) {
+  HM_TRY_ASSIGN(Location at, locate(path, false));
+  Drive& d = *at.drive;
+  HM_TRY(d.require_writable());
+  if (d.line_ != corestore::DriveLine::V10_21) return Error::invalid("{}: the 10.8.16 line keeps a file in one block", path);
+  return d.content_;
 }
 
 Result<bool> Drive::write_step(FileWrite& write, const ContentSource& source, const KnownLeaves& known) {
@@ -344,6 +367,7 @@ Result<bool> Drive::write_step(FileWrite& write, const ContentSource& source, co
   }
   HM_TRY(content.append(blocks, leaf_hashes));
   write.offset += length;
+  write.blocks += blocks.size();
   return write.offset >= write.size;
 }
 
@@ -353,7 +377,7 @@ Status Drive::end_write(FileWrite& write) {
   const uint64_t now = clock_ms();
   stat.mode = kModeRegular | (stat.mode != 0 ? stat.mode & 07777 : kDefaultFileMode);
   stat.size = write.size;
-  stat.blocks = d.content_->length() - write.first_block;
+  stat.blocks = write.blocks;
   stat.offset = write.first_block;
   stat.byte_offset = write.first_byte;
   if (stat.mtime_ms == 0) stat.mtime_ms = now;

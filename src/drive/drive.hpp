@@ -157,6 +157,7 @@ class Drive {
     uint64_t offset = 0;       // bytes appended so far
     uint64_t first_block = 0;  // the file's first content block and byte
     uint64_t first_byte = 0;
+    uint64_t blocks = 0;  // appended so far (with the file's own blocks it grows from)
     Stat stat;
     bool created = false;  // no entry at the path when the write began: a new file
   };
@@ -165,6 +166,14 @@ class Drive {
   // the content core, and the write appends only its bytes [stat.size, size) after it (write_step
   // asks the source for those alone). InvalidArgument when it cannot: the caller writes it whole.
   Result<FileWrite> begin_extend(std::string_view path, uint64_t size, Stat stat);
+  // The same for content appended already (a stream's, stream_core): the write appends nothing
+  // (no write_step) and end_write points the Stat at `content`. InvalidArgument when `content`
+  // is not in the content core of the drive holding `path` (the file moved to another drive).
+  Result<FileWrite> begin_adopt(std::string_view path, const FileContent& content, Stat stat);
+  // The content core a new file `path` is appended to as it is written (the 10.21 line only:
+  // 10.8.16 keeps a file in one block): InvalidArgument for the 10.8.16 line, ReadOnly when
+  // the drive holding `path` is not writable.
+  Result<std::shared_ptr<core::Core>> stream_core(std::string_view path);
   // Leaf hashes of the new content worked out ahead (off the loop): the hash of bytes
   // [offset, offset + length) of the file if known (core::leaf_node of exactly those bytes).
   using KnownLeaves = std::function<std::optional<crypto::Hash>(uint64_t offset, size_t length)>;

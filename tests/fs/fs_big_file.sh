@@ -13,9 +13,8 @@
 # into it, its sha256 through the mount, after a remount, and with drive cat; drive stat's size.
 # The stores' tmpfs (3 GiB) bounds what a runaway write could take from the machine; the JS
 # store and the remote mount's store are removed before the local part, whose source file sits
-# on a tmpfs of its own (the store holds a file written through the mount twice until it is
-# committed: its staging file, then the content core). Elapsed seconds and the mount's
-# peak memory (VmHWM) are printed, not checked.
+# on a tmpfs of its own (a cp writes in order: the store holds the file once, appended as it is
+# written). Elapsed seconds and the mount's peak memory (VmHWM) are printed, not checked.
 # Needs root (the tmpfs), node and the p8 JS stack (bash .ci/install-deps), openssl, getfattr.
 # HM_TIMEOUT_SCALE=N multiplies every time limit (for slow builds, e.g. sanitizers);
 # HM_BIG_FILE_MIB=N makes the files N MiB instead of 1024 (N >= 4, for a quick try).
@@ -82,9 +81,9 @@ peak_memory() {
 # only what is written)
 used_bytes() { du -s -B1 "$1" | cut -f1; }
 
-# --- a tmpfs for every store, and one for the local part's source file (a mount holds a file
-# written to it twice until it is committed: its staging file, then the content core); both
-# unmounted at exit (after the mounts and the JS server)
+# --- a tmpfs for every store, and one for the local part's source file (a staged file is held
+# twice until it is committed: its staging file, then the content core); both unmounted at exit
+# (after the mounts and the JS server)
 FS=$WORK/tmpfs
 SRC=$WORK/source
 mkdir -p "$FS" "$SRC"

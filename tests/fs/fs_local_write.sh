@@ -159,16 +159,23 @@ check_files "every file matches the expected folder" <(snapshot "$EXP") \
 BIG_MIB=256
 head -c $((BIG_MIB << 20)) /dev/urandom >"$WORK/large.bin"
 # close() of a file written through the mount waits for the commit (FUSE flush); while it does,
-# the mount answers others. A copier writes the file, closes it on a thread of its own, waits
-# until that thread is inside close(2), asks the mount a stat, a cat and an xattr (the kernel may
-# answer the first two from its caches, never the xattr), then looks whether the close still runs.
+# the mount answers others. The file is written out of order (its first MiB last), so it is
+# staged and committed whole at close (written in order, it would be appended as it is written,
+# leaving the close nothing long to do). A copier writes the file, closes it on a thread of its
+# own, waits until that thread is inside close(2), asks the mount a stat, a cat and an xattr
+# (the kernel may answer the first two from its caches, never the xattr), then looks whether the
+# close still runs.
 order=$(timeout 300 python3 - "$WORK/large.bin" "$MNT" <<'PY'
 import os, sys, threading
 src, mnt = sys.argv[1], sys.argv[2]
 fd = os.open(f"{mnt}/large.bin", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
 with open(src, "rb") as f:
+    first = f.read(1 << 20)
+    at = len(first)
     while chunk := f.read(1 << 20):
-        os.write(fd, chunk)
+        os.pwrite(fd, chunk, at)
+        at += len(chunk)
+    os.pwrite(fd, first, 0)
 closer_tid = None
 closed = None
 def close_it():

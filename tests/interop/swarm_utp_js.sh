@@ -24,11 +24,13 @@ compare() {
 }
 
 # through PORT : the port to dial for a listener on PORT: itself on a clean link, or a lossy
-#   proxy (3% loss, 2% duplicates, 0-5 ms delay, so reordering) when LOSSY=1. Sets DIAL.
+#   proxy (3% loss, 2% duplicates, 0-5 ms delay, so reordering) when LOSSY=1. Sets DIAL (and
+#   PROXY, the proxy's PID).
 through() {
   DIAL=$1
   [ "$LOSSY" = 1 ] || return 0
-  python3 "$HERE/lossy_udp_proxy.py" "$1" 0.03 0.02 5 7 >"$WORK/proxy.out" &
+  python3 "$HERE/lossy_udp_proxy.py" "$1" 0.03 0.02 5 7 >"$WORK/proxy.out" 2>"$WORK/proxy.err" &
+  PROXY=$!
   wait_for "$WORK/proxy.out" '^port [0-9]+' 30 || { fail "the lossy proxy did not start"; finish; }
   DIAL=$(sed -n 's/^port //p' "$WORK/proxy.out")
 }
@@ -60,7 +62,8 @@ for LOSSY in 0 1; do
   sed -i '/"port"/d' "$WORK/js-listen.json"
   compare "we dial JS$link" "$WORK/ours-dial.out" "$WORK/js-listen.json"
   if [ "$LOSSY" = 1 ]; then
-    kill -TERM %?lossy_udp_proxy 2>/dev/null || true
+    # By its PID, saying what the proxy printed if it had gone: its report was once missing.
+    kill -TERM "$PROXY" 2>/dev/null || echo "  (the proxy had gone: $(tail -c 300 "$WORK/proxy.err"))"
     wait_for "$WORK/proxy.out" '^relayed' 10 || true
     check "the lossy link dropped and duplicated datagrams ($(tail -n1 "$WORK/proxy.out"))" \
       bash -c "tail -n1 '$WORK/proxy.out' | awk '\$4 > 0 && \$6 > 0 { ok = 1 } END { exit !ok }'"

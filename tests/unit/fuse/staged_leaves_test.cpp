@@ -1,12 +1,11 @@
 #include "fuse/staged_leaves.hpp"
 
 #include "fuse/staging_file.hpp"
+#include "random_bytes.hpp"
 #include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <sodium.h>
-
-#include <random>
 
 namespace hypermount::fuse {
 namespace {
@@ -27,12 +26,7 @@ crypto::Hash expected_leaf(ByteView bytes) {
   return hash;
 }
 
-Bytes random_bytes(size_t size, unsigned seed) {
-  std::mt19937 rng(seed);
-  Bytes bytes(size);
-  for (auto& b : bytes) b = static_cast<uint8_t>(rng());
-  return bytes;
-}
+using test::random_bytes;
 
 struct Fixture {
   Fixture() {

@@ -1,0 +1,221 @@
+#include "fuse/content_stream.hpp"
+
+#include "core/merkle.hpp"
+#include "util/log.hpp"
+
+#include <deque>
+#include <vector>
+
+namespace hypermount::fuse {
+
+namespace {
+constexpr size_t kBlockSize = drive::Drive::kMaxBlockSize;
+constexpr size_t kBatchBytes = kBlockSize * drive::Drive::kAppendBatchBlocks;
+// Full batches waiting for the pool (or their turn to be appended) before a writer is held:
+// what the stream keeps in memory, with the batch filling, is at most (1 + this) batches.
+constexpr size_t kMaxWaiting = 2;
+}  // namespace
+
+struct ContentStream::State {
+  struct Batch {
+    Bytes bytes;
+    std::vector<std::optional<crypto::Hash>> hashes;  // one per block, set on the pool
+    bool hashed = false;
+  };
+  struct Job {
+    uv_work_t req{};
+    std::shared_ptr<State> state;
+    std::shared_ptr<Batch> batch;
+  };
+
+  uv_loop_t* loop;
+  std::shared_ptr<core::Core> core;
+  std::function<bool()> may_append;
+  Keep keep;
+  drive::FileContent appended;  // blocks == 0 until the first batch is in
+  std::deque<std::shared_ptr<Batch>> waiting;  // full batches in order: on the pool or hashed
+  Bytes filling;
+  uint64_t taken = 0;
+  bool broken = false;
+  bool finished = false;
+  bool handed_over = false;  // the appended content belongs to someone else now
+  std::vector<std::function<void()>> held;  // acks of writes held back
+  std::function<void(Result<drive::FileContent>)> finishing;
+
+  void submit(Bytes bytes, const std::shared_ptr<State>& self);
+  static void hash_on_pool(uv_work_t* req);
+  static void hashed_on_loop(uv_work_t* req, int status);
+  // Appends the hashed batches at the front, in order; releases held acks; ends a finish.
+  void drain();
+  Status append(const Batch& batch);
+  void release_held(bool all);
+  // Fails the finish waiting with Cancelled from a later turn of the loop: its caller is
+  // inside abandon() now, in the middle of giving the stream up.
+  void cancel_finish();
+};
+
+void ContentStream::State::cancel_finish() {
+  struct Later {
+    uv_work_t req{};
+    std::function<void(Result<drive::FileContent>)> done;
+  };
+  auto later = std::make_unique<Later>();
+  later->done = std::exchange(finishing, nullptr);
+  later->req.data = later.get();
+  auto run = [](uv_work_t* req, int) {
+    std::unique_ptr<Later> owned(static_cast<Later*>(req->data));
+    owned->done(Error{Errc::Cancelled, "the stream was given up"});
+  };
+  if (uv_queue_work(loop, &later->req, [](uv_work_t*) {}, run) == 0) later.release();
+}
+
+void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& self) {
+  auto batch = std::make_shared<Batch>();
+  batch->bytes = std::move(bytes);
+  waiting.push_back(batch);
+  auto job = std::make_unique<Job>();
+  job->state = self;
+  job->batch = batch;
+  job->req.data = job.get();
+  if (uv_queue_work(loop, &job->req, hash_on_pool, hashed_on_loop) != 0) {
+    batch->hashed = true;  // no pool: hashed as it is appended
+    return;
+  }
+  job.release();  // owned by the request until hashed_on_loop
+}
+
+void ContentStream::State::hash_on_pool(uv_work_t* req) {
+  Batch& batch = *static_cast<Job*>(req->data)->batch;
+  const ByteView bytes(batch.bytes);
+  for (size_t at = 0; at < bytes.size(); at += kBlockSize) {
+    batch.hashes.push_back(core::leaf_node(0, bytes.subspan(at, std::min(kBlockSize, bytes.size() - at))).hash);
+  }
+}
+
+void ContentStream::State::hashed_on_loop(uv_work_t* req, int) {
+  std::unique_ptr<Job> job(static_cast<Job*>(req->data));
+  job->batch->hashed = true;
+  job->state->drain();
+}
+
+Status ContentStream::State::append(const Batch& batch) {
+  if (!may_append()) return Error{Errc::Busy, "a commit is appending to the content core"};
+  if (appended.blocks != 0 && core->byte_length() != appended.first_byte + appended.size) {
+    return Error{Errc::Busy, "the content core grew under the stream"};
+  }
+  std::vector<ByteView> blocks;
+  const ByteView bytes(batch.bytes);
+  for (size_t at = 0; at < bytes.size(); at += kBlockSize) {
+    blocks.push_back(bytes.subspan(at, std::min(kBlockSize, bytes.size() - at)));
+  }
+  const uint64_t first_block = core->length();
+  const uint64_t first_byte = core->byte_length();
+  HM_TRY(core->append(blocks, batch.hashes));
+  if (appended.blocks == 0) {
+    appended.core = core;
+    appended.first_block = first_block;
+    appended.first_byte = first_byte;
+  }
+  appended.blocks += blocks.size();
+  appended.size += bytes.size();
+  return {};
+}
+
+void ContentStream::State::release_held(bool all) {
+  while (!held.empty() && (all || waiting.size() <= kMaxWaiting)) {
+    auto ack = std::move(held.front());
+    held.erase(held.begin());
+    ack();
+  }
+}
+
+void ContentStream::State::drain() {
+  while (!broken && !waiting.empty() && waiting.front()->hashed) {
+    if (auto done = append(*waiting.front()); !done) {
+      log::debug("fuse", "a stream stops appending: {}", done.error().to_string());
+      broken = true;
+      break;
+    }
+    waiting.pop_front();
+  }
+  // A broken stream is given up at the next write, which needs these acks to come at all.
+  release_held(broken);
+  if (!finishing) return;
+  if (broken) {
+    std::exchange(finishing, nullptr)(Error{Errc::Busy, "the stream could not append all it took"});
+  } else if (waiting.empty()) {
+    finished = true;
+    std::exchange(finishing, nullptr)(appended);
+  }
+}
+
+ContentStream::ContentStream(uv_loop_t* loop, std::shared_ptr<core::Core> core, std::function<bool()> may_append,
+                             Keep keep)
+    : state_(std::make_shared<State>()) {
+  state_->loop = loop;
+  state_->core = std::move(core);
+  state_->may_append = std::move(may_append);
+  state_->keep = std::move(keep);
+}
+
+ContentStream::~ContentStream() {
+  State& s = *state_;
+  s.broken = true;  // hashing in flight lands in a state nobody appends from
+  s.finishing = nullptr;
+  s.held.clear();  // the mount is gone, or no write is waiting (its handle keeps the file)
+  if (s.handed_over || s.appended.blocks == 0) return;
+  if (auto cleared = s.core->clear(s.appended.first_block, s.appended.first_block + s.appended.blocks); !cleared) {
+    log::warn("fuse", "giving back the blocks of a file written and dropped: {}", cleared.error().to_string());
+  }
+}
+
+uint64_t ContentStream::size() const { return state_->taken; }
+
+bool ContentStream::healthy() const { return !state_->broken && !state_->finishing && !state_->finished; }
+
+void ContentStream::adopted() { state_->handed_over = true; }
+
+void ContentStream::write(ByteView bytes, std::function<void()> ack) {
+  State& s = *state_;
+  s.taken += bytes.size();
+  while (!bytes.empty()) {
+    const size_t n = std::min(bytes.size(), kBatchBytes - s.filling.size());
+    s.filling.insert(s.filling.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
+    bytes = bytes.subspan(n);
+    if (s.filling.size() == kBatchBytes) s.submit(std::exchange(s.filling, {}), state_);
+  }
+  s.held.push_back(std::move(ack));
+  s.release_held(s.broken);
+}
+
+void ContentStream::finish(std::function<void(Result<drive::FileContent>)> done) {
+  State& s = *state_;
+  if (!s.filling.empty()) s.submit(std::exchange(s.filling, {}), state_);
+  s.finishing = std::move(done);
+  s.drain();
+}
+
+Result<KeptPrefix> ContentStream::abandon(StagingFile& into) {
+  State& s = *state_;
+  s.broken = true;
+  uint64_t at = s.appended.size;
+  auto put = [&](const Bytes& bytes) -> Status {
+    HM_TRY(into.write(at, bytes));
+    at += bytes.size();
+    return {};
+  };
+  Status moved = into.resize(s.taken);
+  for (auto it = s.waiting.begin(); moved && it != s.waiting.end(); ++it) moved = put((*it)->bytes);
+  if (moved) moved = put(s.filling);
+  s.release_held(true);
+  if (s.finishing) s.cancel_finish();
+  // Failed (a full store): the bytes stay here for the next try, as a page cache keeps them.
+  HM_TRY(moved);
+  s.waiting.clear();
+  s.filling.clear();
+  if (s.appended.blocks == 0) return KeptPrefix{};
+  s.handed_over = true;
+  return s.keep(s.appended);
+}
+
+}  // namespace hypermount::fuse
