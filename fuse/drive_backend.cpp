@@ -456,13 +456,17 @@ Result<drive::Stat> DriveBackend::stat_to_write(const std::string& path, uint32_
 }
 
 std::unique_ptr<ContentStream> DriveBackend::start_stream(const std::string& path) {
-  if (!writable()) return nullptr;
+  // One stream at a time: two files appended side by side would break each other's run of
+  // blocks. A second file written meanwhile is staged.
+  if (!writable() || !streaming_.expired()) return nullptr;
   auto core = drive_.stream_core(path);
   if (!core) return nullptr;
   std::weak_ptr<bool> alive = alive_;
+  auto claim = std::make_shared<bool>(true);  // held by the stream (in may_append) while it lives
+  streaming_ = claim;
   // Nothing else appends while a commit runs; a stream's blocks given up are read by the file
   // until its next commit, then given back as a removed file's are.
-  auto may_append = [this, alive] { return !alive.expired() && commits_.empty(); };
+  auto may_append = [this, alive, claim] { return !alive.expired() && commits_.empty(); };
   auto keep = [this, alive](const drive::FileContent& appended) -> KeptPrefix {
     if (alive.expired()) return {};
     KeptPrefix kept{open_version(appended), appended.size};
