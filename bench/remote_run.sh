@@ -12,6 +12,8 @@
 #   clone of the content core   ours: hypermount core clone; JS: content.download of every block
 #   ls -l /fN and the clone through tests/interop/js/delay-proxy.js (DELAY_MS each way, a fresh
 #     proxy per case)
+# Then each stack from its own server: the JS server stopped, `hypermount drive serve` serves the
+# same store and the cases above run again for ours, beside the JS figures from the JS server.
 # Beside ours: the fetch batches (about one round trip each) and blocks the case took, from the
 # mount's user.hypermount.fetches. Beside JS: the blocks it downloaded; through the proxy also its
 # time in round trips (time / (2 x DELAY_MS), an upper bound). Ratio: JS time / ours (above 1:
@@ -327,11 +329,11 @@ figure() {
   printf '%-34s %s s serving ours, %s s serving JS\n' "  the JS server's CPU:" "$OURS_SRV" "$JS_SRV"
 }
 
-# clone_figure LABEL PORT : the whole content core (every file's blocks) through PORT; ours with
-# hypermount core clone, timed from launch; JS with content.download of every block
-clone_figure() {
+# ours_clone PORT : the whole content core (every file's blocks) through PORT with hypermount core
+# clone, timed from launch; sets OURS_S, OURS_NOTE, OURS_SRV and content_bytes
+ours_clone() {
   OURS_S='' OURS_NOTE='' OURS_SRV='?'
-  cpu_over "$SERVER" run "$ours_timeout" "$WORK/clone.out" "$H" core clone "$CONTENT_KEY" "$FS/clone" --peer "127.0.0.1:$2"
+  cpu_over "$SERVER" run "$ours_timeout" "$WORK/clone.out" "$H" core clone "$CONTENT_KEY" "$FS/clone" --peer "127.0.0.1:$1"
   OURS_SRV=$CPU_OVER
   content_bytes=
   if [ "$RC" -eq 0 ]; then
@@ -341,21 +343,36 @@ clone_figure() {
     OURS_NOTE="failed: $(why "$WORK/clone.out")"; FAILED=1
   fi
   rm -rf "$FS/clone"
-  js_case clone "$2" "m['bytes'] == ${content_bytes:-m['bytes']}" clone
-  local cmb; cmb=$(div "${content_bytes:-0}" 1000000 3)
-  figure "$1" "$( [ -n "$OURS_S" ] && echo "$(div "$cmb" "$OURS_S" 0) MB/s ($(fmt_s "$OURS_S"), $OURS_NOTE)" || echo "$OURS_NOTE")" \
+}
+# clone_line LABEL [PRINT] : the figure of the last ours_clone and JS clone, printed by PRINT
+# (figure, or own_figure)
+clone_line() {
+  local cmb print=${2:-figure}; cmb=$(div "${content_bytes:-0}" 1000000 3)
+  "$print" "$1" "$( [ -n "$OURS_S" ] && echo "$(div "$cmb" "$OURS_S" 0) MB/s ($(fmt_s "$OURS_S"), $OURS_NOTE)" || echo "$OURS_NOTE")" \
     "$( [ -n "$JS_S" ] && echo "$(div "$cmb" "$JS_S" 0) MB/s ($(fmt_s "$JS_S"), $(json "$JS_OUT" 'm["blocks"]["content"]') blocks)" || echo "$JS_NOTE")" "$(ratio)"
 }
+# clone_figure LABEL PORT : ours_clone beside JS with content.download of every block
+clone_figure() {
+  ours_clone "$2"
+  js_case clone "$2" "m['bytes'] == ${content_bytes:-m['bytes']}" clone
+  clone_line "$1"
+}
+# keep_js NAME / use_js NAME : keeps the last JS case's figures, to print again beside ours later
+declare -A KEPT_JS
+keep_js() { KEPT_JS[$1]="$JS_S|$JS_NOTE|$JS_SRV|$JS_OUT"; }
+use_js() { IFS='|' read -r JS_S JS_NOTE JS_SRV JS_OUT <<<"${KEPT_JS[$1]}"; }
 
 ours_case ls "$SPORT" "lines ^- $folder_entries" ls -l "MNT/f$folder_entries"
 up_ours=$OURS_UP
 js_case ls "$SPORT" "m['entries'] == $folder_entries" ls "/f$folder_entries"
 up_js=$(js_up)
 figure "ls -l /f$folder_entries cold" "$(ours_text)" "$(js_text)" "$(ratio)"
+keep_js ls
 
 ours_case find "$SPORT" "lines . $tree_entries" find MNT/tree
 js_case walk "$SPORT" "m['files'] == $tree_files and m['dirs'] == $((tree_entries - tree_files))" walk /tree
 figure "find /tree cold ($tree_files files)" "$(ours_text)" "$(js_text)" "$(ratio)"
+keep_js find
 
 if [ "$file_mib" -gt 0 ]; then
   mb=$(div "$big_bytes" 1000000 3)
@@ -364,8 +381,10 @@ if [ "$file_mib" -gt 0 ]; then
   ours_case cat "$SPORT" "size MNT/big $big_bytes" cat MNT/big
   js_case read "$SPORT" "m['bytes'] == $big_bytes" read /big
   figure "cat /big ($file_mib MiB) cold" "$(rate_text "$OURS_S" "$(ours_text)")" "$(rate_text "$JS_S" "$(js_text)")" "$(ratio)"
+  keep_js cat
 
   clone_figure "clone of the content core" "$SPORT"
+  keep_js clone
 fi
 
 rtt=$(div "$((2 * delay_ms))" 1000 3)
@@ -379,13 +398,57 @@ up_js_delay=$(js_up)
 proxy_stop
 figure "ls -l /f$folder_entries cold, ${delay_ms} ms proxy" "$(ours_text)" \
   "$(js_text "$( [ -n "$JS_S" ] && echo "<= $(div "$JS_S" "$rtt" 0) round trips of $((2 * delay_ms)) ms")")" "$(ratio)"
+keep_js ls-delay
 if [ "$file_mib" -gt 0 ]; then
   proxy_start
   clone_figure "clone of the content core, ${delay_ms} ms proxy" "$PPORT"
+  keep_js clone-delay
   proxy_stop
 fi
 echo "time to mounted / to the drive's head (from the ls -l cases): loopback: ours ${up_ours:-?} s, JS ${up_js:-?} s;" \
   "${delay_ms} ms proxy: ours ${up_ours_delay:-?} s, JS ${up_js_delay:-?} s"
+
+# --- each stack from its own server: the JS server stopped, hypermount drive serve serves the
+# same store; ours read from it beside JS from the JS server (the JS figures above, again)
+stop_pid "$SERVER"
+wait "$SERVER" 2>/dev/null || true
+start_bg "$WORK/ours-serve.out" "$H" drive serve "$KEY" --store "$FS/src" --listen 127.0.0.1:0
+SERVER=$BG_PID
+wait_port "$WORK/ours-serve.out" "$SERVER" 60 || { echo "drive serve did not start: $(first_line "$WORK/ours-serve.out.err")"; exit 1; }
+SPORT=$PORT
+echo
+echo "-- each stack from its own server: ours from hypermount drive serve (same store, JS server stopped), JS from the JS server (above)"
+# own_figure LABEL OURS JS RATIO : a case's line, then each server's CPU seconds while it served
+own_figure() {
+  printf '%-34s ours %s, JS %s: %s\n' "$1:" "$2" "$3" "$4"
+  printf '%-34s %s s (ours serving ours), %s s (JS serving JS)\n' "  the servers' CPU:" "$OURS_SRV" "$JS_SRV"
+}
+ours_case ls "$SPORT" "lines ^- $folder_entries" ls -l "MNT/f$folder_entries"
+use_js ls
+own_figure "ls -l /f$folder_entries cold" "$(ours_text)" "$(js_text)" "$(ratio)"
+ours_case find "$SPORT" "lines . $tree_entries" find MNT/tree
+use_js find
+own_figure "find /tree cold ($tree_files files)" "$(ours_text)" "$(js_text)" "$(ratio)"
+if [ "$file_mib" -gt 0 ]; then
+  ours_case cat "$SPORT" "size MNT/big $big_bytes" cat MNT/big
+  use_js cat
+  own_figure "cat /big ($file_mib MiB) cold" "$(rate_text "$OURS_S" "$(ours_text)")" "$(rate_text "$JS_S" "$(js_text)")" "$(ratio)"
+  ours_clone "$SPORT"
+  use_js clone
+  clone_line "clone of the content core" own_figure
+fi
+proxy_start
+ours_case ls-delay "$PPORT" "lines ^- $folder_entries" ls -l "MNT/f$folder_entries"
+proxy_stop
+use_js ls-delay
+own_figure "ls -l /f$folder_entries cold, ${delay_ms} ms proxy" "$(ours_text)" "$(js_text)" "$(ratio)"
+if [ "$file_mib" -gt 0 ]; then
+  proxy_start
+  ours_clone "$PPORT"
+  proxy_stop
+  use_js clone-delay
+  clone_line "clone of the content core, ${delay_ms} ms proxy" own_figure
+fi
 
 stop_pid "$SERVER"
 echo "remote_run.sh took $(awk -v a="$bench_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"

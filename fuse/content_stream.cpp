@@ -3,6 +3,7 @@
 #include "core/merkle.hpp"
 #include "util/log.hpp"
 
+#include <cerrno>
 #include <deque>
 #include <vector>
 
@@ -30,11 +31,13 @@ struct ContentStream::State {
 
   uv_loop_t* loop;
   std::shared_ptr<core::Core> core;
-  std::function<bool()> may_append;
-  Keep keep;
+  Hooks hooks;
   drive::FileContent appended;  // blocks == 0 until the first batch is in
   std::deque<std::shared_ptr<Batch>> waiting;  // full batches in order: on the pool or hashed
   Bytes filling;
+  // Buffers of appended batches, kept for the next ones: a new 8 MiB buffer per batch cost a
+  // page fault per page, and its growth by 1 MiB writes a copy per doubling.
+  std::vector<Bytes> spare;
   uint64_t taken = 0;
   bool broken = false;
   bool finished = false;
@@ -49,6 +52,8 @@ struct ContentStream::State {
   void drain();
   Status append(const Batch& batch);
   void release_held(bool all);
+  // A buffer of kBatchBytes capacity for the batch to fill.
+  Bytes take_buffer();
   // Fails the finish waiting with Cancelled from a later turn of the loop: its caller is
   // inside abandon() now, in the middle of giving the stream up.
   void cancel_finish();
@@ -67,6 +72,17 @@ void ContentStream::State::cancel_finish() {
     owned->done(Error{Errc::Cancelled, "the stream was given up"});
   };
   if (uv_queue_work(loop, &later->req, [](uv_work_t*) {}, run) == 0) later.release();
+}
+
+Bytes ContentStream::State::take_buffer() {
+  if (!spare.empty()) {
+    Bytes buffer = std::move(spare.back());
+    spare.pop_back();
+    return buffer;
+  }
+  Bytes buffer;
+  buffer.reserve(kBatchBytes);
+  return buffer;
 }
 
 void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& self) {
@@ -99,7 +115,7 @@ void ContentStream::State::hashed_on_loop(uv_work_t* req, int) {
 }
 
 Status ContentStream::State::append(const Batch& batch) {
-  if (!may_append()) return Error{Errc::Busy, "a commit is appending to the content core"};
+  if (!hooks.may_append()) return Error{Errc::Busy, "a commit is appending to the content core"};
   if (appended.blocks != 0 && core->byte_length() != appended.first_byte + appended.size) {
     return Error{Errc::Busy, "the content core grew under the stream"};
   }
@@ -110,7 +126,11 @@ Status ContentStream::State::append(const Batch& batch) {
   }
   const uint64_t first_block = core->length();
   const uint64_t first_byte = core->byte_length();
-  HM_TRY(core->append(blocks, batch.hashes));
+  Status appended_now = core->append(blocks, batch.hashes);
+  if (!appended_now && appended_now.error().sys_errno() == ENOSPC && hooks.make_room()) {
+    appended_now = core->append(blocks, batch.hashes);
+  }
+  HM_TRY(appended_now);
   if (appended.blocks == 0) {
     appended.core = core;
     appended.first_block = first_block;
@@ -136,7 +156,12 @@ void ContentStream::State::drain() {
       broken = true;
       break;
     }
+    Bytes used = std::move(waiting.front()->bytes);
     waiting.pop_front();
+    if (spare.size() < kMaxWaiting) {
+      used.clear();  // keeps its capacity
+      spare.push_back(std::move(used));
+    }
   }
   // A broken stream is given up at the next write, which needs these acks to come at all.
   release_held(broken);
@@ -149,13 +174,11 @@ void ContentStream::State::drain() {
   }
 }
 
-ContentStream::ContentStream(uv_loop_t* loop, std::shared_ptr<core::Core> core, std::function<bool()> may_append,
-                             Keep keep)
+ContentStream::ContentStream(uv_loop_t* loop, std::shared_ptr<core::Core> core, Hooks hooks)
     : state_(std::make_shared<State>()) {
   state_->loop = loop;
   state_->core = std::move(core);
-  state_->may_append = std::move(may_append);
-  state_->keep = std::move(keep);
+  state_->hooks = std::move(hooks);
 }
 
 ContentStream::~ContentStream() {
@@ -179,6 +202,7 @@ void ContentStream::write(ByteView bytes, std::function<void()> ack) {
   State& s = *state_;
   s.taken += bytes.size();
   while (!bytes.empty()) {
+    if (s.filling.capacity() < kBatchBytes) s.filling = s.take_buffer();
     const size_t n = std::min(bytes.size(), kBatchBytes - s.filling.size());
     s.filling.insert(s.filling.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
     bytes = bytes.subspan(n);
@@ -204,9 +228,14 @@ Result<KeptPrefix> ContentStream::abandon(StagingFile& into) {
     at += bytes.size();
     return {};
   };
-  Status moved = into.resize(s.taken);
-  for (auto it = s.waiting.begin(); moved && it != s.waiting.end(); ++it) moved = put((*it)->bytes);
-  if (moved) moved = put(s.filling);
+  auto move_all = [&]() -> Status {
+    at = s.appended.size;
+    HM_TRY(into.resize(s.taken));
+    for (const auto& batch : s.waiting) HM_TRY(put(batch->bytes));
+    return put(s.filling);
+  };
+  Status moved = move_all();
+  if (!moved && moved.error().sys_errno() == ENOSPC && s.hooks.make_room()) moved = move_all();
   s.release_held(true);
   if (s.finishing) s.cancel_finish();
   // Failed (a full store): the bytes stay here for the next try, as a page cache keeps them.
@@ -215,7 +244,7 @@ Result<KeptPrefix> ContentStream::abandon(StagingFile& into) {
   s.filling.clear();
   if (s.appended.blocks == 0) return KeptPrefix{};
   s.handed_over = true;
-  return s.keep(s.appended);
+  return s.hooks.keep(s.appended);
 }
 
 }  // namespace hypermount::fuse

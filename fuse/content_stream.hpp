@@ -15,14 +15,21 @@ namespace hypermount::fuse {
 
 class ContentStream {
  public:
-  // Makes a kept prefix of content the stream appended and then gave up: what the file reads
-  // there until its next commit writes it again (the blocks are garbage after that).
-  using Keep = std::function<KeptPrefix(const drive::FileContent& appended)>;
+  // What the stream asks of the drive it writes to.
+  struct Hooks {
+    // Whether nothing else is appending to the core now.
+    std::function<bool()> may_append;
+    // Gives back the space of removed and replaced files (the store is full); true if any.
+    std::function<bool()> make_room;
+    // Makes a kept prefix of content the stream appended and then gave up: what the file reads
+    // there until its next commit writes it again (the blocks are garbage after that).
+    std::function<KeptPrefix(const drive::FileContent& appended)> keep;
+  };
 
   // Appends to `core` (the 10.21 line's cut: blocks of Drive::kMaxBlockSize, batches of
   // Drive::kAppendBatchBlocks, each hashed on the pool of `loop`, which must outlive the
-  // hashing in flight). `may_append` says whether nothing else is appending to `core` now.
-  ContentStream(uv_loop_t* loop, std::shared_ptr<core::Core> core, std::function<bool()> may_append, Keep keep);
+  // hashing in flight).
+  ContentStream(uv_loop_t* loop, std::shared_ptr<core::Core> core, Hooks hooks);
   // Blocks appended and never handed over (the file went without a commit) are cleared.
   ~ContentStream();
   ContentStream(const ContentStream&) = delete;
@@ -44,7 +51,7 @@ class ContentStream {
   void adopted();
   // Ends the stream: the bytes taken but not appended go into `into` at their offsets (resized
   // to size()), and the content appended becomes the returned kept prefix (empty if none).
-  // Held acks run; a finish waiting fails with Cancelled.
+  // Held acks run; a finish waiting fails with Cancelled. A full store is given room once.
   Result<KeptPrefix> abandon(StagingFile& into);
 
  private:

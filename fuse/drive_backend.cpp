@@ -473,7 +473,9 @@ std::unique_ptr<ContentStream> DriveBackend::start_stream(const std::string& pat
     released(appended);
     return kept;
   };
-  return std::make_unique<ContentStream>(commit_idle_->loop, std::move(*core), std::move(may_append), std::move(keep));
+  auto make_room = [this, alive] { return !alive.expired() && give_back() > 0; };
+  return std::make_unique<ContentStream>(commit_idle_->loop, std::move(*core),
+                                         ContentStream::Hooks{std::move(may_append), std::move(make_room), std::move(keep)});
 }
 
 Result<FsBackend::Streamed> DriveBackend::write_streamed(const std::string& path, const drive::FileContent& content,

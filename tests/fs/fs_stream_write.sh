@@ -2,7 +2,8 @@
 # A new file written in order through the mount goes to the drive's content core as it is written
 # (each byte written once, no staging copy): a 100 MiB cp fits a 160 MiB store, which it could
 # not were it staged first (twice its size until committed), and the content core grows by
-# exactly its size. A file removed while it is written gives its space back. Everything else
+# exactly its size; after its removal another one fits (the removed one's space is given back
+# when the store fills). A file removed while it is written gives its space back. Everything else
 # done to a file being written that way (a write back, a read, a cut, fsync, a rename while
 # open, a second writer, O_TRUNC by another descriptor, O_APPEND) gives the bytes a local file
 # system would (stream_scenarios.py), after a remount too, and JS hyperdrive 10.21.0 reads the
@@ -37,6 +38,14 @@ check "it reads back" cmp -s "$WORK/big" "$MNT/big"
 check "the store holds it once ($(used) MiB used)" [ "$(used)" -lt 130 ]
 unmount_checked "$MNT"
 check_eq "the content core grew by exactly the file" $((100 << 20)) "$(content_bytes)"
+
+# The store full of a removed file: its space is given back as the next one fills the store.
+mount_drive "$K" "$MNT" "store=$S"
+check "rm of the 100 MiB file" rm "$MNT/big"
+$T cp "$WORK/big" "$MNT/again" 2>"$WORK/err"
+check "another 100 MiB file fits once the removed one's space is given back ($(head -c 200 "$WORK/err"))" [ ! -s "$WORK/err" ]
+check "it reads back" cmp -s "$WORK/big" "$MNT/again"
+unmount_checked "$MNT"
 rm -rf "$WORK/big" "$S"
 
 new_drive "$S"  # the rest in a store of its own, with all the tmpfs's room

@@ -23,11 +23,14 @@ struct Fixture {
     auto staging_made = StagingFile::create(dir.path());
     REQUIRE(staging_made.ok());
     staging.emplace(std::move(*staging_made));
-    stream = std::make_unique<ContentStream>(&loop, core, [this] { return gate; },
-                                             [this](const drive::FileContent& appended) {
-                                               kept_content = appended;
-                                               return KeptPrefix{nullptr, appended.size};
-                                             });
+    ContentStream::Hooks hooks;
+    hooks.may_append = [this] { return gate; };
+    hooks.make_room = [] { return false; };
+    hooks.keep = [this](const drive::FileContent& appended) {
+      kept_content = appended;
+      return KeptPrefix{nullptr, appended.size};
+    };
+    stream = std::make_unique<ContentStream>(&loop, core, std::move(hooks));
   }
   ~Fixture() {
     stream.reset();
