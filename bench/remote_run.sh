@@ -351,10 +351,11 @@ clone_line() {
   "$print" "$1" "$( [ -n "$OURS_S" ] && echo "$(div "$cmb" "$OURS_S" 0) MB/s ($(fmt_s "$OURS_S"), $OURS_NOTE)" || echo "$OURS_NOTE")" \
     "$( [ -n "$JS_S" ] && echo "$(div "$cmb" "$JS_S" 0) MB/s ($(fmt_s "$JS_S"), $(json "$JS_OUT" 'm["blocks"]["content"]') blocks)" || echo "$JS_NOTE")" "$(ratio)"
 }
-# clone_figure LABEL PORT : ours_clone beside JS with content.download of every block
+# clone_figure LABEL PORT NAME : ours_clone beside JS with content.download of every block (its
+# output in $WORK/js-NAME.out)
 clone_figure() {
   ours_clone "$2"
-  js_case clone "$2" "m['bytes'] == ${content_bytes:-m['bytes']}" clone
+  js_case "$3" "$2" "m['bytes'] == ${content_bytes:-m['bytes']}" clone
   clone_line "$1"
 }
 # keep_js NAME / use_js NAME : keeps the last JS case's figures, to print again beside ours later
@@ -383,7 +384,7 @@ if [ "$file_mib" -gt 0 ]; then
   figure "cat /big ($file_mib MiB) cold" "$(rate_text "$OURS_S" "$(ours_text)")" "$(rate_text "$JS_S" "$(js_text)")" "$(ratio)"
   keep_js cat
 
-  clone_figure "clone of the content core" "$SPORT"
+  clone_figure "clone of the content core" "$SPORT" clone
   keep_js clone
 fi
 
@@ -401,7 +402,7 @@ figure "ls -l /f$folder_entries cold, ${delay_ms} ms proxy" "$(ours_text)" \
 keep_js ls-delay
 if [ "$file_mib" -gt 0 ]; then
   proxy_start
-  clone_figure "clone of the content core, ${delay_ms} ms proxy" "$PPORT"
+  clone_figure "clone of the content core, ${delay_ms} ms proxy" "$PPORT" clone-delay
   keep_js clone-delay
   proxy_stop
 fi
