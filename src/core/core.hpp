@@ -143,6 +143,8 @@ class Core {
   std::optional<crypto::SecretKey> secret_key_;
   CoreBitfield bitfield_;
   std::vector<bool> checked_;  // blocks check_block_once found intact
+  // Notes blocks [first, end) as intact (checked, or just verified as they were stored).
+  void mark_checked(uint64_t first, uint64_t end);
   std::vector<Node> roots_;
   uint64_t length_ = 0;
   uint64_t byte_length_ = 0;

@@ -181,6 +181,7 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
     bitfield_.set_block(block, true);
   }
   HM_TRY(flush_bitfield());
+  if (value) mark_checked(block, block + 1);  // its bytes were just verified against the tree
   if (verified_length && *verified_length > length_) {
     length_ = *verified_length;
     roots_ = roots;
