@@ -8,7 +8,8 @@
 # is mounted), JS a fresh bench/js/remote-read.js process (timed once the drive's head is known):
 #   ls -l /fN            ours: ls -l; JS: readdir, then lstat of each entry
 #   find /tree           ours: find | wc -l; JS: readdir + lstat of each entry, recursively
-#   cat /big             a sequential read of the whole file, MB/s
+#   cat /big             a sequential read of the whole file, MB/s; ours: dd of it to /dev/null,
+#                        its bytes counted (JS: a read stream, its bytes counted)
 #   clone of the content core   ours: hypermount core clone; JS: content.download of every block
 #   ls -l /fN and the clone through tests/interop/js/delay-proxy.js (DELAY_MS each way, a fresh
 #     proxy per case)
@@ -203,9 +204,8 @@ unmount_fresh() {
 FAILED=0
 # ours_case NAME PORT COUNT_CHECK COMMAND... : on a fresh mount (MNT in COMMAND's words is replaced
 # by the mount point), runs COMMAND, output to $WORK/NAME.out; sets OURS_S (empty on failure),
-# OURS_NOTE ("B batches, N blocks" or why it failed), OURS_UP, OURS_SRV (the JS server's CPU
-# seconds over the case); COUNT_CHECK: "lines REGEX N"
-# (N lines of the output match) or "size PATH N" (the file has N bytes) or "-"
+# OURS_NOTE ("B batches, N blocks" or why it failed), OURS_UP, OURS_SRV (the server's CPU
+# seconds over the case); COUNT_CHECK: "lines REGEX N" (N lines of the output match) or "-"
 ours_case() {
   local name=$1 port=$2 check=$3 before after w got
   shift 3
@@ -226,7 +226,6 @@ ours_case() {
     read -r kind what n <<<"$check"
     case $kind in
       lines) got=$(grep -c -- "$what" "$WORK/$name.out" || true) ;;
-      size) got=$(stat -c %s "${what//MNT/$MNT}") ;;
       *) got=$n ;;
     esac
     if [ "$got" != "$n" ]; then
@@ -379,7 +378,7 @@ if [ "$file_mib" -gt 0 ]; then
   mb=$(div "$big_bytes" 1000000 3)
   # rate_text SECONDS TEXT : "N MB/s, TEXT" (TEXT alone when SECONDS is empty: a failure)
   rate_text() { if [ -n "$1" ]; then echo "$(div "$mb" "$1" 0) MB/s, $2"; else echo "$2"; fi; }
-  ours_case cat "$SPORT" "size MNT/big $big_bytes" cat MNT/big
+  ours_case cat "$SPORT" "lines ^${big_bytes}[[:space:]]bytes 1" sh -c "dd if=MNT/big of=/dev/null bs=1M 2>&1"
   js_case read "$SPORT" "m['bytes'] == $big_bytes" read /big
   figure "cat /big ($file_mib MiB) cold" "$(rate_text "$OURS_S" "$(ours_text)")" "$(rate_text "$JS_S" "$(js_text)")" "$(ratio)"
   keep_js cat
@@ -431,7 +430,7 @@ ours_case find "$SPORT" "lines . $tree_entries" find MNT/tree
 use_js find
 own_figure "find /tree cold ($tree_files files)" "$(ours_text)" "$(js_text)" "$(ratio)"
 if [ "$file_mib" -gt 0 ]; then
-  ours_case cat "$SPORT" "size MNT/big $big_bytes" cat MNT/big
+  ours_case cat "$SPORT" "lines ^${big_bytes}[[:space:]]bytes 1" sh -c "dd if=MNT/big of=/dev/null bs=1M 2>&1"
   use_js cat
   own_figure "cat /big ($file_mib MiB) cold" "$(rate_text "$OURS_S" "$(ours_text)")" "$(rate_text "$JS_S" "$(js_text)")" "$(ratio)"
   ours_clone "$SPORT"
