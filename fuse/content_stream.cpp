@@ -20,6 +20,7 @@ constexpr size_t kMaxWaiting = 2;
 struct ContentStream::State {
   struct Batch {
     Bytes bytes;
+    std::vector<ByteView> blocks;  // `bytes` cut into the drive's blocks, once
     std::vector<std::optional<crypto::Hash>> hashes;  // one per block, set on the pool
     bool hashed = false;
   };
@@ -42,7 +43,7 @@ struct ContentStream::State {
   bool broken = false;
   bool finished = false;
   bool handed_over = false;  // the appended content belongs to someone else now
-  std::vector<std::function<void()>> held;  // acks of writes held back
+  std::deque<std::function<void()>> held;  // acks of writes held back
   std::function<void(Result<drive::FileContent>)> finishing;
 
   void submit(Bytes bytes, const std::shared_ptr<State>& self);
@@ -88,6 +89,10 @@ Bytes ContentStream::State::take_buffer() {
 void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& self) {
   auto batch = std::make_shared<Batch>();
   batch->bytes = std::move(bytes);
+  const ByteView all(batch->bytes);
+  for (size_t at = 0; at < all.size(); at += kBlockSize) {
+    batch->blocks.push_back(all.subspan(at, std::min(kBlockSize, all.size() - at)));
+  }
   waiting.push_back(batch);
   auto job = std::make_unique<Job>();
   job->state = self;
@@ -102,10 +107,7 @@ void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& sel
 
 void ContentStream::State::hash_on_pool(uv_work_t* req) {
   Batch& batch = *static_cast<Job*>(req->data)->batch;
-  const ByteView bytes(batch.bytes);
-  for (size_t at = 0; at < bytes.size(); at += kBlockSize) {
-    batch.hashes.push_back(core::leaf_node(0, bytes.subspan(at, std::min(kBlockSize, bytes.size() - at))).hash);
-  }
+  for (ByteView block : batch.blocks) batch.hashes.push_back(core::leaf_node(0, block).hash);
 }
 
 void ContentStream::State::hashed_on_loop(uv_work_t* req, int) {
@@ -119,16 +121,11 @@ Status ContentStream::State::append(const Batch& batch) {
   if (appended.blocks != 0 && core->byte_length() != appended.first_byte + appended.size) {
     return Error{Errc::Busy, "the content core grew under the stream"};
   }
-  std::vector<ByteView> blocks;
-  const ByteView bytes(batch.bytes);
-  for (size_t at = 0; at < bytes.size(); at += kBlockSize) {
-    blocks.push_back(bytes.subspan(at, std::min(kBlockSize, bytes.size() - at)));
-  }
   const uint64_t first_block = core->length();
   const uint64_t first_byte = core->byte_length();
-  Status appended_now = core->append(blocks, batch.hashes);
+  Status appended_now = core->append(batch.blocks, batch.hashes);
   if (!appended_now && appended_now.error().sys_errno() == ENOSPC && hooks.make_room()) {
-    appended_now = core->append(blocks, batch.hashes);
+    appended_now = core->append(batch.blocks, batch.hashes);
   }
   HM_TRY(appended_now);
   if (appended.blocks == 0) {
@@ -136,15 +133,15 @@ Status ContentStream::State::append(const Batch& batch) {
     appended.first_block = first_block;
     appended.first_byte = first_byte;
   }
-  appended.blocks += blocks.size();
-  appended.size += bytes.size();
+  appended.blocks += batch.blocks.size();
+  appended.size += batch.bytes.size();
   return {};
 }
 
 void ContentStream::State::release_held(bool all) {
   while (!held.empty() && (all || waiting.size() <= kMaxWaiting)) {
     auto ack = std::move(held.front());
-    held.erase(held.begin());
+    held.pop_front();
     ack();
   }
 }

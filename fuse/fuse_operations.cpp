@@ -249,9 +249,6 @@ FileHandle* handle_of(const fuse_file_info* fi) {
   return fi == nullptr ? nullptr : reinterpret_cast<FileHandle*>(fi->fh);
 }
 
-// Writes a dirty staged file to the drive under the inode's current path (renamed files follow
-// their new name), then `done(status)`. A file whose name was removed or replaced has none: its
-// writes are dropped, and whatever now lives at its old path is left alone.
 void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std::function<void(Result<Attr>)> done);
 
 // Commits a file streamed to the drive: once all it took is appended, that content becomes the
@@ -293,6 +290,9 @@ void commit_stream(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> fil
   });
 }
 
+// Writes a dirty staged (or streamed) file to the drive under the inode's current path (renamed
+// files follow their new name), then `done(status)`. A file whose name was removed or replaced
+// has none: its writes are dropped, and whatever now lives at its old path is left alone.
 void commit(fuse_req_t req, fuse_ino_t ino, std::shared_ptr<OpenFile> file, std::function<void(Result<Attr>)> done) {
   if (!file->dirty) {
     done(Error{Errc::Cancelled, "nothing to commit"});
@@ -568,7 +568,7 @@ void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fil
 
 // Streams the write of a new file written in order (true), starting the stream at its first
 // write; gives the stream up when the write is anything else (false: the write is staged).
-bool write_streamed(fuse_req_t req, fuse_ino_t ino, OpenFile& file, uint64_t at, ByteView bytes) {
+bool stream_write(fuse_req_t req, fuse_ino_t ino, OpenFile& file, uint64_t at, ByteView bytes) {
   if (file.may_stream && at == 0 && file.size() == 0 && !bytes.empty()) {
     file.may_stream = false;
     if (auto path = mount_of(req).inodes().path_of(ino)) file.stream = mount_of(req).backend().start_stream(*path);
@@ -600,7 +600,7 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_
     return;
   }
   const ByteView bytes(reinterpret_cast<const uint8_t*>(buf), size);
-  if (write_streamed(req, ino, *handle->file, at, bytes)) return;
+  if (stream_write(req, ino, *handle->file, at, bytes)) return;
   StagingFile& content = handle->file->content;
   if (at < handle->file->kept.size) {  // a write into the old bytes: they are copied first
     if (auto copied = handle->file->materialize(); !copied) {
