@@ -21,6 +21,9 @@ constexpr size_t kMinWindow = 10;
 constexpr double kMaxWindowIncreasePerRtt = 3000;
 constexpr uint64_t kWindowDecayUs = 100'000;
 constexpr uint64_t kDelayMinuteUs = 60'000'000;
+// How long a closed connection still answers the remote's resent FIN, in RTOs: the remote's
+// next two retransmissions (after one and then two more RTOs) fall inside it.
+constexpr uint64_t kLingerRtos = 4;
 
 uint16_t distance(uint16_t from, uint16_t to) { return static_cast<uint16_t>(to - from); }
 
@@ -196,8 +199,26 @@ void UtpConnection::fail(Error error) {
 void UtpConnection::maybe_closed() {
   // A selective ack may cover the FIN before the data in front of it.
   if (state_ != UtpState::Failed && fin_acked_ && outstanding_.empty() && end_delivered_) {
-    state_ = UtpState::Closed;
+    enter_closed();
   }
+}
+
+void UtpConnection::enter_closed() {
+  state_ = UtpState::Closed;
+  linger_until_us_ = now_us_ + kLingerRtos * rto_ms_ * 1000;
+}
+
+bool UtpConnection::finished(uint64_t now_us) const {
+  return state_ == UtpState::Failed || (state_ == UtpState::Closed && now_us >= linger_until_us_);
+}
+
+// Both streams ended and the remote holds all our data; only the acknowledgement of our FIN is
+// missing. A remote that resets or goes silent then had finished: libutp does not linger, so
+// this is how its connections end whenever the last ack is lost. Such a connection closes.
+bool UtpConnection::only_fin_unacknowledged() const {
+  if (!end_delivered_ || !fin_sent_) return false;
+  return std::all_of(outstanding_.begin(), outstanding_.end(),
+                     [](const Outgoing& out) { return out.acked || out.type == UtpType::Fin; });
 }
 
 void UtpConnection::acknowledge(Outgoing& out) {
@@ -259,24 +280,34 @@ void UtpConnection::on_loss() {
 }
 
 void UtpConnection::fast_retransmit(uint16_t ack_nr) {
-  // A packet with kDuplicateAcksBeforeResend acknowledged packets after it is lost (libutp's
-  // selective-ACK rule); the oldest one also goes after as many duplicate acks.
-  size_t acked_after = 0;
+  // A packet is lost once kDuplicateAcksBeforeResend packets sent after its latest transmission
+  // are acknowledged (libutp's selective-ACK rule, counted from the last sending). So a lost
+  // retransmission is found as the first loss was, not by RTOs that double: utp-native drops a
+  // packet whose ack number a reordered later ack has made stale, and keeps acking the hole.
+  // The oldest packet also goes after as many duplicate acks, and again after as many more when
+  // an RTO without its one-second floor has passed since it went: the acks that still name the
+  // hole were sent for packets that left after it.
+  std::array<uint64_t, kDuplicateAcksBeforeResend> latest{};  // newest sending times of acked packets after
   bool lost = false;
   for (size_t i = outstanding_.size(); i-- > 0;) {
     Outgoing& out = outstanding_[i];
     if (out.acked) {
-      ++acked_after;
+      uint64_t sent = out.sent_us;
+      for (uint64_t& t : latest) {
+        if (sent > t) std::swap(sent, t);
+      }
       continue;
     }
+    if (out.transmissions == 0 || out.need_resend) continue;
+    const bool overtaken = latest.back() > out.sent_us;
+    const uint64_t rto_unfloored_us = std::max<uint64_t>((rtt_ms_ + 4 * rtt_var_ms_) * 1000, kUtpTickUs);
     const bool oldest_dup = i == 0 && duplicate_acks_ >= kDuplicateAcksBeforeResend &&
-                            first_outstanding_seq() == static_cast<uint16_t>(ack_nr + 1);
-    if (out.fast_resent || out.transmissions == 0 ||
-        (acked_after < kDuplicateAcksBeforeResend && !oldest_dup)) {
-      continue;
-    }
+                            first_outstanding_seq() == static_cast<uint16_t>(ack_nr + 1) &&
+                            (!out.fast_resent || now_us_ - out.sent_us >= rto_unfloored_us);
+    if (!overtaken && !oldest_dup) continue;
+    if (oldest_dup) duplicate_acks_ = 0;
     out.fast_resent = true;
-    if (!out.need_resend) in_flight_ -= out.payload.size();
+    in_flight_ -= out.payload.size();
     out.need_resend = true;
     lost = true;
   }
@@ -379,6 +410,9 @@ void UtpConnection::receive_payload(const UtpPacket& packet) {
   }
   const bool past_fin = fin_received_ && distance(static_cast<uint16_t>(ack_nr_ + 1), fin_seq_) < ahead;
   if (end_delivered_ || past_fin) return;
+  // A packet that fills a hole is often a retransmission the remote waits on: its sender is
+  // stalled (utp-native then backs off in RTOs that double), so the ack goes twice.
+  const bool fills_hole = ahead == 0 && (!reorder_.empty() || fin_received_);
   if (packet.type == UtpType::Fin) {
     fin_received_ = true;
     fin_seq_ = packet.seq_nr;
@@ -394,13 +428,25 @@ void UtpConnection::receive_payload(const UtpPacket& packet) {
   deliver_in_order();
   if (state_ == UtpState::Failed) return;
   send_state(ack_nr_);
+  if (fills_hole) send_state(ack_nr_);
 }
 
 void UtpConnection::on_packet(const UtpPacket& packet, uint64_t now_us) {
   now_us_ = now_us;
+  if (state_ == UtpState::Closed && (packet.type == UtpType::Fin || packet.type == UtpType::Data)) {
+    // Lingering: our acknowledgement of the remote's FIN was lost, so it resends its oldest
+    // unacknowledged packet.
+    send_state(ack_nr_);
+    enter_closed();
+    return;
+  }
   if (state_ == UtpState::Closed || state_ == UtpState::Failed) return;
   if (packet.type == UtpType::Reset) {
-    fail(Error::unavailable("utp connection {}: reset by the remote", receive_id_));
+    if (only_fin_unacknowledged()) {
+      enter_closed();
+    } else {
+      fail(Error::unavailable("utp connection {}: reset by the remote", receive_id_));
+    }
     return;
   }
   if (packet.type == UtpType::Syn) {
@@ -408,18 +454,23 @@ void UtpConnection::on_packet(const UtpPacket& packet, uint64_t now_us) {
     if (state_ == UtpState::SynReceived && packet.seq_nr == ack_nr_) send_state(ack_nr_);
     return;
   }
-  // libutp drops a packet acknowledging what was never sent, or far older than the window.
+  // A packet acknowledging what was never sent is dropped (libutp's guard against spoofing). One
+  // whose ack is merely old, overtaken on the way by a later packet, still delivers its payload
+  // and its ack is ignored: libutp drops those too, which on a reordering path costs RTOs.
   const uint16_t behind = distance(packet.ack_nr, static_cast<uint16_t>(seq_nr_ - 1));
-  if (behind > outstanding_.size() + kAckAllowedWindow) return;
-  reply_micro_ = static_cast<uint32_t>(now_us) - packet.timestamp_us;
-  peer_window_ = packet.wnd_size;
+  const bool stale_ack = behind > outstanding_.size() + kAckAllowedWindow;
+  if (stale_ack && (state_ != UtpState::Connected || behind >= 0x8000)) return;
+  if (!stale_ack) {
+    reply_micro_ = static_cast<uint32_t>(now_us) - packet.timestamp_us;
+    peer_window_ = packet.wnd_size;
+  }
   if (state_ == UtpState::SynSent) {
     ack_nr_ = static_cast<uint16_t>(packet.seq_nr - 1);
     state_ = UtpState::Connected;
     process_acks(packet);
     events_.connected();
     if (state_ == UtpState::Failed) return;
-  } else {
+  } else if (!stale_ack) {
     if (state_ == UtpState::SynReceived) state_ = UtpState::Connected;
     process_acks(packet);
   }
@@ -439,6 +490,10 @@ void UtpConnection::on_timeout() {
     return;
   }
   const uint32_t limit = state_ == UtpState::SynSent ? kMaxSynTimeouts : kMaxTimeouts;
+  if (retransmit_count_ >= limit && only_fin_unacknowledged()) {
+    enter_closed();
+    return;
+  }
   if (retransmit_count_ >= limit) {
     fail(Error{Errc::Timeout, fmt::format("utp connection {}: {} consecutive timeouts", receive_id_,
                                           retransmit_count_ + 1)});

@@ -75,6 +75,9 @@ class UtpConnection {
   void set_events(UtpEvents events);
 
   UtpState state() const { return state_; }
+  // Failed, or Closed and no longer re-acknowledging the remote's last packets (a closed
+  // connection lingers so that a FIN whose acknowledgement was lost is acknowledged again).
+  bool finished(uint64_t now_us) const;
   uint16_t receive_id() const { return receive_id_; }
   uint16_t send_id() const { return send_id_; }
   size_t writable_bytes() const;
@@ -115,6 +118,8 @@ class UtpConnection {
   void on_timeout();
   void fail(Error error);
   void maybe_closed();
+  bool only_fin_unacknowledged() const;
+  void enter_closed();
 
   UtpConfig config_;
   UtpEvents events_;
@@ -165,6 +170,7 @@ class UtpConnection {
   bool close_requested_ = false;
   bool fin_sent_ = false;
   bool fin_acked_ = false;
+  uint64_t linger_until_us_ = 0;
 };
 
 }  // namespace hypermount::swarm

@@ -104,7 +104,7 @@ void UtpEndpoint::tick(uint64_t now_us) {
   for (auto it = connections_.begin(); it != connections_.end();) {
     UtpConnection& conn = *it->second;
     conn.tick(now_us);
-    if (conn.state() == UtpState::Closed || conn.state() == UtpState::Failed) {
+    if (conn.finished(now_us)) {
       it = connections_.erase(it);
     } else {
       ++it;

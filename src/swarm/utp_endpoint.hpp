@@ -28,11 +28,12 @@ class UtpEndpoint {
   UtpEndpoint& operator=(const UtpEndpoint&) = delete;
 
   // Dials `to`. The returned connection is owned by the endpoint and stays valid until the first
-  // tick() after its state is Closed or Failed. Unavailable when kUtpMaxConnections are open.
+  // tick() after it is finished (UtpConnection::finished). Unavailable when kUtpMaxConnections
+  // are open.
   Result<UtpConnection*> connect(const Ipv4Address& to, UtpEvents events, uint64_t now_us);
   // A datagram for which is_utp_datagram() holds; undecodable ones are dropped.
   void on_datagram(const Ipv4Address& from, ByteView datagram, uint64_t now_us);
-  // Ticks every connection (every kUtpTickUs) and forgets the closed and failed ones.
+  // Ticks every connection (every kUtpTickUs) and forgets the finished ones.
   void tick(uint64_t now_us);
   size_t connection_count() const { return connections_.size(); }
 

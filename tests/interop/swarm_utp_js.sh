@@ -35,6 +35,12 @@ through() {
   DIAL=$(sed -n 's/^port //p' "$WORK/proxy.out")
 }
 
+# says NAME FILE...: the tail of each FILE (a side's output and log), printed when NAME failed.
+says() {
+  local name=$1 f; shift
+  for f in "$@"; do echo "  ($name, $(basename "$f"): $(tail -c 600 "$f" | tr '\n' '|'))"; done
+}
+
 for LOSSY in 0 1; do
   link=$([ "$LOSSY" = 1 ] && echo ", lossy link" || echo "")
   # utp-native dials us.
@@ -45,9 +51,11 @@ for LOSSY in 0 1; do
   RC=0
   timeout $((120 * SCALE)) node "$HERE/utp_js_peer.js" dial "$DIAL" "$SIZE" >"$WORK/js-dial.json" 2>"$WORK/js-dial.err" || RC=$?
   check "utp_js_peer.js (dialling$link) closed cleanly (exit $RC)" test "$RC" -eq 0
+  [ "$RC" -eq 0 ] || says utp_js_peer.js "$WORK/js-dial.json" "$WORK/js-dial.err"
   RC=0
   wait "$OURS" || RC=$?
   check "utp_peer (listening$link) finished cleanly (exit $RC)" test "$RC" -eq 0
+  [ "$RC" -eq 0 ] || says utp_peer "$WORK/ours-listen.out" "$WORK/ours-listen.err"
   compare "JS dials us$link" "$WORK/ours-listen.out" "$WORK/js-dial.json"
   stop_jobs
 
@@ -58,6 +66,7 @@ for LOSSY in 0 1; do
   RC=0
   "$HM_UTP_PEER" dial "$DIAL" "$SIZE" >"$WORK/ours-dial.out" 2>"$WORK/ours-dial.err" || RC=$?
   check "utp_peer (dialling$link) finished cleanly (exit $RC)" test "$RC" -eq 0
+  [ "$RC" -eq 0 ] || says utp_peer "$WORK/ours-dial.out" "$WORK/ours-dial.err" "$WORK/js-listen.err"
   wait_for "$WORK/js-listen.json" '"received"' 30 || true
   sed -i '/"port"/d' "$WORK/js-listen.json"
   compare "we dial JS$link" "$WORK/ours-dial.out" "$WORK/js-listen.json"

@@ -76,6 +76,13 @@ struct Link {
       --drop_next[from];
       return;
     }
+    if (auto packet = decode_utp_packet(datagram); packet && packet->type == UtpType::Data) {
+      last_data[from] = *packet;
+      if (auto it = drop_seq[from].find(packet->seq_nr); it != drop_seq[from].end() && it->second > 0) {
+        --it->second;
+        return;
+      }
+    }
     if (silent[from] || chance(settings.loss)) return;
     uint64_t at = now_us;
     if (settings.bytes_per_us > 0) {
@@ -143,6 +150,9 @@ struct Link {
   bool silent[2] = {false, false};
   // Drops this many of the next datagrams from each side, before any random loss.
   size_t drop_next[2] = {0, 0};
+  // Drops this many sendings of a DATA packet, by sequence number, from each side.
+  std::map<uint16_t, int> drop_seq[2];
+  std::optional<UtpPacket> last_data[2];
   std::multimap<uint64_t, Delivery> queue;
   uint64_t now_us;
   uint64_t next_tick_us;
@@ -299,6 +309,111 @@ TEST_CASE("utp connection: FIN both ways ends both streams and closes both conne
   CHECK(link.side[1].received == Bytes{'h', 'e', 'l', 'l', 'o'});
   CHECK(!link.side[0].error);
   CHECK(!link.side[1].error);
+}
+
+// Side 1 ends first and its FIN is acknowledged; returns once side 0 has its end.
+Link half_closed_by_acceptor() {
+  Link link(LinkSettings{});
+  link.side[0].to_send = Bytes(3000, 5);
+  link.side[1].to_send = Bytes(3000, 6);
+  link.side[1].close_when_written = true;
+  link.connect();
+  REQUIRE(link.run([&] { return link.side[0].ended && link.side[1].received.size() == 3000; },
+                   10'000'000));
+  link.run([] { return false; }, link.now_us + 100'000);  // the last acks land
+  return link;
+}
+
+TEST_CASE("utp connection: a closed connection lingers and acknowledges a FIN again") {
+  Link link = half_closed_by_acceptor();
+  // Side 0 ends last. The acknowledgement of its FIN is lost: side 1 resends the FIN.
+  link.drop_next[1] = 1;
+  link.side[0].conn->close();
+  REQUIRE(link.run([&] { return link.side[1].conn->state() == UtpState::Closed; }, 10'000'000));
+  const uint64_t side1_closed = link.now_us;
+  REQUIRE(link.run([&] { return link.side[0].conn->state() == UtpState::Closed; }, 10'000'000));
+  CHECK(link.now_us - side1_closed >= 900'000);  // one RTO: the FIN went again
+  CHECK(!link.side[0].error);
+  CHECK(!link.side[1].error);
+  CHECK(link.side[1].received == link.side[0].to_send);
+  // Side 1 re-acknowledged while lingering, then becomes finished.
+  CHECK(!link.side[1].conn->finished(link.now_us));
+  CHECK(!link.run([] { return false; }, link.now_us + 10'000'000));
+  CHECK(link.side[1].conn->finished(link.now_us));
+}
+
+TEST_CASE("utp connection: only our FIN unacknowledged, a RESET or silence closes cleanly") {
+  for (const bool reset : {true, false}) {
+    CAPTURE(reset);
+    Link link = half_closed_by_acceptor();
+    link.silent[1] = true;  // the remote went away once our data was in
+    link.side[0].conn->close();
+    if (reset) {
+      link.run([] { return false; }, link.now_us + 100'000);
+      UtpPacket stray;
+      stray.type = UtpType::Reset;
+      stray.conn_id = link.side[0].conn->receive_id();
+      link.side[0].conn->on_packet(stray, link.now_us);
+    }
+    REQUIRE(link.run([&] { return link.side[0].conn->state() != UtpState::Connected; }, 60'000'000));
+    CHECK(link.side[0].conn->state() == UtpState::Closed);
+    CHECK(!link.side[0].error);
+    CHECK(link.side[0].received == link.side[1].to_send);
+  }
+}
+
+TEST_CASE("utp connection: a RESET with our data unacknowledged still fails") {
+  Link link = half_closed_by_acceptor();
+  link.silent[1] = true;
+  link.side[0].to_send.resize(6000, 5);  // more data, which the remote never acknowledges
+  link.run([] { return false; }, link.now_us + 100'000);
+  UtpPacket stray;
+  stray.type = UtpType::Reset;
+  stray.conn_id = link.side[0].conn->receive_id();
+  link.side[0].conn->on_packet(stray, link.now_us);
+  CHECK(link.side[0].conn->state() == UtpState::Failed);
+  REQUIRE(link.side[0].error);
+  CHECK(link.side[0].error->code() == Errc::Unavailable);
+}
+
+TEST_CASE("utp connection: a lost retransmission goes again after duplicate acks, not an RTO") {
+  LinkSettings settings;
+  Link link(settings);
+  link.side[0].to_send = pattern(200'000, 3);
+  link.side[0].close_when_written = true;
+  link.drop_seq[0][static_cast<uint16_t>(settings.first_seq[0] + 30)] = 2;  // and its fast resend
+  link.connect();
+  REQUIRE(link.run([&] { return link.side[1].ended; }, 10'000'000));
+  CHECK(link.drop_seq[0].begin()->second == 0);
+  CHECK(link.side[1].received == link.side[0].to_send);
+  // An RTO (at least one second) would have come after; a third sending on duplicate acks
+  // comes about one round trip (20 ms) after the second.
+  CHECK(link.now_us < 900'000);
+  CHECK(!link.side[0].error);
+}
+
+TEST_CASE("utp connection: a packet whose ack a later packet overtook still delivers its payload") {
+  Link link(LinkSettings{});
+  link.side[0].to_send = Bytes(3000, 8);
+  link.side[1].to_send = Bytes(30'000, 9);
+  link.connect();
+  REQUIRE(link.run([&] { return link.side[1].received.size() == 3000 && link.side[0].received.size() == 30'000; },
+                   10'000'000));
+  link.run([] { return false; }, link.now_us + 100'000);
+  REQUIRE(link.last_data[0]);
+  UtpPacket late = *link.last_data[0];
+  late.seq_nr = static_cast<uint16_t>(late.seq_nr + 1);
+  late.ack_nr = static_cast<uint16_t>(late.ack_nr - 15);  // side 1 sent 22 packets; this acks few
+  late.payload = Bytes{'l', 'a', 't', 'e'};
+  link.side[1].conn->on_packet(late, link.now_us);
+  CHECK(link.side[1].received.size() == 3004);
+  CHECK(link.side[1].conn->state() == UtpState::Connected);
+  // One that acknowledges what was never sent is still dropped.
+  UtpPacket spoofed = late;
+  spoofed.seq_nr = static_cast<uint16_t>(late.seq_nr + 1);
+  spoofed.ack_nr = static_cast<uint16_t>(late.ack_nr + 1000);
+  link.side[1].conn->on_packet(spoofed, link.now_us);
+  CHECK(link.side[1].received.size() == 3004);
 }
 
 TEST_CASE("utp connection: a RESET fails the remote with Unavailable") {

@@ -106,7 +106,12 @@ TEST_CASE("utp endpoint: dial, accept, talk both ways, close, and forget") {
   CHECK(dialled.received == down);
   CHECK(dialled.ended);
   CHECK(pair.accepted.ended);
+  // Closed, both linger a few RTOs to acknowledge a resent FIN, then are forgotten.
   for (int i = 0; i < 10; ++i) pair.step();
+  CHECK(dialler->state() == UtpState::Closed);
+  CHECK(pair.a.connection_count() == 1);
+  CHECK(pair.b.connection_count() == 1);
+  for (int i = 0; i < 500; ++i) pair.step();
   CHECK(pair.a.connection_count() == 0);
   CHECK(pair.b.connection_count() == 0);
 }
