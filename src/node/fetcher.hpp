@@ -76,6 +76,8 @@ class Fetcher {
   std::shared_ptr<State> state_;
   FetchStats stats_;
   uint64_t next_batch_id_ = 1;
+  // Metadata core key -> blocks that listings in it have asked for (the bulk rule).
+  std::map<crypto::PublicKey, uint64_t> listed_blocks_;
   // (core key, block) -> loop time (ms) when a fetch of it timed out.
   std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> timed_out_;
 };

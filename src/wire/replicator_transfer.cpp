@@ -227,8 +227,7 @@ void Replicator::send(Peer& peer, uint32_t local_id, const Message& message) {
     drop_peer(peer, sent.error());
     return;
   }
-  auto flushed = peer.connection->flush();
-  (void)flushed;  // callers check queue_full() before sending more
+  peer.connection->flush_soon();  // callers check queue_full() before sending more
 }
 
 void Replicator::drop_peer(Peer& peer, Error reason) {

@@ -69,6 +69,7 @@ class Session {
 
   // Bytes to write to the peer, in order; the caller owns them. Empty when nothing is due.
   Bytes take_output();
+  size_t output_size() const { return output_.size(); }
   // Events decoded since the last call, in order.
   std::vector<SessionEvent> take_events();
 

@@ -423,10 +423,11 @@ Connection::Connection(uv_loop_t* loop, std::unique_ptr<ByteStream> stream, Conn
       session_(options_.session) {}
 
 Connection::~Connection() {
-  if (timer_ != nullptr) {
-    timer_->owner = nullptr;
-    uv_close(reinterpret_cast<uv_handle_t*>(&timer_->timer), free_timer_box);
-    timer_ = nullptr;
+  for (detail::TimerBox** box : {&timer_, &flush_timer_}) {
+    if (*box == nullptr) continue;
+    (*box)->owner = nullptr;
+    uv_close(reinterpret_cast<uv_handle_t*>(&(*box)->timer), free_timer_box);
+    *box = nullptr;
   }
   stream_->close();
 }
@@ -443,6 +444,10 @@ Status Connection::start() {
   uint64_t interval = std::max<uint64_t>(
       20, std::min(options_.keep_alive_ms, options_.idle_timeout_ms) / 4);
   uv_timer_start(&timer_->timer, &Connection::on_timer, interval, interval);
+  flush_timer_ = new detail::TimerBox();
+  uv_timer_init(loop_, &flush_timer_->timer);
+  flush_timer_->timer.data = flush_timer_;
+  flush_timer_->owner = this;
   auto status = flush();
   (void)status;  // a full queue right at the start cannot happen (one handshake message)
   return {};
@@ -457,6 +462,22 @@ Status Connection::flush() {
     return Error::unavailable("queue full: {} bytes waiting", queued_bytes_);
   }
   return {};
+}
+
+void Connection::flush_soon() {
+  if (flush_timer_ == nullptr) {
+    (void)flush();  // not started: nothing to wait for
+    return;
+  }
+  // Due at once: the loop runs it on its next turn and does not sleep in between.
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(&flush_timer_->timer))) {
+    uv_timer_start(&flush_timer_->timer, &Connection::on_flush_timer, 0, 0);
+  }
+}
+
+void Connection::on_flush_timer(uv_timer_t* timer) {
+  auto* box = static_cast<detail::TimerBox*>(timer->data);
+  if (box->owner != nullptr && !box->owner->closed_) (void)box->owner->flush();
 }
 
 void Connection::write_bytes(Bytes bytes) {
@@ -492,6 +513,7 @@ void Connection::end() {
     options_.idle_timeout_ms = std::min<uint64_t>(options_.idle_timeout_ms, 3000);
     last_received_ms_ = uv_now(loop_);
   }
+  if (!write_ended_) (void)flush();  // what the session holds goes before the end
   if (queued_bytes_ > 0 || write_ended_) return;  // on_written calls back once the queue is empty
   write_ended_ = true;
   if (auto ended = stream_->end(); !ended) close(ended.error());
@@ -501,6 +523,7 @@ void Connection::close(Error reason) {
   if (closed_) return;
   closed_ = true;
   if (timer_ != nullptr) uv_timer_stop(&timer_->timer);
+  if (flush_timer_ != nullptr) uv_timer_stop(&flush_timer_->timer);
   stream_->close();
   handler_.on_closed(*this, reason);
 }

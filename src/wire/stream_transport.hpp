@@ -146,7 +146,11 @@ class Connection {
   // Writes everything the session has produced. Error::unavailable("queue full") when the
   // queue is above its bound afterwards: the caller pauses until on_drained.
   Status flush();
-  bool queue_full() const { return queued_bytes_ > options_.max_queued_bytes; }
+  // Writes what the session holds on the loop's next turn, without waiting for I/O: the messages
+  // of one callback leave in one write (a batch of 100,000 requests took 100,000 writes on each
+  // side). Back-pressure counts the bytes still in the session (queue_full).
+  void flush_soon();
+  bool queue_full() const { return queued_bytes_ + session_.output_size() > options_.max_queued_bytes; }
   size_t queued_bytes() const { return queued_bytes_; }
   bool closed() const { return closed_; }
   // Closes the stream after the queued bytes are written (a graceful end). Idempotent.
@@ -160,6 +164,7 @@ class Connection {
 
  private:
   static void on_timer(uv_timer_t* timer);
+  static void on_flush_timer(uv_timer_t* timer);
   void write_bytes(Bytes bytes);
   void on_written(size_t bytes);
   void handle_read(ByteView bytes);
@@ -167,6 +172,7 @@ class Connection {
   uv_loop_t* loop_;
   std::unique_ptr<ByteStream> stream_;
   detail::TimerBox* timer_ = nullptr;
+  detail::TimerBox* flush_timer_ = nullptr;
   ConnectionOptions options_;
   ConnectionHandler& handler_;
   Session session_;

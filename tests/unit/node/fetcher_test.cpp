@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 using namespace hypermount;
 using namespace hypermount::test;
@@ -48,6 +49,23 @@ struct Pair {
   }
 };
 
+// Runs one batch to its end.
+Result<uint64_t> fetch_all(Pair& p, node::Fetcher& fetcher, const drive::MissingBlocks& missing) {
+  std::optional<Result<uint64_t>> outcome;
+  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+  return std::move(*outcome);
+}
+
+// Fetches the last block: the replica learns the length from its signature (as a drive does
+// from its header and the writer's head).
+void fetch_last(Pair& p, node::Fetcher& fetcher, bool metadata) {
+  drive::MissingBlocks head;
+  head.add(p.replica, p.writer->length() - 1, metadata);
+  REQUIRE(fetch_all(p, fetcher, head).ok());
+  REQUIRE(p.replica->length() == p.writer->length());
+}
+
 }  // namespace
 
 TEST_CASE("fetcher: one batch brings every block it names, all requested at once") {
@@ -79,22 +97,33 @@ TEST_CASE("fetcher: one batch brings every block it names, all requested at once
 TEST_CASE("fetcher: a metadata batch of a large part of the core takes all of it (bulk rule)") {
   Pair p(2000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
-  // The last block first: the replica learns the length from its signature (as a drive does
-  // from its header and the writer's head).
-  drive::MissingBlocks head;
-  head.add(p.replica, 1999, /*metadata=*/true);
-  std::optional<Result<uint64_t>> outcome;
-  fetcher.fetch(head, [&](Result<uint64_t> r) { outcome = std::move(r); });
-  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
-  REQUIRE(p.replica->length() == 2000);
+  fetch_last(p, fetcher, /*metadata=*/true);
   drive::MissingBlocks missing;
   for (uint64_t b = 0; b < 300; ++b) missing.add(p.replica, b, /*metadata=*/true);
-  outcome.reset();
-  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
-  REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
-  REQUIRE(outcome->ok());
-  CHECK(**outcome == 1999);  // 300 wanted, 1,999 absent: at most 8 times as many
+  auto outcome = fetch_all(p, fetcher, missing);
+  REQUIRE(outcome.ok());
+  CHECK(*outcome == 1999);  // 300 wanted, 1,999 absent: at most 8 times as many
   CHECK(p.replica->blocks_present() == 2000);
+}
+
+TEST_CASE("fetcher: listings count together: after enough of them the rest of the metadata comes in bulk") {
+  Pair p(4000);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  fetch_last(p, fetcher, /*metadata=*/true);
+  // Listings of 100 blocks each, as find lists folder after folder. The fifth has asked for 500
+  // in all, at least 256 and an eighth of the 3,599 absent: it takes them all. Lookups are not
+  // counted: they stay sparse.
+  std::vector<uint64_t> took;
+  for (uint64_t listing = 0; listing < 5; ++listing) {
+    drive::MissingBlocks missing;
+    for (uint64_t b = listing * 100; b < (listing + 1) * 100; ++b) missing.add(p.replica, b, /*metadata=*/true);
+    missing.listing = true;
+    auto outcome = fetch_all(p, fetcher, missing);
+    REQUIRE(outcome.ok());
+    took.push_back(*outcome);
+  }
+  CHECK(took == std::vector<uint64_t>{100, 100, 100, 100, 3599});
+  CHECK(p.replica->blocks_present() == 4000);
 }
 
 TEST_CASE("fetcher: a listing takes a short metadata core whole; a lookup or a content core never") {
@@ -105,21 +134,14 @@ TEST_CASE("fetcher: a listing takes a short metadata core whole; a lookup or a c
     CAPTURE(listing);
     Pair p(1000);
     node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
-    drive::MissingBlocks head;
-    head.add(p.replica, 999, metadata);
-    std::optional<Result<uint64_t>> outcome;
-    fetcher.fetch(head, [&](Result<uint64_t> r) { outcome = std::move(r); });
-    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
-    REQUIRE(p.replica->length() == 1000);
+    fetch_last(p, fetcher, metadata);
     drive::MissingBlocks missing;
     for (uint64_t b : {3, 40, 500}) missing.add(p.replica, b, metadata);
     missing.listing = listing;
-    outcome.reset();
-    fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
-    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
-    REQUIRE(outcome->ok());
+    auto outcome = fetch_all(p, fetcher, missing);
+    REQUIRE(outcome.ok());
     const bool whole = metadata && listing;
-    CHECK(**outcome == (whole ? 999 : 3));
+    CHECK(*outcome == (whole ? 999 : 3));
     CHECK(p.replica->blocks_present() == (whole ? 1000 : 4));
   }
 }
@@ -127,23 +149,40 @@ TEST_CASE("fetcher: a listing takes a short metadata core whole; a lookup or a c
 TEST_CASE("fetcher: a small or content batch takes only its blocks") {
   Pair p(3000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
-  drive::MissingBlocks head;
-  head.add(p.replica, 2999);
-  std::optional<Result<uint64_t>> fetched;
-  fetcher.fetch(head, [&](Result<uint64_t> r) { fetched = std::move(r); });
-  REQUIRE(p.loop.run_until([&] { return fetched.has_value(); }));
-  REQUIRE(p.replica->length() == 3000);
+  fetch_last(p, fetcher, /*metadata=*/false);
   for (bool metadata : {true, false}) {
     drive::MissingBlocks missing;
     // metadata: 300 wanted but 3,000 absent (more than 8 times); content: never in bulk
     for (uint64_t b = metadata ? 0 : 1000; b < (metadata ? 300 : 2000); ++b) missing.add(p.replica, b, metadata);
-    std::optional<Result<uint64_t>> outcome;
-    fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
-    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
-    REQUIRE(outcome->ok());
-    CHECK(**outcome == (metadata ? 300 : 1000));
+    auto outcome = fetch_all(p, fetcher, missing);
+    REQUIRE(outcome.ok());
+    CHECK(*outcome == (metadata ? 300 : 1000));
   }
   CHECK(p.replica->blocks_present() == 1301);
+}
+
+TEST_CASE("fetcher: blocks that keep arriving keep a batch alive past its timeout") {
+  Pair p(1);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 1000);
+  drive::MissingBlocks missing;
+  for (uint64_t b = 1; b <= 15; ++b) missing.add(p.replica, b);  // not written yet
+  std::optional<Result<uint64_t>> outcome;
+  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  // The writer appends one of them every 100 ms: 1.5 s in all, each well within the timeout.
+  const uint64_t start = uv_now(&p.loop.loop);
+  uint64_t next_ms = start + 100;
+  REQUIRE(p.loop.run_until([&] {
+    if (p.writer->length() <= 15 && uv_now(&p.loop.loop) >= next_ms) {
+      Bytes b = block_bytes(p.writer->length(), 100);
+      REQUIRE(p.writer->append({ByteView(b)}).ok());
+      next_ms += 100;
+    }
+    return outcome.has_value();
+  }, 20000));
+  REQUIRE(outcome->ok());
+  CHECK(**outcome == 15);
+  CHECK(uv_now(&p.loop.loop) - start >= 1500);
+  CHECK(fetcher.stats().timeouts == 0);
 }
 
 TEST_CASE("fetcher: a batch that stops making progress times out and leaves no get queued") {
