@@ -457,10 +457,7 @@ Status Connection::flush() {
   if (closed_) return Error::unavailable("connection is closed");
   Bytes out = session_.take_output();
   if (!out.empty()) write_bytes(std::move(out));
-  if (queue_full()) {
-    was_full_ = true;
-    return Error::unavailable("queue full: {} bytes waiting", queued_bytes_);
-  }
+  if (queue_full()) return Error::unavailable("queue full: {} bytes waiting", queued_bytes_);
   return {};
 }
 

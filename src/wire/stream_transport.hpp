@@ -150,7 +150,12 @@ class Connection {
   // of one callback leave in one write (a batch of 100,000 requests took 100,000 writes on each
   // side). Back-pressure counts the bytes still in the session (queue_full).
   void flush_soon();
-  bool queue_full() const { return queued_bytes_ + session_.output_size() > options_.max_queued_bytes; }
+  // Whoever sees the queue full hears on_drained once it is below half again.
+  bool queue_full() const {
+    const bool full = queued_bytes_ + session_.output_size() > options_.max_queued_bytes;
+    was_full_ = was_full_ || full;
+    return full;
+  }
   size_t queued_bytes() const { return queued_bytes_; }
   bool closed() const { return closed_; }
   // Closes the stream after the queued bytes are written (a graceful end). Idempotent.
@@ -177,7 +182,7 @@ class Connection {
   ConnectionHandler& handler_;
   Session session_;
   size_t queued_bytes_ = 0;
-  bool was_full_ = false;
+  mutable bool was_full_ = false;  // set by queue_full()
   bool closed_ = false;
   bool ending_ = false;
   bool write_ended_ = false;  // the stream's end() was called
