@@ -147,8 +147,8 @@ class Connection {
   // queue is above its bound afterwards: the caller pauses until on_drained.
   Status flush();
   // Writes what the session holds on the loop's next turn, without waiting for I/O: the messages
-  // of one callback leave in one write (a batch of 100,000 requests took 100,000 writes on each
-  // side). Back-pressure counts the bytes still in the session (queue_full).
+  // of one callback leave in one write (a fetch of 100,000 blocks sent 100,000 requests in as
+  // many writes). Back-pressure counts the bytes still in the session (queue_full).
   void flush_soon();
   // Whoever sees the queue full hears on_drained once it is below half again.
   bool queue_full() const {
