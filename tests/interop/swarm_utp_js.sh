@@ -29,6 +29,9 @@ compare() {
 through() {
   DIAL=$1
   [ "$LOSSY" = 1 ] || return 0
+  # A fresh file: the background child truncates it only once it runs, and wait_for must not
+  # find the last proxy's port meanwhile.
+  rm -f "$WORK/proxy.out"
   python3 "$HERE/lossy_udp_proxy.py" "$1" 0.03 0.02 5 7 >"$WORK/proxy.out" 2>"$WORK/proxy.err" &
   PROXY=$!
   wait_for "$WORK/proxy.out" '^port [0-9]+' 30 || { fail "the lossy proxy did not start"; finish; }
@@ -43,6 +46,7 @@ says() {
 
 for LOSSY in 0 1; do
   link=$([ "$LOSSY" = 1 ] && echo ", lossy link" || echo "")
+  rm -f "$WORK/ours-listen.out" "$WORK/js-listen.json"  # no port from the last round
   # utp-native dials us.
   "$HM_UTP_PEER" listen "$SIZE" >"$WORK/ours-listen.out" 2>"$WORK/ours-listen.err" &
   OURS=$!
