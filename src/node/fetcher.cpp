@@ -130,12 +130,13 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
     if (wanted.metadata && missing.listing && !blocks.empty()) {
       listed = listed_blocks_[core.key()] += blocks.size();
     }
+    // What the bulk rule weighs: this batch, or the listings of this core together.
+    const uint64_t reach = std::max<uint64_t>(blocks.size(), listed);
     // (Counting the absent blocks reads the whole bitfield: only where a rule can apply.)
     auto absent_at_most = [&](uint64_t n) { return core.length() - core.blocks_present() <= n; };
     if (wanted.metadata && !blocks.empty() &&
         ((missing.listing && core.length() <= kSmallMetadataBlocks) ||
-         (std::max<uint64_t>(blocks.size(), listed) >= kBulkMetadataBlocks &&
-          absent_at_most(kBulkFactor * std::max<uint64_t>(blocks.size(), listed))))) {
+         (reach >= kBulkMetadataBlocks && absent_at_most(kBulkFactor * reach)))) {
       for (uint64_t block = 0; block < core.length(); ++block) {
         if (!core.has(block)) blocks.insert(block);
       }

@@ -288,6 +288,7 @@ void UtpConnection::fast_retransmit(uint16_t ack_nr) {
   // an RTO without its one-second floor has passed since it went: the acks that still name the
   // hole were sent for packets that left after it.
   std::array<uint64_t, kDuplicateAcksBeforeResend> latest{};  // newest sending times of acked packets after
+  const uint64_t rto_unfloored_us = std::max<uint64_t>((rtt_ms_ + 4 * rtt_var_ms_) * 1000, kUtpTickUs);
   bool lost = false;
   for (size_t i = outstanding_.size(); i-- > 0;) {
     Outgoing& out = outstanding_[i];
@@ -300,7 +301,6 @@ void UtpConnection::fast_retransmit(uint16_t ack_nr) {
     }
     if (out.transmissions == 0 || out.need_resend) continue;
     const bool overtaken = latest.back() > out.sent_us;
-    const uint64_t rto_unfloored_us = std::max<uint64_t>((rtt_ms_ + 4 * rtt_var_ms_) * 1000, kUtpTickUs);
     const bool oldest_dup = i == 0 && duplicate_acks_ >= kDuplicateAcksBeforeResend &&
                             first_outstanding_seq() == static_cast<uint16_t>(ack_nr + 1) &&
                             (!out.fast_resent || now_us_ - out.sent_us >= rto_unfloored_us);
