@@ -189,7 +189,8 @@ void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fi
     std::string parent = slash == 0 || slash == std::string::npos ? "/" : handle->path.substr(0, slash);
     return m.inodes().find(parent).value_or(InodeTable::kUnknownIno);
   };
-  std::vector<char> buf(size);
+  // Not zeroed: only the `used` bytes the entries fill are sent.
+  auto buf = std::make_unique_for_overwrite<char[]>(size);
   size_t used = 0;
   size_t total = handle->entries.size() + 2;
   for (size_t i = static_cast<size_t>(offset); i < total; ++i) {
@@ -212,7 +213,7 @@ void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fi
         e.attr.st_mode = attr.mode;
         e.attr.st_ino = dot_ino(i);
       }
-      n = fuse_add_direntry_plus(req, buf.data() + used, size - used, name.c_str(), &e,
+      n = fuse_add_direntry_plus(req, buf.get() + used, size - used, name.c_str(), &e,
                                  static_cast<off_t>(i + 1));
       if (n > size - used) {
         if (!is_dot) m.inodes().forget(e.ino, 1);  // not handed to the kernel after all
@@ -223,13 +224,13 @@ void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fi
       st.st_mode = attr.mode;
       // The number a lookup would give (the same in stat, as `ls -i` expects).
       st.st_ino = is_dot ? dot_ino(i) : m.inodes().number_for(InodeTable::join(handle->path, name), attr.identity);
-      n = fuse_add_direntry(req, buf.data() + used, size - used, name.c_str(), &st,
+      n = fuse_add_direntry(req, buf.get() + used, size - used, name.c_str(), &st,
                             static_cast<off_t>(i + 1));
       if (n > size - used) break;
     }
     used += n;
   }
-  fuse_reply_buf(req, buf.data(), used);
+  fuse_reply_buf(req, buf.get(), used);
 }
 
 void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info* fi) {

@@ -2,6 +2,7 @@
 
 #include "core/flat_tree.hpp"
 #include "core/tree_proof.hpp"
+#include "util/log.hpp"
 #include "util/parallel.hpp"
 
 #include <map>
@@ -20,6 +21,15 @@ Core::Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::Sec
       discovery_key_(crypto::discovery_key(key)),
       secret_key_(std::move(secret_key)),
       bitfield_(std::move(bitfield)) {}
+
+Core::~Core() {
+  if (auto flushed = flush_bitfield(); !flushed) log::warn("core", "{}", flushed.error().to_string());
+}
+
+Status Core::sync() {
+  HM_TRY(flush_bitfield());
+  return storage_.sync();
+}
 
 Result<std::unique_ptr<Core>> Core::create(const std::string& dir,
                                            std::optional<crypto::KeyPair> keys,

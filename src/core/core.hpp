@@ -47,6 +47,9 @@ class Core {
   // file; Corrupt if it does not belong to the stored public key.
   static Result<std::unique_ptr<Core>> open(const std::string& dir, store::OpenMode mode,
                                             std::optional<crypto::SecretKey> secret_key = {});
+  ~Core();
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
 
   const crypto::PublicKey& key() const { return key_; }
   const crypto::DiscoveryKey& discovery_key() const { return discovery_key_; }
@@ -102,6 +105,9 @@ class Core {
   // Verifies a block (or, with no value, a hash-only reply) received from a peer against its
   // proof and the signed roots, then stores it. Nothing is stored unless it verifies. `leaf`
   // is the value's leaf_node when it was hashed already (off the loop); hashed here otherwise.
+  // The block is present at once, but its bit reaches the bitfield file only with the next
+  // flush_stored (a crash before it forgets the block, to be fetched again; the bit never
+  // precedes the bytes it stands for).
   Status put_remote(uint64_t block, std::optional<ByteView> value, const std::vector<Node>& nodes,
                     const std::optional<crypto::Signature>& signature,
                     const std::optional<Node>& leaf = std::nullopt);
@@ -114,8 +120,11 @@ class Core {
   // Re-hashes every present block and node and checks the signature of the current roots.
   // Returns the number of blocks verified.
   Result<uint64_t> verify_all() const;
+  // Writes the bitfield pages put_remote left in memory: one write of each page for a run of
+  // stored blocks instead of one per block. Also done by sync and on closing.
+  Status flush_stored() { return flush_bitfield(); }
   // Makes everything written so far durable.
-  Status sync() { return storage_.sync(); }
+  Status sync();
   // The data file's descriptor: block bytes sit at their byte offset in the log, so a present
   // block can be handed to the kernel without a copy (the FUSE splice path). Not for writing.
   int data_fd() const { return storage_.data_file().fd(); }

@@ -168,7 +168,7 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
     verified_length = v / 2;
   }
 
-  // 4. Store: nodes, data, signature, then the bitfield.
+  // 4. Store: nodes, data, signature; the bitfield in memory, its file at flush_stored.
   std::vector<Node> to_store = visited;
   to_store.insert(to_store.end(), new_roots.begin(), new_roots.end());
   HM_TRY(storage_.write_nodes(to_store));
@@ -180,7 +180,6 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
     bitfield_.set_node(leaf_index);
     bitfield_.set_block(block, true);
   }
-  HM_TRY(flush_bitfield());
   if (value) mark_checked(block, block + 1);  // its bytes were just verified against the tree
   if (verified_length && *verified_length > length_) {
     length_ = *verified_length;

@@ -217,7 +217,11 @@ class Replicator : public ConnectionHandler {
   enum class RequestOutcome { Sent, NobodyHasIt, AllBusy };
   RequestOutcome request_block(CoreState& core, uint64_t block, bool for_get);
   uint64_t known_length(const CoreState& core) const;
-  void resolve_gets(CoreState& core, uint64_t block);
+  // Answers the gets of a block just stored with its verified bytes.
+  void resolve_gets(CoreState& core, uint64_t block, ByteView value);
+  // Writes out the bitfields of the cores that stored blocks since the last time (posted by
+  // the first block stored after it, so a burst of arrivals costs one write per page).
+  void flush_stored();
   void post(std::function<void()> task);
   void run_posted();
   void check_timeouts();
@@ -230,6 +234,7 @@ class Replicator : public ConnectionHandler {
   ReplicatorOptions options_;
   crypto::DhKeyPair static_key_;
   std::vector<std::unique_ptr<CoreState>> cores_;
+  std::vector<CoreState*> unflushed_;  // cores with unflushed_from set
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> retired_;
   // Peers closed by deduplication, newest kept up to kMaxDeduplicated (for deduplicated()).

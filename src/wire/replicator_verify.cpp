@@ -110,8 +110,24 @@ void Replicator::store_block(ArrivedBlock& block) {
     if (ch == other->channels.end() || !ch->second.remote_want || !ch->second.local_id) continue;
     send(*other, *ch->second.local_id, Have{block.index, std::nullopt, std::nullopt, std::nullopt});
   }
-  resolve_gets(state, block.index);
+  if (!state.unflushed_from) {
+    if (unflushed_.empty()) post([this]() { flush_stored(); });
+    state.unflushed_from = block.index;
+    unflushed_.push_back(&state);
+  }
+  resolve_gets(state, block.index, block.value);
   check_done(state);
+}
+
+void Replicator::flush_stored() {
+  std::vector<CoreState*> cores;
+  cores.swap(unflushed_);
+  for (CoreState* state : cores) {
+    const uint64_t first = *state->unflushed_from;
+    state->unflushed_from.reset();
+    auto flushed = state->core->flush_stored();
+    if (!flushed) stop_storing(*state, first, flushed.error());
+  }
 }
 
 void Replicator::stop_storing(CoreState& state, uint64_t index, const Error& cause) {

@@ -101,6 +101,8 @@ struct Replicator::CoreState {
   // A verified block could not be written here (a full disk, an I/O error): downloads of this
   // core stop; the next get tries again.
   std::optional<Error> store_failure;
+  // Blocks were stored since the core's last flush_stored (it is in unflushed_): the first one.
+  std::optional<uint64_t> unflushed_from;
 };
 
 }  // namespace hypermount::wire

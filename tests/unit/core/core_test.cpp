@@ -143,6 +143,37 @@ TEST_CASE("core: a v9-signed folder opens and verifies") {
   CHECK((*core)->verify_all().value() == 3);
 }
 
+TEST_CASE("core: a block stored from a peer reaches the bitfield file by flush_stored or on closing") {
+  TempDir tmp;
+  auto writer = writer_with(tmp, 3, false);
+  std::set<uint64_t> remote;
+  auto store_block_1 = [&](Core& replica) {
+    auto proof = writer->proof(1, replica.digest_for(1), false, remote);
+    REQUIRE(proof);
+    REQUIRE(replica.put_remote(1, ByteView(*writer->get(1)), proof->nodes, proof->signature));
+  };
+  auto has_1_on_disk = [&](const std::string& dir) {
+    auto reopened = Core::open(dir, store::OpenMode::ReadOnly);
+    REQUIRE(reopened);
+    return (*reopened)->has(1);
+  };
+  {
+    auto replica = Core::open_replica(tmp / "flushed", writer->key());
+    REQUIRE(replica);
+    store_block_1(**replica);
+    CHECK_FALSE(has_1_on_disk(tmp / "flushed"));  // present in memory only, until the flush
+    REQUIRE((*replica)->flush_stored());
+    CHECK(has_1_on_disk(tmp / "flushed"));
+  }
+  remote.clear();
+  {
+    auto replica = Core::open_replica(tmp / "closed", writer->key());
+    REQUIRE(replica);
+    store_block_1(**replica);
+  }
+  CHECK(has_1_on_disk(tmp / "closed"));
+}
+
 TEST_CASE("core: a proof for block 1 builds the reference sparse replica") {
   auto v = test::load_vectors("hypercore-storage.json");
   TempDir tmp;
@@ -164,6 +195,7 @@ TEST_CASE("core: a proof for block 1 builds the reference sparse replica") {
   CHECK((*replica)->byte_length() == 24);
   CHECK((*replica)->has(1));
   CHECK_FALSE((*replica)->has(0));
+  REQUIRE((*replica)->flush_stored());
   check_files(tmp / "replica", v["hypercore8"]["sparseReplica"]["files"]);
 
   // The next request needs no nodes and no signature: leaf 4 is already trusted.
