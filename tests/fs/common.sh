@@ -281,6 +281,9 @@ tree_list() { (cd "$1" && find . -printf '%y %p\n' | LC_ALL=C sort); }
 # background; sets SERVER_PID
 # and PORT (a failure and return 1 if it does not report its port within 10 s).
 serve_drive() {
+  # The last server's lines must not pass for this one's: the background child truncates the
+  # file only once it runs, after the wait below may have read it.
+  rm -f "$WORK/serve.out" "$WORK/serve.err"
   "$HYPERMOUNT" drive serve "$1" --listen "127.0.0.1:${3:-0}" --store "$2" >"$WORK/serve.out" 2>"$WORK/serve.err" </dev/null &
   SERVER_PID=$!
   track "$SERVER_PID"

@@ -51,6 +51,11 @@ void check_full_clone(size_t size) {
     CHECK(loop.run_until([&] { return client.peer_count() == 0 && server.peer_count() == 0; }));
     CHECK(replica->length() == 40);
     CHECK(replica->blocks_present() == 40);
+    // The bitfield file says so too while the replica is still open: stored blocks reach it
+    // within a turn of the loop, not only when the core closes.
+    auto on_disk = core::Core::open(dir / "r", store::OpenMode::ReadOnly);
+    REQUIRE(on_disk);
+    CHECK((*on_disk)->blocks_present() == 40);
     CHECK(client.stats().blocks_downloaded == 40);
     CHECK(server.stats().blocks_uploaded == 40);
     CHECK(client.stats().peers_dropped == 0);
