@@ -217,8 +217,8 @@ class Replicator : public ConnectionHandler {
   enum class RequestOutcome { Sent, NobodyHasIt, AllBusy };
   RequestOutcome request_block(CoreState& core, uint64_t block, bool for_get);
   uint64_t known_length(const CoreState& core) const;
-  // Answers the gets of a block just stored with its verified bytes.
-  void resolve_gets(CoreState& core, uint64_t block, ByteView value);
+  // Answers the gets of a block just stored with its verified bytes (moved to the last one).
+  void resolve_gets(CoreState& core, uint64_t block, Bytes value);
   // Writes out the bitfields of the cores that stored blocks since the last time (posted by
   // the first block stored after it, so a burst of arrivals costs one write per page).
   void flush_stored();

@@ -116,7 +116,7 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
   receive_block(std::move(block));
 }
 
-void Replicator::resolve_gets(CoreState& state, uint64_t block, ByteView value) {
+void Replicator::resolve_gets(CoreState& state, uint64_t block, Bytes value) {
   auto waiting = state.get_blocks.find(block);
   if (waiting == state.get_blocks.end()) return;
   std::vector<GetCallback> ready;
@@ -127,7 +127,7 @@ void Replicator::resolve_gets(CoreState& state, uint64_t block, ByteView value) 
     gets_.erase(it);
   }
   state.get_blocks.erase(waiting);
-  for (GetCallback& callback : ready) callback(Bytes(value.begin(), value.end()));
+  for (size_t i = 0; i < ready.size(); ++i) ready[i](i + 1 == ready.size() ? std::move(value) : value);
 }
 
 uint64_t Replicator::known_length(const CoreState& state) const {

@@ -115,7 +115,7 @@ void Replicator::store_block(ArrivedBlock& block) {
     state.unflushed_from = block.index;
     unflushed_.push_back(&state);
   }
-  resolve_gets(state, block.index, block.value);
+  resolve_gets(state, block.index, std::move(block.value));  // the block's last use
   check_done(state);
 }
 
