@@ -11,8 +11,8 @@
 #   cat /big             a sequential read of the whole file, MB/s; ours: dd of it to /dev/null,
 #                        its bytes counted (JS: a read stream, its bytes counted)
 #   clone of the content core   ours: hypermount core clone; JS: content.download of every block
-#   ls -l /fN and the clone through tests/interop/js/delay-proxy.js (DELAY_MS each way, a fresh
-#     proxy per case)
+#   ls -l /fN, find /tree and the clone through tests/interop/js/delay-proxy.js (DELAY_MS each
+#     way, a fresh proxy per case)
 # Then each stack from its own server: the JS server stopped, `hypermount drive serve` serves the
 # same store and the cases above run again for ours, beside the JS figures from the JS server.
 # Beside ours: the fetch batches (about one round trip each) and blocks the case took, from the
@@ -399,6 +399,15 @@ proxy_stop
 figure "ls -l /f$folder_entries cold, ${delay_ms} ms proxy" "$(ours_text)" \
   "$(js_text "$( [ -n "$JS_S" ] && echo "<= $(div "$JS_S" "$rtt" 0) round trips of $((2 * delay_ms)) ms")")" "$(ratio)"
 keep_js ls-delay
+proxy_start
+ours_case find-delay "$PPORT" "lines . $tree_entries" find MNT/tree
+proxy_stop
+proxy_start
+js_case walk-delay "$PPORT" "m['files'] == $tree_files and m['dirs'] == $((tree_entries - tree_files))" walk /tree
+proxy_stop
+figure "find /tree cold, ${delay_ms} ms proxy" "$(ours_text)" \
+  "$(js_text "$( [ -n "$JS_S" ] && echo "<= $(div "$JS_S" "$rtt" 0) round trips of $((2 * delay_ms)) ms")")" "$(ratio)"
+keep_js find-delay
 if [ "$file_mib" -gt 0 ]; then
   proxy_start
   clone_figure "clone of the content core, ${delay_ms} ms proxy" "$PPORT" clone-delay
@@ -442,6 +451,11 @@ ours_case ls-delay "$PPORT" "lines ^- $folder_entries" ls -l "MNT/f$folder_entri
 proxy_stop
 use_js ls-delay
 own_figure "ls -l /f$folder_entries cold, ${delay_ms} ms proxy" "$(ours_text)" "$(js_text)" "$(ratio)"
+proxy_start
+ours_case find-delay "$PPORT" "lines . $tree_entries" find MNT/tree
+proxy_stop
+use_js find-delay
+own_figure "find /tree cold, ${delay_ms} ms proxy" "$(ours_text)" "$(js_text)" "$(ratio)"
 if [ "$file_mib" -gt 0 ]; then
   proxy_start
   ours_clone "$PPORT"

@@ -176,7 +176,7 @@ void DriveBackend::Version::read_ahead(uint64_t offset, size_t size) {
   // lists what is missing
   auto wider = backend_.drive_.check_local(content_, from, static_cast<size_t>(to - from));
   if (!wider && wider.error().code() == Errc::Unavailable) {
-    backend_.fetcher_->fetch(backend_.drive_.missing(), [](Result<uint64_t>) {});
+    backend_.fetcher_->fetch(backend_.drive_.missing(), /*resumed=*/false, [](Result<uint64_t>) {});
   }
 }
 

@@ -20,11 +20,12 @@ inline constexpr int kMaxIdleRounds = 3;
 // `missing()` names (the whole frontier the attempt could see) are fetched in one batch. No
 // round limit: each batch that brings blocks is progress, and the fetcher's deadline bounds the
 // wait without it. Without a fetcher the first result is final. `done` runs exactly once,
-// unless the fetcher is destroyed first.
+// unless the fetcher is destroyed first. (`idle_rounds` and `resumed` carry the state of the
+// rounds before: callers leave them out.)
 template <typename T>
 void run_fetching(Fetcher* fetcher, std::function<Result<T>()> attempt,
                   std::function<const drive::MissingBlocks&()> missing,
-                  std::function<void(Result<T>)> done, int idle_rounds = 0) {
+                  std::function<void(Result<T>)> done, int idle_rounds = 0, bool resumed = false) {
   Result<T> result = attempt();
   if (result || result.error().code() != Errc::Unavailable || fetcher == nullptr) {
     done(std::move(result));
@@ -32,7 +33,7 @@ void run_fetching(Fetcher* fetcher, std::function<Result<T>()> attempt,
   }
   Error lacked = result.error();
   const drive::MissingBlocks& wanted = missing();  // read before `missing` moves below
-  fetcher->fetch(wanted, [fetcher, attempt = std::move(attempt), missing = std::move(missing),
+  fetcher->fetch(wanted, resumed, [fetcher, attempt = std::move(attempt), missing = std::move(missing),
                              done = std::move(done), idle_rounds, lacked](Result<uint64_t> fetched) mutable {
     if (!fetched) {
       done(fetched.error());
@@ -43,7 +44,7 @@ void run_fetching(Fetcher* fetcher, std::function<Result<T>()> attempt,
       done(lacked);  // no progress: report what the operation lacked
       return;
     }
-    run_fetching<T>(fetcher, std::move(attempt), std::move(missing), std::move(done), idle);
+    run_fetching<T>(fetcher, std::move(attempt), std::move(missing), std::move(done), idle, true);
   });
 }
 

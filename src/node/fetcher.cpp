@@ -2,6 +2,7 @@
 
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <vector>
@@ -14,13 +15,20 @@ namespace {
 // drive's metadata (a big folder, a recursive listing): the batch then takes every block of the
 // metadata core that is not local, when that is at most kBulkFactor times as many (man page,
 // "Fetching"). The metadata core is small next to the content; later rounds need nothing.
-// Listings count together under the same rule: find, du or ls -lR list folder after folder,
-// each lacking a few dozen blocks, and once the listings of a core have asked for as many as an
-// eighth of what it still lacks, the rest comes in bulk (on a 100,000-entry drive after about
-// 11,000 blocks: a walk takes some 800 batches, where it took 7,400). A listing waits for its
+// Listings count together under the same rule: once the listings of a core have asked for as
+// many as an eighth of what it still lacks, the rest comes in bulk. A listing waits for its
 // whole batch, so a single folder never takes more than 8 times its own blocks with it.
 constexpr size_t kBulkMetadataBlocks = 256;
 constexpr uint64_t kBulkFactor = 8;
+// A walk (find, du, ls -R: listings back to back, Fetcher::kWalkGapMs) lacks a few dozen blocks
+// per folder. From its kWalkAheadFrom-th listing on, each of its batches also takes other
+// missing blocks of the core: kBulkMetadataBlocks, twice as many for each listing after, never
+// more in all than kWalkAheadFactor times what its listings lacked themselves (a walk through a
+// corner of a huge drive stays near its own size). They count as listed, so the rule above
+// soon takes the rest: find over 100,000 entries takes about 30 batches, where counting only
+// the listings' own blocks took some 900, and one round trip each.
+constexpr uint64_t kWalkAheadFrom = 2;
+constexpr uint64_t kWalkAheadFactor = 64;
 // A metadata core this short (a drive of up to about a thousand entries, some 150 KB) is taken
 // whole by the first batch of a listing that lacks any of it: a walk down to a folder and
 // through it would cost one round trip per trie level for what one round brings. A lookup of
@@ -34,6 +42,7 @@ struct Fetcher::Batch {
   // Pending gets: (core key, block) -> replicator get id.
   std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> gets;
   uint64_t arrived = 0;
+  std::vector<crypto::PublicKey> walks;  // metadata cores whose walk this listing batch is in
   std::optional<Error> failure;  // set when the batch could not be sent; reported by the timer
   uv_timer_t* timer = nullptr;  // freed in its close callback
 };
@@ -84,7 +93,25 @@ size_t Fetcher::pending_gets() const {
   return gets;
 }
 
-void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
+uint64_t Fetcher::take_ahead(core::Core& core, Walk& walk, std::set<uint64_t>& blocks) const {
+  if (walk.listings < kWalkAheadFrom || blocks.empty()) return 0;
+  const uint64_t step = uint64_t{kBulkMetadataBlocks} << std::min<uint64_t>(walk.listings - kWalkAheadFrom, 32);
+  const uint64_t room = kWalkAheadFactor * walk.own > walk.ahead ? kWalkAheadFactor * walk.own - walk.ahead : 0;
+  const uint64_t want = std::min(step, room);
+  // The blocks written after the first one the listing lacks (a folder's entries are often
+  // written together), then from the start of the core.
+  const uint64_t length = core.length();
+  const uint64_t from = *blocks.begin();
+  uint64_t taken = 0;
+  for (uint64_t i = 0; i < length && taken < want; ++i) {
+    const uint64_t block = (from + i) % length;
+    if (!core.has(block) && blocks.insert(block).second) ++taken;
+  }
+  walk.ahead += taken;
+  return taken;
+}
+
+void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done) {
   const uint64_t batch_id = next_batch_id_++;
   auto owned = std::make_unique<Batch>();
   Batch& batch = *owned;
@@ -128,6 +155,16 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, Done done) {
     // Blocks the listings of this core have asked for, this batch's included.
     uint64_t listed = 0;
     if (wanted.metadata && missing.listing && !blocks.empty()) {
+      Walk& walk = walks_[core.key()];
+      const uint64_t now = uv_now(loop_);
+      if (walk.listings > 0 && now - walk.last_ms > kWalkGapMs) walk = Walk{};
+      if (!resumed || walk.listings == 0) ++walk.listings;
+      walk.last_ms = now;
+      walk.own += blocks.size();
+      if (uint64_t ahead = take_ahead(core, walk, blocks)) {
+        log::debug("node", "walk: listing {} takes {} more metadata blocks", walk.listings, ahead);
+      }
+      batch.walks.push_back(core.key());
       listed = listed_blocks_[core.key()] += blocks.size();
     }
     // What the bulk rule weighs: this batch, or the listings of this core together.
@@ -213,6 +250,7 @@ void Fetcher::finish(uint64_t batch_id, Result<uint64_t> outcome) {
   if (it == state_->batches.end()) return;
   std::unique_ptr<Batch> batch = std::move(it->second);
   state_->batches.erase(it);
+  for (const auto& key : batch->walks) walks_[key].last_ms = uv_now(loop_);
   // Whatever is still wanted leaves the replicator's tables now.
   for (const auto& [wanted, get_id] : batch->gets) replicator_.cancel_get(get_id);
   close_timer(batch->timer);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <utility>
 
 namespace hypermount::node {
@@ -37,9 +38,11 @@ class Fetcher {
   Fetcher(const Fetcher&) = delete;
   Fetcher& operator=(const Fetcher&) = delete;
 
-  // Asks every peer for the blocks of `missing` that are not local, all at once. `done` runs on
-  // the loop thread after fetch() has returned, exactly once.
-  void fetch(const drive::MissingBlocks& missing, Done done);
+  // Asks every peer for the blocks of `missing` that are not local, all at once. `resumed`: the
+  // batch is a later round of an operation whose last batch has just ended (a listing counts
+  // once in a walk, however many rounds it takes). `done` runs on the loop thread after fetch()
+  // has returned, exactly once.
+  void fetch(const drive::MissingBlocks& missing, bool resumed, Done done);
   // A peer connected: blocks that timed out lately may come now.
   void forget_failures() { timed_out_.clear(); }
 
@@ -53,6 +56,9 @@ class Fetcher {
   static constexpr uint64_t kRecentFailureMs = 5000;
   // Remembered timed-out blocks at most.
   static constexpr size_t kMaxRememberedFailures = 4096;
+  // A listing that lacks blocks this soon after the start or end of the last listing batch of
+  // the same metadata core continues a walk (find, du, ls -R list folder after folder at once).
+  static constexpr uint64_t kWalkGapMs = 1000;
   // Gets waiting in all batches at most (about 100 bytes each across the fetcher and the
   // replicator): a batch that would pass it fails with Unavailable instead of being sent.
   static constexpr size_t kMaxPendingGets = size_t{1} << 20;
@@ -60,6 +66,18 @@ class Fetcher {
  private:
   struct Batch;
   struct State;
+  // Listings of one metadata core that lacked blocks, one after the other, no gap longer than
+  // kWalkGapMs.
+  struct Walk {
+    uint64_t listings = 0;     // listings in it
+    uint64_t own = 0;          // blocks they lacked themselves
+    uint64_t ahead = 0;        // other missing blocks they took along
+    uint64_t last_ms = 0;      // loop time when its last batch started or ended
+  };
+
+  // Adds to `blocks` the missing blocks of metadata core `core` that a walk's listing takes
+  // along; returns how many.
+  uint64_t take_ahead(core::Core& core, Walk& walk, std::set<uint64_t>& blocks) const;
 
   void arrived(uint64_t batch_id, const std::pair<crypto::PublicKey, uint64_t>& block, Result<Bytes> got);
   void expire(uint64_t batch_id);
@@ -78,6 +96,8 @@ class Fetcher {
   uint64_t next_batch_id_ = 1;
   // Metadata core key -> blocks that listings in it have asked for (the bulk rule).
   std::map<crypto::PublicKey, uint64_t> listed_blocks_;
+  // Metadata core key -> its walk, the last one if it has ended.
+  std::map<crypto::PublicKey, Walk> walks_;
   // (core key, block) -> loop time (ms) when a fetch of it timed out.
   std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> timed_out_;
 };

@@ -35,8 +35,13 @@ struct ReplicatorOptions {
   size_t max_requests_per_peer = 16;
   size_t max_request_window = 1024;
   // Explicit gets: a fetch batch (a folder's trie nodes, a read-ahead) is sent at once, so that
-  // it costs one round trip and not one per 32 blocks. The reference queues any number.
+  // it costs one round trip and not one per 32 blocks. The reference queues any number. A peer
+  // gets this many in flight, or as many as make max_get_bytes_per_peer at the core's mean block
+  // size when that is more: a bulk batch of 150-byte trie nodes goes out whole (512 at a time
+  // held a 100 ms path to 2,500 nodes a second), 64 KiB blocks stay at 512 (32 MiB, which
+  // arrives well within request_timeout_ms).
   size_t max_get_requests_per_peer = 512;
+  uint64_t max_get_bytes_per_peer = uint64_t{8} << 20;
 };
 
 struct CoreOptions {
@@ -143,6 +148,8 @@ class Replicator : public ConnectionHandler {
   const ReplicatorStats& stats() const { return stats_; }
   // Gets waiting for their block (not yet called back or cancelled).
   size_t pending_gets() const { return gets_.size(); }
+  // Requests sent (or about to leave) and not yet answered, over every core and peer.
+  size_t requests_in_flight() const;
   // Closes every connection now.
   void close_all();
 
@@ -216,6 +223,8 @@ class Replicator : public ConnectionHandler {
   void pump_all();
   enum class RequestOutcome { Sent, NobodyHasIt, AllBusy };
   RequestOutcome request_block(CoreState& core, uint64_t block, bool for_get);
+  // Gets in flight one peer may have for `core` (ReplicatorOptions::max_get_requests_per_peer).
+  size_t max_gets_in_flight(const core::Core& core) const;
   uint64_t known_length(const CoreState& core) const;
   // Answers the gets of a block just stored with its verified bytes (moved to the last one).
   void resolve_gets(CoreState& core, uint64_t block, Bytes value);

@@ -139,9 +139,22 @@ uint64_t Replicator::known_length(const CoreState& state) const {
   return length;
 }
 
+size_t Replicator::max_gets_in_flight(const core::Core& core) const {
+  const uint64_t by_count = options_.max_get_requests_per_peer;
+  if (core.length() == 0) return by_count;
+  const uint64_t mean_block = std::max<uint64_t>(1, core.byte_length() / core.length());
+  return std::max(by_count, options_.max_get_bytes_per_peer / mean_block);
+}
+
+size_t Replicator::requests_in_flight() const {
+  size_t requests = 0;
+  for (const auto& state : cores_) requests += state->inflight.size();
+  return requests;
+}
+
 Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t block,
                                                      bool for_get) {
-  size_t max_get = options_.max_get_requests_per_peer;
+  const size_t max_get = for_get ? max_gets_in_flight(*state.core) : 0;
   Peer* best = nullptr;
   Channel* best_channel = nullptr;
   bool busy = false;

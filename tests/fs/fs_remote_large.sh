@@ -16,7 +16,8 @@
 # as the trie is deep (batch_bound), read from the mount's root attribute
 # user.hypermount.fetches (its first number) before and after. Then a fresh store
 # mounts the p8 drive through delay-proxy.js (every chunk held 100 ms each way): ls of /f5000
-# must list 5,000 names within the same bound of batches (counts are checked, not times).
+# must list 5,000 names within the same bound of batches, and find of /tree, a walk, the whole
+# tree in a few dozen (walk_bulk_bound; counts are checked, not times).
 # Needs root (the tmpfs), node and the JS stacks (tests/interop/js-p7, js-p8: bash .ci/install-deps),
 # getfattr. HM_TIMEOUT_SCALE=N multiplies every time limit (for slow builds, e.g. sanitizers).
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -65,6 +66,17 @@ batch_bound() {
 # over those folders (/tree: D entries; each dA: S; each dA/sB: F)
 walk_bound() {
   echo $(( $(batch_bound "$TREE_D") + TREE_D * $(batch_bound "$TREE_S") + TREE_D * TREE_S * $(batch_bound "$TREE_F") ))
+}
+
+# walk_bulk_bound : a walk through a store that lacks the tree takes along growing runs of
+# the metadata from its second listing on (256 blocks, doubling), and the rest of it once they
+# make an eighth of what is still absent: after at most 2 + log2(DRIVE_ENTRIES / 2,048)
+# listings that lack nodes (man page, "Fetching"), each within batch_bound of a folder of the
+# tree; 2 more for find's last lookups. (Counting only each folder's own nodes took hundreds.)
+walk_bulk_bound() {
+  local listings=2 reach=2048
+  while ((reach < DRIVE_ENTRIES_P8)); do reach=$((reach * 2)); listings=$((listings + 1)); done
+  echo $(( listings * $(batch_bound "$TREE_F") + 2 ))
 }
 
 # --- a tmpfs for every store (the JS stores and the mounts' stores); unmounted at exit
@@ -248,6 +260,10 @@ if wait_until "$(scaled 30)" grep -q '^listening on 127\.0\.0\.1:[0-9]*$' "$WORK
     check_files "p8 delayed: ls /f5000 names" <(expected_ls_l 8 f5000 | cut -d' ' -f1) "$out"
     check_batches "p8 delayed: ls /f5000" "$(batch_bound 5000)"
     check_cat "8 delayed" /f5000/file-4321
+    out=$WORK/find-delay
+    measured 300 "$out" find "$MNT/tree"
+    check_eq "p8 delayed: find /tree | wc -l (${TOOK} s)$(why "$out")" "$((TREE_DIRS + TREE_FILES))" "$(wc -l <"$out")"
+    check_batches "p8 delayed: find /tree (a walk: its first listings, then the metadata in bulk)" "$(walk_bulk_bound)"
     unmount_checked "$MNT"
   else
     fail "p8 delayed: $MNT is not in /proc/mounts"

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <vector>
 
 using namespace hypermount;
@@ -28,9 +29,9 @@ struct Pair {
   std::unique_ptr<wire::Replicator> client;
   Link link;
 
-  explicit Pair(uint64_t blocks) {
+  explicit Pair(uint64_t blocks, size_t block_bytes = 100) {
     REQUIRE(crypto::init());
-    writer = make_writer(dir / "w", blocks, 100);
+    writer = make_writer(dir / "w", blocks, block_bytes);
     replica = make_replica(dir / "r", writer->key());
     server = std::make_unique<wire::Replicator>(&loop.loop);
     client = std::make_unique<wire::Replicator>(&loop.loop);
@@ -52,7 +53,7 @@ struct Pair {
 // Runs one batch to its end.
 Result<uint64_t> fetch_all(Pair& p, node::Fetcher& fetcher, const drive::MissingBlocks& missing) {
   std::optional<Result<uint64_t>> outcome;
-  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  fetcher.fetch(missing, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
   REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
   return std::move(*outcome);
 }
@@ -74,7 +75,7 @@ TEST_CASE("fetcher: one batch brings every block it names, all requested at once
   drive::MissingBlocks missing;
   for (uint64_t b = 0; b < 600; b += 2) missing.add(p.replica, b);
   std::optional<Result<uint64_t>> outcome;
-  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  fetcher.fetch(missing, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
   CHECK(!outcome);  // never called back before fetch() returns
   REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
   REQUIRE(outcome->ok());
@@ -87,11 +88,33 @@ TEST_CASE("fetcher: one batch brings every block it names, all requested at once
 
   // Everything named is here already: done at once with 0, and no batch is counted.
   outcome.reset();
-  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  fetcher.fetch(missing, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
   REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
   REQUIRE(outcome->ok());
   CHECK(**outcome == 0);
   CHECK(fetcher.stats().batches == 1);
+}
+
+TEST_CASE("fetcher: a batch of small blocks goes out whole; of large blocks, 512 requests at a time") {
+  // 8 MiB at the core's mean block size, or 512 when that is more: 1,999 blocks of 100 bytes
+  // all leave at once, 999 of 32 KiB 512 at a time (8 MiB is only 256 of them).
+  for (auto [blocks, bytes, at_once] : {std::tuple{2000, 100, 1999}, std::tuple{1000, 32768, 512}}) {
+    CAPTURE(bytes);
+    Pair p(blocks, bytes);
+    node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+    fetch_last(p, fetcher, /*metadata=*/false);
+    drive::MissingBlocks missing;
+    for (uint64_t b = 0; b + 1 < p.writer->length(); ++b) missing.add(p.replica, b);
+    std::optional<Result<uint64_t>> outcome;
+    fetcher.fetch(missing, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
+    // One turn of the loop: the gets are sent, and no reply can have been read yet.
+    uv_run(&p.loop.loop, UV_RUN_NOWAIT);
+    CHECK(p.client->requests_in_flight() == static_cast<size_t>(at_once));
+    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }, 30000));
+    REQUIRE(outcome->ok());
+    CHECK(**outcome == static_cast<uint64_t>(blocks - 1));
+    CHECK(p.client->requests_in_flight() == 0);
+  }
 }
 
 TEST_CASE("fetcher: a metadata batch of a large part of the core takes all of it (bulk rule)") {
@@ -106,24 +129,72 @@ TEST_CASE("fetcher: a metadata batch of a large part of the core takes all of it
   CHECK(p.replica->blocks_present() == 2000);
 }
 
-TEST_CASE("fetcher: listings count together: after enough of them the rest of the metadata comes in bulk") {
-  Pair p(4000);
+// Listings of `each` metadata blocks, one after the other, down from `below_last` blocks below
+// the last block; `resumed` says which are later rounds of the listing before. Returns what
+// each took.
+std::vector<uint64_t> list_down(Pair& p, node::Fetcher& fetcher, uint64_t each, const std::vector<bool>& resumed,
+                                uint64_t below_last = 0) {
+  std::vector<uint64_t> took;
+  const uint64_t top = p.writer->length() - 1 - below_last;
+  for (uint64_t listing = 0; listing < resumed.size(); ++listing) {
+    drive::MissingBlocks missing;
+    for (uint64_t b = top - each * (listing + 1); b < top - each * listing; ++b) missing.add(p.replica, b, true);
+    missing.listing = true;
+    std::optional<Result<uint64_t>> outcome;
+    fetcher.fetch(missing, resumed[listing], [&](Result<uint64_t> r) { outcome = std::move(r); });
+    REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
+    REQUIRE(outcome->ok());
+    took.push_back(**outcome);
+  }
+  return took;
+}
+
+// Runs the loop for longer than a walk's gap.
+void pause_walk(Pair& p) {
+  const uint64_t until = uv_now(&p.loop.loop) + node::Fetcher::kWalkGapMs + 100;
+  p.loop.run_until([&] { return uv_now(&p.loop.loop) >= until; }, node::Fetcher::kWalkGapMs + 1000);
+}
+
+TEST_CASE("fetcher: a walk takes growing runs of the metadata along, then the rest in bulk") {
+  Pair p(10000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
   fetch_last(p, fetcher, /*metadata=*/true);
-  // Listings of 100 blocks each, as find lists folder after folder. The fifth has asked for 500
-  // in all, at least 256 and an eighth of the 3,599 absent: it takes them all. Lookups are not
-  // counted: they stay sparse.
-  std::vector<uint64_t> took;
-  for (uint64_t listing = 0; listing < 5; ++listing) {
-    drive::MissingBlocks missing;
-    for (uint64_t b = listing * 100; b < (listing + 1) * 100; ++b) missing.add(p.replica, b, /*metadata=*/true);
-    missing.listing = true;
-    auto outcome = fetch_all(p, fetcher, missing);
-    REQUIRE(outcome.ok());
-    took.push_back(*outcome);
-  }
-  CHECK(took == std::vector<uint64_t>{100, 100, 100, 100, 3599});
-  CHECK(p.replica->blocks_present() == 4000);
+  // Listings of 20 blocks back to back, as find lists folder after folder. The second takes 256
+  // blocks along (from block 0 on: those after its own are here), the third 512, the fourth
+  // 1,024: then listings have asked for 1,872, an eighth of the 9,171 absent, and it takes them.
+  CHECK(list_down(p, fetcher, 20, std::vector<bool>(4, false)) == std::vector<uint64_t>{20, 276, 532, 9171});
+  CHECK(p.replica->blocks_present() == 10000);
+  CHECK(p.client->pending_gets() == 0);
+}
+
+TEST_CASE("fetcher: what a walk takes along is at most 64 times what its listings lacked") {
+  Pair p(10000);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  fetch_last(p, fetcher, /*metadata=*/true);
+  // Listings of 2 blocks: the second takes 256 along (room: 64 x 4), then each 128 (64 x 2 more
+  // own blocks), not 512, 1,024...; the ninth has asked for 1,170 in all, an eighth of the 8,959
+  // absent: the rest.
+  CHECK(list_down(p, fetcher, 2, std::vector<bool>(9, false)) ==
+        std::vector<uint64_t>{2, 258, 130, 130, 130, 130, 130, 130, 8959});
+}
+
+TEST_CASE("fetcher: a listing's later rounds and listings after a pause do not grow a walk") {
+  Pair p(10000);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  fetch_last(p, fetcher, /*metadata=*/true);
+  // One listing in five rounds: nothing along (were rounds listings, the second would take 256).
+  CHECK(list_down(p, fetcher, 20, {false, true, true, true, true}) == std::vector<uint64_t>(5, 20));
+  // The next listing is the walk's second: it takes 256 along.
+  CHECK(list_down(p, fetcher, 1, {false}, 100) == std::vector<uint64_t>{257});
+  // After a pause longer than the gap a walk starts again: its first listing takes only its own.
+  pause_walk(p);
+  CHECK(list_down(p, fetcher, 1, {false}, 101) == std::vector<uint64_t>{1});
+  // Lookups (not listings) never take more than they name.
+  drive::MissingBlocks lookup;
+  for (uint64_t b = 300; b < 340; ++b) lookup.add(p.replica, b, true);
+  auto outcome = fetch_all(p, fetcher, lookup);
+  REQUIRE(outcome.ok());
+  CHECK(*outcome == 40);
 }
 
 TEST_CASE("fetcher: a listing takes a short metadata core whole; a lookup or a content core never") {
@@ -167,7 +238,7 @@ TEST_CASE("fetcher: blocks that keep arriving keep a batch alive past its timeou
   drive::MissingBlocks missing;
   for (uint64_t b = 1; b <= 15; ++b) missing.add(p.replica, b);  // not written yet
   std::optional<Result<uint64_t>> outcome;
-  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  fetcher.fetch(missing, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
   // The writer appends one of them every 100 ms: 1.5 s in all, each well within the timeout.
   const uint64_t start = uv_now(&p.loop.loop);
   uint64_t next_ms = start + 100;
@@ -192,7 +263,7 @@ TEST_CASE("fetcher: a batch that stops making progress times out and leaves no g
   for (uint64_t b = 0; b < 5; ++b) missing.add(p.replica, b);
   missing.add(p.replica, 50);  // beyond the writer's length: no peer has it
   std::optional<Result<uint64_t>> outcome;
-  fetcher.fetch(missing, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  fetcher.fetch(missing, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
   REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }));
   REQUIRE(!outcome->ok());
   CHECK(outcome->error().code() == Errc::Timeout);
@@ -206,7 +277,7 @@ TEST_CASE("fetcher: a batch that stops making progress times out and leaves no g
   drive::MissingBlocks again;
   again.add(p.replica, 50);
   outcome.reset();
-  fetcher.fetch(again, [&](Result<uint64_t> r) { outcome = std::move(r); });
+  fetcher.fetch(again, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
   REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }, 100));
   CHECK(outcome->error().code() == Errc::Timeout);
   CHECK(p.client->pending_gets() == 0);
@@ -221,8 +292,8 @@ TEST_CASE("fetcher: a batch past the bound on waiting gets fails whole, nothing 
   for (uint64_t b = 40; b < 60; ++b) second.add(p.replica, b);
   std::optional<Result<uint64_t>> a;
   std::optional<Result<uint64_t>> b;
-  fetcher.fetch(first, [&](Result<uint64_t> r) { a = std::move(r); });
-  fetcher.fetch(second, [&](Result<uint64_t> r) { b = std::move(r); });  // 40 + 20 > 50
+  fetcher.fetch(first, false, [&](Result<uint64_t> r) { a = std::move(r); });
+  fetcher.fetch(second, false, [&](Result<uint64_t> r) { b = std::move(r); });  // 40 + 20 > 50
   REQUIRE(p.loop.run_until([&] { return a.has_value() && b.has_value(); }));
   CHECK(a->ok());
   REQUIRE(!b->ok());
@@ -238,7 +309,7 @@ TEST_CASE("fetcher: destroyed with batches in flight, nothing stays queued") {
     node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
     drive::MissingBlocks missing;
     missing.add(p.replica, 70);
-    fetcher.fetch(missing, [&](Result<uint64_t>) { called = true; });
+    fetcher.fetch(missing, false, [&](Result<uint64_t>) { called = true; });
     p.loop.run_until([] { return false; }, 20);
   }
   p.loop.run_until([] { return false; }, 20);
