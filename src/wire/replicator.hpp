@@ -27,8 +27,9 @@ struct ReplicatorOptions {
   // Applied to every connection (keep-alive, idle timeout, write queue bound). The session's
   // role and version are set per stream by add_stream; the static key is random per replicator.
   ConnectionOptions connection;
-  // A request without its Data after this long drops the peer; its requests go to other
-  // peers (the reference destroys the stream after 20 s, wire.md §7.3).
+  // Requests outstanding and no Data from the peer for this long drops the peer; its requests go
+  // to other peers (as the reference destroys the stream, wire.md §7.3). A peer that keeps
+  // answering a long queue of requests is not dropped, however long the last one waits.
   uint64_t request_timeout_ms = 20000;
   // Background downloads (wire.md §7.3): each peer starts with this many requests in flight;
   // the window then follows the round trip (request_window.hpp), up to the maximum.

@@ -77,7 +77,8 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
     }
     return;
   }
-  if (!it->second.for_get) channel.window.on_reply(uv_now(loop_) - it->second.sent_ms, channel.inflight);
+  peer.last_reply_ms = uv_now(loop_);
+  if (!it->second.for_get) channel.window.on_reply(peer.last_reply_ms - it->second.sent_ms, channel.inflight);
   state.inflight.erase(it);
   if (channel.inflight > 0) --channel.inflight;
   if (!data.value) {
@@ -292,7 +293,9 @@ void Replicator::check_timeouts() {
   std::vector<std::pair<Peer*, uint64_t>> late;
   for (auto& state : cores_) {
     for (const auto& [block, inflight] : state->inflight) {
-      if (now - inflight.sent_ms >= options_.request_timeout_ms) late.emplace_back(inflight.peer, block);
+      // A peer that keeps answering is not late: what it was asked for waits in its queue.
+      const uint64_t since = std::max(inflight.sent_ms, inflight.peer->last_reply_ms);
+      if (now - since >= options_.request_timeout_ms) late.emplace_back(inflight.peer, block);
     }
   }
   for (auto [peer, block] : late) {

@@ -66,6 +66,7 @@ struct Replicator::Peer {
   std::optional<crypto::DhPublicKey> remote_key;  // the remote's static key, once handshaken
   std::optional<ProtocolVersion> version;          // once handshaken
   std::string address;                             // as PeerFigures says
+  uint64_t last_reply_ms = 0;  // loop time of the last Data that answered a request of ours
 };
 
 // A block received from a peer, waiting to be hashed (on libuv's thread pool when large) and

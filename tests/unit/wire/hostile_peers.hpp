@@ -61,6 +61,15 @@ class EvilServer : public wire::ConnectionHandler {
     auto flushed = connection_->flush();
     (void)flushed;
   }
+  // Answers the oldest held request only; false when none is held.
+  bool release_one() {
+    if (queued_.empty() || !connection_ || closed_) return false;
+    answer(queued_.front());
+    queued_.erase(queued_.begin());
+    auto flushed = connection_->flush();
+    (void)flushed;
+    return true;
+  }
 
   void on_session_events(wire::Connection& c) override {
     for (auto& event : c.session().take_events()) {
@@ -104,9 +113,12 @@ class EvilServer : public wire::ConnectionHandler {
     for (auto& n : proof->nodes) {
       data.nodes.push_back(wire::DataNode{n.index, Bytes(n.hash.begin(), n.hash.end()), n.size});
     }
-    REQUIRE(proof->signature.has_value());
-    data.signature = Bytes(proof->signature->begin(), proof->signature->end());
-    if (mode_ == EvilMode::BadSignature) (*data.signature)[10] ^= 0x40;
+    // A signature goes with a proof only to a requester that lacks the roots.
+    if (proof->signature) data.signature = Bytes(proof->signature->begin(), proof->signature->end());
+    if (mode_ == EvilMode::BadSignature) {
+      REQUIRE(data.signature.has_value());
+      (*data.signature)[10] ^= 0x40;
+    }
     REQUIRE(connection_->session().send(local_id_, data).ok());
   }
 

@@ -321,6 +321,37 @@ TEST_CASE("replicator: a silent peer times out and its requests go to another pe
   CHECK(replica->blocks_present() == 64);
 }
 
+TEST_CASE("replicator: a peer that keeps answering is not timed out, however long a request waits") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 20, 100);
+  auto replica = make_replica(dir / "r", writer->key());
+  // Honest answers, one every 100 ms: requests queued behind 10 or more others wait longer than
+  // the 1 s request timeout, while Data never stops for more than 100 ms.
+  EvilServer slow(&loop.loop, *writer, EvilMode::Silent);
+  slow.hold();
+  wire::ReplicatorOptions options;
+  options.request_timeout_ms = 1000;
+  wire::Replicator client(&loop.loop, options);
+  REQUIRE(client.add_core(*replica, {}).ok());
+  dial(&loop.loop, client, slow.port());
+  REQUIRE(loop.run_until([&] { return client.peer_count() == 1; }));
+  REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+  REQUIRE(loop.run_until([&] { return slow.requests() >= 16; }));
+  uint64_t next = uv_now(&loop.loop);
+  CHECK(loop.run_until([&] {
+    if (uv_now(&loop.loop) >= next) {
+      slow.release_one();
+      next = uv_now(&loop.loop) + 100;
+    }
+    return client.done(*replica) || client.peer_count() == 0;
+  }, 20000));
+  CHECK(replica->blocks_present() == 20);
+  CHECK(client.stats().peers_dropped == 0);
+  CHECK_FALSE(slow.closed());
+}
+
 TEST_CASE("replicator: keep-alives hold an idle live connection; a silent socket times out") {
   REQUIRE(crypto::init());
   TempDir dir;
