@@ -32,7 +32,8 @@ struct ReplicatorOptions {
   // answering a long queue of requests is not dropped, however long the last one waits.
   uint64_t request_timeout_ms = 20000;
   // Background downloads (wire.md §7.3): each peer starts with this many requests in flight;
-  // the window then follows the round trip (request_window.hpp), up to the maximum.
+  // the window then follows the round trip (request_window.hpp), up to the maximum, or up to
+  // max_get_bytes_per_peer at the core's mean block size when that is more.
   size_t max_requests_per_peer = 16;
   size_t max_request_window = 1024;
   // Explicit gets: a fetch batch (a folder's trie nodes, a read-ahead) is sent at once, so that
@@ -224,8 +225,9 @@ class Replicator : public ConnectionHandler {
   void pump_all();
   enum class RequestOutcome { Sent, NobodyHasIt, AllBusy };
   RequestOutcome request_block(CoreState& core, uint64_t block, bool for_get);
-  // Gets in flight one peer may have for `core` (ReplicatorOptions::max_get_requests_per_peer).
-  size_t max_gets_in_flight(const core::Core& core) const;
+  // Requests in flight one peer may have for `core`: `by_count`, or max_get_bytes_per_peer at
+  // the core's mean block size when that is more.
+  size_t in_flight_bound(const core::Core& core, size_t by_count) const;
   uint64_t known_length(const CoreState& core) const;
   // Answers the gets of a block just stored with its verified bytes (moved to the last one).
   void resolve_gets(CoreState& core, uint64_t block, Bytes value);

@@ -140,11 +140,10 @@ uint64_t Replicator::known_length(const CoreState& state) const {
   return length;
 }
 
-size_t Replicator::max_gets_in_flight(const core::Core& core) const {
-  const uint64_t by_count = options_.max_get_requests_per_peer;
+size_t Replicator::in_flight_bound(const core::Core& core, size_t by_count) const {
   if (core.length() == 0) return by_count;
   const uint64_t mean_block = std::max<uint64_t>(1, core.byte_length() / core.length());
-  return std::max(by_count, options_.max_get_bytes_per_peer / mean_block);
+  return std::max<uint64_t>(by_count, options_.max_get_bytes_per_peer / mean_block);
 }
 
 size_t Replicator::requests_in_flight() const {
@@ -155,7 +154,8 @@ size_t Replicator::requests_in_flight() const {
 
 Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t block,
                                                      bool for_get) {
-  const size_t max_get = for_get ? max_gets_in_flight(*state.core) : 0;
+  const size_t max_get = for_get ? in_flight_bound(*state.core, options_.max_get_requests_per_peer) : 0;
+  const size_t max_window = for_get ? 0 : in_flight_bound(*state.core, options_.max_request_window);
   Peer* best = nullptr;
   Channel* best_channel = nullptr;
   bool busy = false;
@@ -165,6 +165,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
     if (it == peer->channels.end()) continue;
     Channel& channel = it->second;
     if (!channel.started || !channel.remote_uploading || !channel.remote.contains(block)) continue;
+    if (!for_get) channel.window.set_maximum(max_window);
     size_t limit = for_get ? max_get : channel.window.size();
     if (channel.inflight >= limit || peer->connection->queue_full()) {
       busy = true;

@@ -15,6 +15,11 @@ class RequestWindow {
       : size_(initial), minimum_(initial), maximum_(std::max(initial, maximum)) {}
 
   size_t size() const { return size_; }
+  // A new bound (at least the initial size), as what a request brings becomes known.
+  void set_maximum(size_t maximum) {
+    maximum_ = std::max(minimum_, maximum);
+    size_ = std::min(size_, maximum_);
+  }
 
   // A reply came `rtt_ms` after its request, sent while `in_flight` requests (this one
   // included) were out. One more per reply doubles the window every round trip while the

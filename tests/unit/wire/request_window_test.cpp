@@ -37,3 +37,17 @@ TEST_CASE("request window: replies delayed by queueing shrink it, never below th
   window.on_reply(50, window.size());
   CHECK(window.size() == 17);
 }
+
+TEST_CASE("request window: a new maximum lets it grow further, or holds it lower at once") {
+  RequestWindow window(16, 1024);
+  for (int i = 0; i < 5000; ++i) window.on_reply(100, window.size());
+  REQUIRE(window.size() == 1024);
+  // Small blocks: 8 MiB of them are 4,096 requests.
+  window.set_maximum(4096);
+  for (int i = 0; i < 10000; ++i) window.on_reply(100, window.size());
+  CHECK(window.size() == 4096);
+  window.set_maximum(512);
+  CHECK(window.size() == 512);
+  window.set_maximum(1);  // never below the start
+  CHECK(window.size() == 16);
+}
