@@ -32,18 +32,16 @@ struct ReplicatorOptions {
   // answering a long queue of requests is not dropped, however long the last one waits.
   uint64_t request_timeout_ms = 20000;
   // Background downloads (wire.md §7.3): each peer starts with this many requests in flight;
-  // the window then follows the round trip (request_window.hpp), up to the maximum, or up to
-  // max_get_bytes_per_peer at the core's mean block size when that is more.
+  // the window then follows the round trip (request_window.hpp), up to the maximum.
   size_t max_requests_per_peer = 16;
   size_t max_request_window = 1024;
   // Explicit gets: a fetch batch (a folder's trie nodes, a read-ahead) is sent at once, so that
-  // it costs one round trip and not one per 32 blocks. The reference queues any number. A peer
-  // gets this many in flight, or as many as make max_get_bytes_per_peer at the core's mean block
-  // size when that is more: a bulk batch of 150-byte trie nodes goes out whole (512 at a time
-  // held a 100 ms path to 2,500 nodes a second), 64 KiB blocks stay at 512 (32 MiB, which
-  // arrives well within request_timeout_ms).
+  // it costs one round trip and not one per 32 blocks. The reference queues any number.
   size_t max_get_requests_per_peer = 512;
-  uint64_t max_get_bytes_per_peer = uint64_t{8} << 20;
+  // Both bounds above grow to this many bytes at the core's mean block size where that is more
+  // requests: a bulk batch of 150-byte trie nodes goes out whole (512 at a time held a 100 ms
+  // path to 2,500 nodes a second); 64 KiB blocks keep the bounds above.
+  uint64_t max_request_bytes_per_peer = uint64_t{8} << 20;
 };
 
 struct CoreOptions {
@@ -225,8 +223,8 @@ class Replicator : public ConnectionHandler {
   void pump_all();
   enum class RequestOutcome { Sent, NobodyHasIt, AllBusy };
   RequestOutcome request_block(CoreState& core, uint64_t block, bool for_get);
-  // Requests in flight one peer may have for `core`: `by_count`, or max_get_bytes_per_peer at
-  // the core's mean block size when that is more.
+  // Requests in flight one peer may have for `core`: `by_count`, or max_request_bytes_per_peer
+  // at the core's mean block size when that is more.
   size_t in_flight_bound(const core::Core& core, size_t by_count) const;
   uint64_t known_length(const CoreState& core) const;
   // Answers the gets of a block just stored with its verified bytes (moved to the last one).

@@ -143,7 +143,7 @@ uint64_t Replicator::known_length(const CoreState& state) const {
 size_t Replicator::in_flight_bound(const core::Core& core, size_t by_count) const {
   if (core.length() == 0) return by_count;
   const uint64_t mean_block = std::max<uint64_t>(1, core.byte_length() / core.length());
-  return std::max<uint64_t>(by_count, options_.max_get_bytes_per_peer / mean_block);
+  return std::max<uint64_t>(by_count, options_.max_request_bytes_per_peer / mean_block);
 }
 
 size_t Replicator::requests_in_flight() const {
