@@ -11,7 +11,6 @@
 
 #include <memory>
 #include <optional>
-#include <tuple>
 #include <vector>
 
 using namespace hypermount;
@@ -98,9 +97,14 @@ TEST_CASE("fetcher: one batch brings every block it names, all requested at once
 TEST_CASE("fetcher: a batch of small blocks goes out whole; of large blocks, 512 requests at a time") {
   // 8 MiB at the core's mean block size, or 512 when that is more: 1,999 blocks of 100 bytes
   // all leave at once, 999 of 32 KiB 512 at a time (8 MiB is only 256 of them).
-  for (auto [blocks, bytes, at_once] : {std::tuple{2000, 100, 1999}, std::tuple{1000, 32768, 512}}) {
-    CAPTURE(bytes);
-    Pair p(blocks, bytes);
+  struct Case {
+    uint64_t blocks;
+    size_t bytes;
+    size_t at_once;
+  };
+  for (const Case& c : {Case{2000, 100, 1999}, Case{1000, 32768, 512}}) {
+    CAPTURE(c.bytes);
+    Pair p(c.blocks, c.bytes);
     node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
     fetch_last(p, fetcher, /*metadata=*/false);
     drive::MissingBlocks missing;
@@ -109,10 +113,10 @@ TEST_CASE("fetcher: a batch of small blocks goes out whole; of large blocks, 512
     fetcher.fetch(missing, false, [&](Result<uint64_t> r) { outcome = std::move(r); });
     // One turn of the loop: the gets are sent, and no reply can have been read yet.
     uv_run(&p.loop.loop, UV_RUN_NOWAIT);
-    CHECK(p.client->requests_in_flight() == static_cast<size_t>(at_once));
+    CHECK(p.client->requests_in_flight() == c.at_once);
     REQUIRE(p.loop.run_until([&] { return outcome.has_value(); }, 30000));
     REQUIRE(outcome->ok());
-    CHECK(**outcome == static_cast<uint64_t>(blocks - 1));
+    CHECK(**outcome == c.blocks - 1);
     CHECK(p.client->requests_in_flight() == 0);
   }
 }
