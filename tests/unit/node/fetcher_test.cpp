@@ -95,8 +95,8 @@ TEST_CASE("fetcher: one batch brings every block it names, all requested at once
 }
 
 TEST_CASE("fetcher: a batch of small blocks goes out whole; of large blocks, 512 requests at a time") {
-  // 8 MiB at the core's mean block size, or 512 when that is more: 1,999 blocks of 100 bytes
-  // all leave at once, 999 of 32 KiB 512 at a time (8 MiB is only 256 of them).
+  // 1 MiB at the core's mean block size, or 512 when that is more: 1,999 blocks of 100 bytes
+  // all leave at once, 999 of 32 KiB 512 at a time (1 MiB is only 32 of them).
   struct Case {
     uint64_t blocks;
     size_t bytes;

@@ -42,7 +42,7 @@ TEST_CASE("request window: a new maximum lets it grow further, or holds it lower
   RequestWindow window(16, 1024);
   for (int i = 0; i < 5000; ++i) window.on_reply(100, window.size());
   REQUIRE(window.size() == 1024);
-  // Small blocks: 8 MiB of them are 4,096 requests.
+  // Small blocks: 1 MiB of 256-byte blocks is 4,096 requests.
   window.set_maximum(4096);
   for (int i = 0; i < 10000; ++i) window.on_reply(100, window.size());
   CHECK(window.size() == 4096);
