@@ -40,9 +40,10 @@ struct ReplicatorOptions {
   size_t max_get_requests_per_peer = 512;
   // Both bounds above grow to this many bytes at the core's mean block size where that is more
   // requests: 7,000 trie nodes of 150 bytes (512 at a time held a 100 ms path to 2,500 nodes a
-  // second); 64 KiB blocks keep the bounds above. Not more: a JS peer's CPU per request grows
-  // with the backlog we keep on it (serving a find of 100,000 nodes on loopback, 8 MiB cost it
-  // 1.7x the CPU of 512 at a time, 1 MiB 1.2-1.3x).
+  // second); 64 KiB blocks keep the bounds above. Gets pass their floor only in step with the
+  // peer's round trip (replicator_transfer.cpp): a JS peer's CPU per request grows with the
+  // backlog we keep on it (serving a find of 100,000 nodes on loopback, 8 MiB at once cost it
+  // 1.7x the CPU of 512 at a time).
   uint64_t max_request_bytes_per_peer = uint64_t{1} << 20;
 };
 

@@ -78,7 +78,9 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
     return;
   }
   peer.last_reply_ms = uv_now(loop_);
-  if (!it->second.for_get) channel.window.on_reply(peer.last_reply_ms - it->second.sent_ms, channel.inflight);
+  const uint64_t rtt_ms = peer.last_reply_ms - it->second.sent_ms;
+  peer.base_rtt_ms = std::min(peer.base_rtt_ms.value_or(rtt_ms), rtt_ms);
+  if (!it->second.for_get) channel.window.on_reply(rtt_ms, channel.inflight);
   state.inflight.erase(it);
   if (channel.inflight > 0) --channel.inflight;
   if (!data.value) {
@@ -152,10 +154,23 @@ size_t Replicator::requests_in_flight() const {
   return requests;
 }
 
+namespace {
+// Gets in flight grow by ReplicatorOptions::max_get_requests_per_peer per this much of a peer's
+// base round trip.
+constexpr uint64_t kGetRttStepMs = 10;
+}  // namespace
+
 Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t block,
                                                      bool for_get) {
   const size_t max_get = for_get ? in_flight_bound(*state.core, options_.max_get_requests_per_peer) : 0;
   const size_t max_window = for_get ? 0 : in_flight_bound(*state.core, options_.max_request_window);
+  // Gets beyond the floor only on a long path (what it holds in flight grows with its round
+  // trip: 512 per 10 ms of it); on a short one more would only queue at the peer.
+  auto get_limit = [&](const Peer& peer) {
+    const size_t floor = options_.max_get_requests_per_peer;
+    const uint64_t by_rtt = floor * peer.base_rtt_ms.value_or(0) / kGetRttStepMs;
+    return std::max<size_t>(floor, std::min<uint64_t>(max_get, by_rtt));
+  };
   Peer* best = nullptr;
   Channel* best_channel = nullptr;
   bool busy = false;
@@ -166,7 +181,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
     Channel& channel = it->second;
     if (!channel.started || !channel.remote_uploading || !channel.remote.contains(block)) continue;
     if (!for_get) channel.window.set_maximum(max_window);
-    size_t limit = for_get ? max_get : channel.window.size();
+    size_t limit = for_get ? get_limit(*peer) : channel.window.size();
     if (channel.inflight >= limit || peer->connection->queue_full()) {
       busy = true;
       continue;

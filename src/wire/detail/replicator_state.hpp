@@ -67,6 +67,7 @@ struct Replicator::Peer {
   std::optional<ProtocolVersion> version;          // once handshaken
   std::string address;                             // as PeerFigures says
   uint64_t last_reply_ms = 0;  // loop time of the last Data that answered a request of ours
+  std::optional<uint64_t> base_rtt_ms;  // the shortest time a request of ours took to come back
 };
 
 // A block received from a peer, waiting to be hashed (on libuv's thread pool when large) and

@@ -94,15 +94,15 @@ TEST_CASE("fetcher: one batch brings every block it names, all requested at once
   CHECK(fetcher.stats().batches == 1);
 }
 
-TEST_CASE("fetcher: a batch of small blocks goes out whole; of large blocks, 512 requests at a time") {
-  // 1 MiB at the core's mean block size, or 512 when that is more: 1,999 blocks of 100 bytes
-  // all leave at once, 999 of 32 KiB 512 at a time (1 MiB is only 32 of them).
+TEST_CASE("fetcher: a batch of large blocks goes out 512 requests at a time") {
+  // 32 KiB blocks: 1 MiB is only 32 of them, so the floor of 512 holds whatever the round trip
+  // (replicator_test has a long path, where a batch of small blocks goes out whole).
   struct Case {
     uint64_t blocks;
     size_t bytes;
     size_t at_once;
   };
-  for (const Case& c : {Case{2000, 100, 1999}, Case{1000, 32768, 512}}) {
+  for (const Case& c : {Case{1000, 32768, 512}}) {
     CAPTURE(c.bytes);
     Pair p(c.blocks, c.bytes);
     node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);

@@ -352,6 +352,35 @@ TEST_CASE("replicator: a peer that keeps answering is not timed out, however lon
   CHECK_FALSE(slow.closed());
 }
 
+TEST_CASE("replicator: on a long path a batch of small gets goes out whole") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 3000, 100);
+  auto replica = make_replica(dir / "r", writer->key());
+  EvilServer far(&loop.loop, *writer, EvilMode::Silent);  // answers only what release() lets go
+  wire::Replicator client(&loop.loop);
+  REQUIRE(client.add_core(*replica, {}).ok());
+  dial(&loop.loop, client, far.port());
+  REQUIRE(loop.run_until([&] { return client.peer_count() == 1; }));
+  // The first get waits 60 ms for its answer: the path's round trip is at least that.
+  far.hold();
+  bool got = false;
+  REQUIRE(client.get(*replica, 2999, [&](Result<Bytes> r) { got = r.ok(); }).ok());
+  const uint64_t until = uv_now(&loop.loop) + 60;
+  loop.run_until([&] { return uv_now(&loop.loop) >= until; }, 1000);
+  far.release();
+  REQUIRE(loop.run_until([&] { return got; }));
+  // 2,999 gets of 100-byte blocks: 512 per 10 ms of round trip allows 3,072, all of them go at
+  // once (on loopback 512 would: fetcher_test).
+  far.hold();
+  for (uint64_t b = 0; b < 2999; ++b) REQUIRE(client.get(*replica, b, [](Result<Bytes>) {}).ok());
+  uv_run(&loop.loop, UV_RUN_NOWAIT);
+  CHECK(client.requests_in_flight() == 2999);
+  far.release();
+  CHECK(loop.run_until([&] { return replica->blocks_present() == 3000; }, 20000));
+}
+
 TEST_CASE("replicator: keep-alives hold an idle live connection; a silent socket times out") {
   REQUIRE(crypto::init());
   TempDir dir;
