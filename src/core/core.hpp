@@ -82,6 +82,10 @@ class Core {
   // Blocks [first, first + count) end to end, read at once and each checked against its leaf
   // hash (on every core for a large range). NotFound if one is not present.
   Result<Bytes> get_range(uint64_t first, uint64_t count) const;
+  // Blocks [first, first + count) one by one, checked as get_range checks them, read at once.
+  // Fewer (at least one) where the next would bring their bytes past `max_bytes`, and only
+  // those before the first that fails its check (Corrupt if that is `first`).
+  Result<std::vector<Bytes>> get_blocks(uint64_t first, uint64_t count, uint64_t max_bytes) const;
   // Checks the present block's bytes against its tree hash, once per open core (later calls
   // cost nothing): due before the data file's bytes are handed out without reading them.
   Status check_block_once(uint64_t block) { return check_blocks_once(block, block); }
@@ -142,7 +146,8 @@ class Core {
     std::vector<Node> leaves;
     std::vector<char> intact;  // written by several threads: not vector<bool>
   };
-  Result<CheckedRun> read_run(uint64_t first, uint64_t count) const;
+  // Up to `count` blocks from `first`: fewer where the next would pass `max_bytes` (not below 1).
+  Result<CheckedRun> read_run(uint64_t first, uint64_t count, uint64_t max_bytes = UINT64_MAX) const;
   Error mismatch(const CheckedRun& run, uint64_t first, uint64_t block) const;
   Result<std::vector<Node>> read_roots(uint64_t length) const;
 
@@ -152,6 +157,14 @@ class Core {
   std::optional<crypto::SecretKey> secret_key_;
   CoreBitfield bitfield_;
   std::vector<bool> checked_;  // blocks check_block_once found intact
+  // A block whose byte offset is known without walking up the tree: the one after the block last
+  // stored or read (blocks mostly come and go in order). Offsets never change once known.
+  mutable uint64_t next_block_ = 0;
+  mutable uint64_t next_block_offset_ = 0;
+  void note_next_offset(uint64_t block, uint64_t offset) const {
+    next_block_ = block;
+    next_block_offset_ = offset;
+  }
   // Notes blocks [first, end) as intact (checked, or just verified as they were stored).
   void mark_checked(uint64_t first, uint64_t end);
   std::vector<Node> roots_;

@@ -177,6 +177,7 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
   if (value) {
     HM_TRY_ASSIGN(uint64_t offset, block_offset(block));
     HM_TRY(storage_.write_data(offset, *value));
+    note_next_offset(block + 1, offset + value->size());
     bitfield_.set_node(leaf_index);
     bitfield_.set_block(block, true);
   }

@@ -139,20 +139,45 @@ Status CoreStorage::write_secret_key(const crypto::SecretKey& key) {
   return secret_key_.write(0, key.bytes());
 }
 
-Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
-  if (auto cached = nodes_.find(index)) return cached;
-  uint8_t record[kTreeRecordSize];
-  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + index * kTreeRecordSize, record));
-  if (n == 0 || (n == kTreeRecordSize && all_zero(record))) return std::optional<Node>();
-  if (n != kTreeRecordSize) {
-    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), index, n);
-  }
+namespace {
+
+// A tree record as read: nullopt when all zeros (a node never written).
+std::optional<Node> node_of_record(uint64_t index, const uint8_t* record) {
+  if (all_zero(ByteView(record, kTreeRecordSize))) return std::nullopt;
   Node node;
   node.index = index;
   std::copy(record, record + 32, node.hash.begin());
   node.size = get_u64be(record + 32);
-  nodes_.put(node);
-  return std::optional<Node>(node);
+  return node;
+}
+
+}  // namespace
+
+Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
+  if (auto cached = nodes_.find(index)) return cached;
+  uint8_t record[kTreeRecordSize];
+  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + index * kTreeRecordSize, record));
+  if (n == 0) return std::optional<Node>();
+  if (n != kTreeRecordSize) {
+    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), index, n);
+  }
+  auto node = node_of_record(index, record);
+  if (node) nodes_.put(*node);
+  return node;
+}
+
+Result<std::vector<std::optional<Node>>> CoreStorage::read_nodes(uint64_t first, uint64_t count) const {
+  Bytes records(count * kTreeRecordSize);
+  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + first * kTreeRecordSize, records));
+  std::vector<std::optional<Node>> nodes(count);
+  for (uint64_t k = 0; k < count && (k + 1) * kTreeRecordSize <= n; ++k) {
+    nodes[k] = node_of_record(first + k, records.data() + k * kTreeRecordSize);
+  }
+  if (n % kTreeRecordSize != 0) {
+    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), first + n / kTreeRecordSize,
+                          n % kTreeRecordSize);
+  }
+  return nodes;
 }
 
 Status CoreStorage::write_nodes(std::vector<Node> nodes) {

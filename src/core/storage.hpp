@@ -42,6 +42,8 @@ class CoreStorage {
 
   // A missing node (all-zero record, hole, or past the end) is nullopt.
   Result<std::optional<Node>> read_node(uint64_t index) const;
+  // Nodes first .. first + count - 1 in one read; a missing one is nullopt.
+  Result<std::vector<std::optional<Node>>> read_nodes(uint64_t first, uint64_t count) const;
   // Writes the nodes, coalescing neighbours into single writes.
   Status write_nodes(std::vector<Node> nodes);
 

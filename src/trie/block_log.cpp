@@ -1,5 +1,7 @@
 #include "trie/block_log.hpp"
 
+#include <algorithm>
+
 #include "core/core.hpp"
 
 namespace hypermount::trie {
@@ -11,11 +13,26 @@ Result<Bytes> CoreLog::block(uint64_t seq) {
   if (!core_.has(seq)) {
     return Error::unavailable("trie block {} is not local", seq);
   }
-  auto bytes = core_.get(seq);
-  if (!bytes && bytes.error().code() == Errc::NotFound) {
+  if (groups_.empty()) groups_.resize(kGroupSlots);
+  Group& group = groups_[(seq / kGroupBlocks) % kGroupSlots];
+  if (seq >= group.first && seq - group.first < group.blocks.size() && !group.taken[seq - group.first]) {
+    group.taken[seq - group.first] = true;
+    return std::move(group.blocks[seq - group.first]);
+  }
+  const uint64_t group_end = std::min((seq / kGroupBlocks + 1) * kGroupBlocks, core_.length());
+  uint64_t end = seq + 1;
+  while (end < group_end && core_.has(end)) ++end;
+  auto blocks = core_.get_blocks(seq, end - seq, kGroupBytes);
+  if (!blocks && blocks.error().code() == Errc::NotFound) {
     return Error::unavailable("trie block {} is not local", seq);
   }
-  return bytes;
+  HM_TRY(blocks);
+  Bytes first = std::move(blocks->front());
+  group.first = seq;
+  group.blocks = std::move(*blocks);
+  group.taken.assign(group.blocks.size(), false);
+  group.taken[0] = true;
+  return first;
 }
 
 uint64_t CoreLog::length() const { return core_.length(); }

@@ -37,9 +37,16 @@ class BlockLog : public BlockReader {
   virtual Status append(const std::vector<ByteView>& blocks) = 0;
 };
 
-// Adapter over a hypercore; `core` must outlive it.
+// Adapter over a hypercore; `core` must outlive it. A block read from the store brings the
+// local blocks after it in its group of kGroupBlocks along (one read of the tree and of the data
+// instead of one each): a folder's entries were mostly written together and a listing wants
+// them all. Those wait in their group's slot until asked for (each is handed out once).
 class CoreLog final : public BlockLog {
  public:
+  static constexpr uint64_t kGroupBlocks = 16;
+  static constexpr size_t kGroupSlots = 1024;       // groups held: 16,384 blocks
+  static constexpr uint64_t kGroupBytes = 16 * 1024;  // read along at most, per group
+
   explicit CoreLog(core::Core& core) : core_(core) {}
   Result<Bytes> block(uint64_t seq) override;
   uint64_t length() const override;
@@ -47,7 +54,13 @@ class CoreLog final : public BlockLog {
   Status append(const std::vector<ByteView>& blocks) override;
 
  private:
+  struct Group {
+    uint64_t first = 0;  // seq of blocks[0]
+    std::vector<Bytes> blocks;
+    std::vector<bool> taken;
+  };
   core::Core& core_;
+  std::vector<Group> groups_;  // by (seq / kGroupBlocks) % kGroupSlots, made on first read
 };
 
 // A log held in memory. Blocks can be marked absent to model a sparse replica.

@@ -51,9 +51,14 @@ Status Iterator::open() {
 }
 
 Status Iterator::load_pending() {
+  if (loaded_below_ == stack_.size()) {
+    return {};
+  }
   detail::NodeSource source(reader_, *cache_);
   std::optional<Error> failure;
-  for (Entry& e : stack_) {
+  size_t first_unloaded = stack_.size();
+  for (size_t k = loaded_below_; k < stack_.size(); ++k) {
+    Entry& e = stack_[k];
     if (e.loaded) {
       continue;
     }
@@ -61,12 +66,14 @@ Status Iterator::load_pending() {
     if (!n) {
       if (!failure) {
         failure = n.error();
+        first_unloaded = k;
       }
       continue;
     }
     e.node = *n;
     e.loaded = true;
   }
+  loaded_below_ = first_unloaded;
   missing_ = source.missing();
   if (failure) {
     return *failure;
@@ -105,16 +112,26 @@ Result<NodePtr> Iterator::next() {
     }
     Entry top = std::move(stack_.back());
     stack_.pop_back();
+    loaded_below_ = std::min(loaded_below_, stack_.size());
     if (!top.node) {
       // A '' marker node reads as no node; the reference would crash here, we skip it.
       continue;
     }
     const uint64_t len = std::min(top.node->length(), end_);
-    const uint64_t i = top.i;
+    // Digits where the node has no bucket lead on only along its own key: go past them at once
+    // (the reference pushes and pops the node again for each). The gt option's skip at start_
+    // needs the single step there.
+    const Bucket* bucket = top.node->trie().bucket_from(top.i);
+    uint64_t i = std::min(len, bucket != nullptr ? bucket->index : len);
+    if (options_.gt && top.i <= start_) {
+      i = std::min(i, start_);
+    }
     if (i >= len) {
       return top.node;
     }
-    const Bucket* bucket = top.node->trie().bucket(i);
+    if (bucket != nullptr && bucket->index != i) {
+      bucket = nullptr;
+    }
     for (uint8_t d : order) {
       if (d == kEndDigit && options_.gt && i == start_) {
         continue;

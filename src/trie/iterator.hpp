@@ -64,6 +64,7 @@ class Iterator {
   uint64_t start_ = 0;
   uint64_t end_ = std::numeric_limits<uint64_t>::max();
   std::vector<Entry> stack_;
+  size_t loaded_below_ = 0;  // stack_[0, loaded_below_) are all loaded
   // [from, to) ranges of the stack holding collided siblings, sorted once loaded.
   std::vector<std::pair<size_t, size_t>> needs_sort_;
   std::vector<uint64_t> missing_;

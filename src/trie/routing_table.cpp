@@ -81,12 +81,14 @@ void RoutingTable::rebase() {
 }
 
 const Bucket* RoutingTable::bucket(uint64_t i) const {
+  const Bucket* b = bucket_from(i);
+  return b != nullptr && b->index == i ? b : nullptr;
+}
+
+const Bucket* RoutingTable::bucket_from(uint64_t i) const {
   auto it = std::lower_bound(buckets_.begin(), buckets_.end(), i,
                              [](const Bucket& b, uint64_t index) { return b.index < index; });
-  if (it == buckets_.end() || it->index != i) {
-    return nullptr;
-  }
-  return &*it;
+  return it == buckets_.end() ? nullptr : &*it;
 }
 
 uint64_t RoutingTable::slot(uint64_t i, uint64_t s) const {

@@ -33,6 +33,8 @@ class RoutingTable {
 
   // The bucket at digit index i, or nullptr when it is empty.
   const Bucket* bucket(uint64_t i) const;
+  // The first bucket at digit index i or later, or nullptr when there is none.
+  const Bucket* bucket_from(uint64_t i) const;
   // Slot s of bucket i, 0 when empty.
   uint64_t slot(uint64_t i, uint64_t s) const;
   const std::vector<Bucket>& buckets() const { return buckets_; }

@@ -312,6 +312,29 @@ TEST_CASE("core: a range of blocks is read at once and each block checked") {
   CHECK_FALSE(fresh->check_block_once(6));
 }
 
+TEST_CASE("core: blocks read one by one at once stop at the byte bound and before a damaged one") {
+  TempDir tmp;
+  writer_with(tmp, 5, false).reset();
+  auto data = test::read_file_bytes(tmp / "writer/data");
+  data[std::string("helloworldfrom hypercore").size() + 1] ^= 0xff;  // in block 3
+  test::write_file_bytes(tmp / "writer/data", data);
+  auto core = std::move(*Core::open(tmp / "writer", store::OpenMode::ReadOnly));
+  auto each = core->get_blocks(0, 5, UINT64_MAX);
+  REQUIRE(each);
+  REQUIRE(each->size() == 3);  // 3 is damaged: 0 to 2 come back, each on its own
+  for (size_t i = 0; i < 3; ++i) CHECK(as_chars((*each)[i]) == kBlocks[i]);
+  auto bounded = core->get_blocks(0, 3, 10);  // "hello" and "world" fit in 10 bytes
+  REQUIRE(bounded);
+  CHECK(bounded->size() == 2);
+  auto one = core->get_blocks(2, 1, 1);  // never fewer than one
+  REQUIRE(one);
+  CHECK(as_chars(one->front()) == kBlocks[2]);
+  auto bad = core->get_blocks(3, 2, UINT64_MAX);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().code() == Errc::Corrupt);
+  CHECK(core->get_blocks(4, 2, UINT64_MAX).error().code() == Errc::NotFound);
+}
+
 TEST_CASE("core: a core open for writing is locked against a second writer") {
   TempDir tmp;
   auto writer = writer_with(tmp, 2, false);

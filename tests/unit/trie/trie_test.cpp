@@ -4,6 +4,9 @@
 #include "trie/trie.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <filesystem>
 
 #include "core/core.hpp"
 #include "temp_dir.hpp"
@@ -319,4 +322,31 @@ TEST_CASE("over a hypercore: header, puts, reopen and a sparse replica") {
   auto g = rt.get("hello");
   REQUIRE(g);
   CHECK(*g == nullptr);
+}
+
+TEST_CASE("over a hypercore: a block read from the store brings the rest of its group along, each once") {
+  REQUIRE(crypto::init());
+  hypermount::test::TempDir dir;
+  auto core = core::Core::create(dir / "w", crypto::random_key_pair());
+  REQUIRE(core);
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; ++i) texts.push_back(fmt::format("block {}", i));
+  std::vector<ByteView> blocks;
+  for (const auto& t : texts) blocks.push_back(as_bytes(t));
+  REQUIRE((*core)->append(blocks));
+
+  CoreLog log(**core);
+  auto first = log.block(3);
+  REQUIRE(first);
+  CHECK(*first == Bytes(as_bytes(texts[3]).begin(), as_bytes(texts[3]).end()));
+  // The data file emptied: what block 3 brought along (4 to 15, its group) still reads, once.
+  std::filesystem::resize_file(dir / "w/data", 0);
+  for (uint64_t seq = 4; seq < CoreLog::kGroupBlocks; ++seq) {
+    auto b = log.block(seq);
+    REQUIRE(b);
+    CHECK(*b == Bytes(as_bytes(texts[seq]).begin(), as_bytes(texts[seq]).end()));
+  }
+  CHECK_FALSE(log.block(5));                       // handed out already: read again, and gone
+  CHECK_FALSE(log.block(CoreLog::kGroupBlocks));   // the next group was not read along
+  CHECK_FALSE(log.block(2));                       // nor the blocks before the first read
 }
