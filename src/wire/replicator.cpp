@@ -251,6 +251,17 @@ void Replicator::close_all() {
 void Replicator::on_session_events(Connection& connection) {
   Peer* peer = find_peer(connection);
   if (peer == nullptr) return;
+  peer->handling_events = true;
+  handle_events(peer, connection);
+  if (peer->closed) return;
+  peer->handling_events = false;
+  auto flushed = connection.flush();
+  (void)flushed;
+  pump_all();
+  changed();
+}
+
+void Replicator::handle_events(Peer* peer, Connection& connection) {
   for (SessionEvent& event : connection.session().take_events()) {
     if (peer->closed) return;
     if (auto* done_event = std::get_if<HandshakeCompleted>(&event)) {
@@ -291,11 +302,6 @@ void Replicator::on_session_events(Connection& connection) {
       on_channel_closed(*peer, closed->discovery_key);
     }
   }
-  if (peer->closed) return;
-  auto flushed = connection.flush();
-  (void)flushed;
-  pump_all();
-  changed();
 }
 
 void Replicator::on_drained(Connection& connection) {

@@ -75,6 +75,7 @@ struct PeerFigures {
   std::optional<ProtocolVersion> version;  // V7 or V8 once the handshake is done
   uint64_t bytes_sent = 0;  // on the connection, framing and encryption included
   uint64_t bytes_received = 0;
+  uint64_t writes = 0;  // writes handed to the socket (the replies to one read go in one)
   // Cores written here of which the peer says it has blocks past our length: they were
   // written from another store too (a core must be written by one store only).
   std::vector<crypto::DiscoveryKey> ahead;
@@ -165,6 +166,8 @@ class Replicator : public ConnectionHandler {
   struct Peer;
   struct Channel;
   struct CoreState;
+  // The events of one read; what they send is written at the end of on_session_events.
+  void handle_events(Peer* peer, Connection& connection);
   struct Selection {
     uint64_t start = 0;
     std::optional<uint64_t> end;
@@ -252,6 +255,8 @@ class Replicator : public ConnectionHandler {
   std::vector<std::unique_ptr<Peer>> retired_;
   // Peers closed by deduplication, newest kept up to kMaxDeduplicated (for deduplicated()).
   static constexpr size_t kMaxDeduplicated = 1024;
+  // Replies held back while the events of one read are handled, at most (then written).
+  static constexpr size_t kReplyWriteBytes = 256 * 1024;
   std::map<PeerId, std::variant<PeerId, Deduplicated>> deduplicated_;
   std::map<uint64_t, PendingGet> gets_;
   std::deque<std::function<void()>> posted_;

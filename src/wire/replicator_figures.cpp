@@ -19,6 +19,7 @@ std::vector<PeerFigures> Replicator::peer_figures() const {
     figures.version = peer->version;
     figures.bytes_sent = peer->connection->bytes_sent();
     figures.bytes_received = peer->connection->bytes_received();
+    figures.writes = peer->connection->writes();
     for (const auto& [dk, channel] : peer->channels) {
       if (channel.remote_ahead) figures.ahead.push_back(dk);
     }

@@ -80,7 +80,7 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
   peer.last_reply_ms = uv_now(loop_);
   const uint64_t rtt_ms = peer.last_reply_ms - it->second.sent_ms;
   peer.base_rtt_ms = std::min(peer.base_rtt_ms.value_or(rtt_ms), rtt_ms);
-  if (!it->second.for_get) channel.window.on_reply(rtt_ms, channel.inflight);
+  if (!it->second.for_get) channel.window.on_reply(rtt_ms, channel.window_full);
   state.inflight.erase(it);
   if (channel.inflight > 0) --channel.inflight;
   if (!data.value) {
@@ -183,6 +183,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
     if (!for_get) channel.window.set_maximum(max_window);
     size_t limit = for_get ? get_limit(*peer) : channel.window.size();
     if (channel.inflight >= limit || peer->connection->queue_full()) {
+      if (!for_get && channel.inflight >= limit) channel.window_full = true;
       busy = true;
       continue;
     }
@@ -195,6 +196,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
   Request request{block, uint64_t{0}, false, state.core->digest_for(block)};
   state.inflight[block] = Inflight{best, uv_now(loop_), for_get};
   ++best_channel->inflight;
+  if (!for_get) best_channel->window_full = best_channel->inflight >= best_channel->window.size();
   send(*best, *best_channel->local_id, request);
   return RequestOutcome::Sent;
 }
@@ -258,11 +260,12 @@ void Replicator::send(Peer& peer, uint32_t local_id, const Message& message) {
     return;
   }
   // Requests leave together on the loop's next turn (a fetch of 100,000 blocks is one write, not
-  // 100,000); everything else at once: replies held for a turn made a clone through a 100 ms
-  // path take twice as long. Callers check queue_full() before sending more.
+  // 100,000); everything else in this turn: replies held for a turn made a clone through a 100 ms
+  // path take twice as long. The replies to what one read brought leave together, a write per
+  // kReplyWriteBytes, not one each. Callers check queue_full() before sending more.
   if (std::holds_alternative<Request>(message)) {
     peer.connection->flush_soon();
-  } else {
+  } else if (!peer.handling_events || peer.connection->session().output_size() >= kReplyWriteBytes) {
     (void)peer.connection->flush();
   }
 }

@@ -21,15 +21,15 @@ class RequestWindow {
     size_ = std::min(size_, maximum_);
   }
 
-  // A reply came `rtt_ms` after its request, sent while `in_flight` requests (this one
-  // included) were out. One more per reply doubles the window every round trip while the
-  // window is full and replies are not delayed by queueing (at most twice the lowest round
-  // trip seen, plus a slack for the millisecond clock); a queued reply shrinks it by an eighth.
-  void on_reply(uint64_t rtt_ms, size_t in_flight) {
+  // A reply came `rtt_ms` after its request; `window_full`: the window held requests back when
+  // they were last sent. One more per reply doubles the window every round trip while it is
+  // full and replies are not delayed by queueing (at most twice the lowest round trip seen,
+  // plus a slack for the millisecond clock); a queued reply shrinks it by an eighth.
+  void on_reply(uint64_t rtt_ms, bool window_full) {
     base_rtt_ms_ = std::min(base_rtt_ms_, rtt_ms);
     if (rtt_ms > 2 * base_rtt_ms_ + kSlackMs) {
       size_ = std::max(minimum_, size_ - size_ / 8);
-    } else if (in_flight >= size_) {
+    } else if (window_full) {
       size_ = std::min(maximum_, size_ + 1);
     }
   }

@@ -481,6 +481,7 @@ void Connection::write_bytes(Bytes bytes) {
   if (closed_ || write_ended_) return;
   const size_t size = bytes.size();
   queued_bytes_ += size;
+  ++writes_;
   last_sent_ms_ = uv_now(loop_);
   if (auto written = stream_->write(std::move(bytes)); !written) {
     queued_bytes_ -= size;

@@ -164,6 +164,7 @@ class Connection {
   void close(Error reason);
   uint64_t bytes_received() const { return bytes_received_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
+  uint64_t writes() const { return writes_; }
   // What the connection runs over, for naming the peer and its transport.
   const ByteStream& stream() const { return *stream_; }
 
@@ -190,6 +191,7 @@ class Connection {
   uint64_t last_received_ms_ = 0;
   uint64_t bytes_received_ = 0;
   uint64_t bytes_sent_ = 0;
+  uint64_t writes_ = 0;  // handed to the stream
 };
 
 }  // namespace hypermount::wire

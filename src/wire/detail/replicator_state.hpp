@@ -52,6 +52,9 @@ struct Replicator::Channel {
   std::set<uint64_t> want_regions;  // Want regions sent (index = start / kWantRegion)
   size_t inflight = 0;
   RequestWindow window{1, 1};  // background requests in flight: set when the channel starts
+  // The window held background requests back when they were last sent. Judged then, not per
+  // reply: the replies one read brings are all taken before the window refills.
+  bool window_full = false;
   std::deque<Request> requests;  // waiting to be served (write queue full)
   bool remote_ahead = false;  // the remote has blocks past our length of a core we write
 };
@@ -68,6 +71,7 @@ struct Replicator::Peer {
   std::string address;                             // as PeerFigures says
   uint64_t last_reply_ms = 0;  // loop time of the last Data that answered a request of ours
   std::optional<uint64_t> base_rtt_ms;  // the shortest time a request of ours took to come back
+  bool handling_events = false;  // in on_session_events, which writes what it sent at its end
 };
 
 // A block received from a peer, waiting to be hashed (on libuv's thread pool when large) and

@@ -150,6 +150,31 @@ TEST_CASE("replicator: sparse gets and a range download fetch nothing else") {
   CHECK(loop.run_until([&] { return answered; }));
 }
 
+TEST_CASE("replicator: the replies to the requests of one read leave in one write") {
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  constexpr uint64_t kBlocks = 2000;
+  auto writer = make_writer(dir / "w", kBlocks, 100);
+  auto replica = make_replica(dir / "r", writer->key());
+  wire::Replicator server(&loop.loop);
+  wire::Replicator client(&loop.loop);
+  REQUIRE(server.add_core(*writer, {}).ok());
+  REQUIRE(client.add_core(*replica, {}).ok());
+  Link link = connect(&loop.loop, client, server);
+  size_t answered = 0;
+  for (uint64_t block = 0; block < kBlocks; ++block) {
+    REQUIRE(client.get(*replica, block, [&answered](Result<Bytes> r) { answered += r.ok(); }).ok());
+  }
+  CHECK(loop.run_until([&] { return answered == kBlocks; }));
+  CHECK(server.stats().blocks_uploaded == kBlocks);
+  auto figures = server.peer_figures();
+  REQUIRE(figures.size() == 1);
+  CAPTURE(figures[0].writes);
+  // One write per Data would be 2,000 and more; a write per read of requests is a few dozen.
+  CHECK(figures[0].writes < kBlocks / 10);
+}
+
 TEST_CASE("replicator: live appends reach a live replica, both versions") {
   REQUIRE(crypto::init());
   for (auto version : {wire::ProtocolVersion::V7, wire::ProtocolVersion::V8}) {
@@ -352,23 +377,44 @@ TEST_CASE("replicator: a peer that keeps answering is not timed out, however lon
   CHECK_FALSE(slow.closed());
 }
 
-TEST_CASE("replicator: on a long path a batch of small gets goes out whole") {
-  REQUIRE(crypto::init());
+namespace {
+
+// A replica of a 3,000-block core (100-byte blocks) whose client is dialled to an EvilServer
+// that answers only what release() lets go: a path whose round trips the test decides.
+struct HeldPath {
+  HeldPath() {
+    REQUIRE(crypto::init());
+    REQUIRE(client.add_core(*replica, {}).ok());
+    dial(&loop.loop, client, far.port());
+  }
+  // Runs the loop for `ms` of its time.
+  void wait(uint64_t ms) {
+    const uint64_t until = uv_now(&loop.loop) + ms;
+    loop.run_until([&] { return uv_now(&loop.loop) >= until; }, ms + 1000);
+  }
+
   TempDir dir;
   Loop loop;
-  auto writer = make_writer(dir / "w", 3000, 100);
-  auto replica = make_replica(dir / "r", writer->key());
-  EvilServer far(&loop.loop, *writer, EvilMode::Silent);  // answers only what release() lets go
-  wire::Replicator client(&loop.loop);
-  REQUIRE(client.add_core(*replica, {}).ok());
-  dial(&loop.loop, client, far.port());
+  std::unique_ptr<core::Core> writer = make_writer(dir / "w", 3000, 100);
+  std::unique_ptr<core::Core> replica = make_replica(dir / "r", writer->key());
+  EvilServer far{&loop.loop, *writer, EvilMode::Silent};
+  wire::Replicator client{&loop.loop};
+};
+
+}  // namespace
+
+TEST_CASE("replicator: on a long path a batch of small gets goes out whole") {
+  HeldPath path;
+  Loop& loop = path.loop;
+  EvilServer& far = path.far;
+  wire::Replicator& client = path.client;
+  core::Core* replica = path.replica.get();
   REQUIRE(loop.run_until([&] { return client.peer_count() == 1; }));
   // The first get waits 60 ms for its answer: the path's round trip is at least that.
   far.hold();
   bool got = false;
   REQUIRE(client.get(*replica, 2999, [&](Result<Bytes> r) { got = r.ok(); }).ok());
-  const uint64_t until = uv_now(&loop.loop) + 60;
-  loop.run_until([&] { return uv_now(&loop.loop) >= until; }, 1000);
+  path.wait(60);
   far.release();
   REQUIRE(loop.run_until([&] { return got; }));
   // 2,999 gets of 100-byte blocks: 512 per 10 ms of round trip allows 3,072, all of them go at
@@ -379,6 +425,37 @@ TEST_CASE("replicator: on a long path a batch of small gets goes out whole") {
   CHECK(client.requests_in_flight() == 2999);
   far.release();
   CHECK(loop.run_until([&] { return replica->blocks_present() == 3000; }, 20000));
+}
+
+TEST_CASE("replicator: a download's window doubles each round trip when a round's replies come in one read") {
+  HeldPath path;
+  Loop& loop = path.loop;
+  EvilServer& far = path.far;
+  wire::Replicator& client = path.client;
+  core::Core* replica = path.replica.get();
+  far.hold();
+  REQUIRE(client.download(*replica, 0, std::nullopt).ok());
+  REQUIRE(loop.run_until([&] { return client.requests_in_flight() > 0; }));
+  // Each round: the window goes out, is held 20 ms (the path's round trip), then all of it is
+  // answered in one write. The window was judged full once per read, so it grew by one a round.
+  std::vector<size_t> in_flight;
+  for (int round = 0; round < 4; ++round) {
+    path.wait(20);
+    in_flight.push_back(client.requests_in_flight());
+    far.release();
+    far.hold();
+  }
+  for (int round = 1; round < 4; ++round) {
+    CAPTURE(round);
+    CAPTURE(in_flight[round - 1]);
+    CAPTURE(in_flight[round]);
+    CHECK(in_flight[round] >= 2 * in_flight[round - 1] - 1);
+  }
+  CHECK(loop.run_until([&] {
+    far.release();
+    far.hold();
+    return replica->blocks_present() == 3000;
+  }, 20000));
 }
 
 TEST_CASE("replicator: keep-alives hold an idle live connection; a silent socket times out") {

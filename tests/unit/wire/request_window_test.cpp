@@ -11,40 +11,40 @@ TEST_CASE("request window: doubles per round trip on a 100 ms path, up to its ma
   // One round trip: every request of a full window comes back after 100 ms.
   for (int round = 0; round < 4; ++round) {
     size_t size = window.size();
-    for (size_t i = 0; i < size; ++i) window.on_reply(100, window.size());
+    for (size_t i = 0; i < size; ++i) window.on_reply(100, true);
     CHECK(window.size() == 2 * size);
   }
-  for (int i = 0; i < 5000; ++i) window.on_reply(100, window.size());
+  for (int i = 0; i < 5000; ++i) window.on_reply(100, true);
   CHECK(window.size() == 1024);
 }
 
 TEST_CASE("request window: a window that is not full does not grow") {
   RequestWindow window(16, 1024);
-  for (int i = 0; i < 100; ++i) window.on_reply(5, 3);
+  for (int i = 0; i < 100; ++i) window.on_reply(5, false);
   CHECK(window.size() == 16);
 }
 
 TEST_CASE("request window: replies delayed by queueing shrink it, never below the start") {
   RequestWindow window(16, 1024);
-  for (int i = 0; i < 200; ++i) window.on_reply(20, window.size());
+  for (int i = 0; i < 200; ++i) window.on_reply(20, true);
   size_t grown = window.size();
   REQUIRE(grown > 16);
-  window.on_reply(200, grown);  // ten times the base: the requests are queueing somewhere
+  window.on_reply(200, true);  // ten times the base: the requests are queueing somewhere
   CHECK(window.size() == grown - grown / 8);
-  for (int i = 0; i < 100; ++i) window.on_reply(200, window.size());
+  for (int i = 0; i < 100; ++i) window.on_reply(200, true);
   CHECK(window.size() == 16);
   // The slack: 2 * base + 10 ms is still the path, not a queue.
-  window.on_reply(50, window.size());
+  window.on_reply(50, true);
   CHECK(window.size() == 17);
 }
 
 TEST_CASE("request window: a new maximum lets it grow further, or holds it lower at once") {
   RequestWindow window(16, 1024);
-  for (int i = 0; i < 5000; ++i) window.on_reply(100, window.size());
+  for (int i = 0; i < 5000; ++i) window.on_reply(100, true);
   REQUIRE(window.size() == 1024);
   // Small blocks: 1 MiB of 256-byte blocks is 4,096 requests.
   window.set_maximum(4096);
-  for (int i = 0; i < 10000; ++i) window.on_reply(100, window.size());
+  for (int i = 0; i < 10000; ++i) window.on_reply(100, true);
   CHECK(window.size() == 4096);
   window.set_maximum(512);
   CHECK(window.size() == 512);
