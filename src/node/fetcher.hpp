@@ -72,6 +72,7 @@ class Fetcher {
     uint64_t listings = 0;     // listings in it
     uint64_t own = 0;          // blocks they lacked themselves
     uint64_t ahead = 0;        // other missing blocks they took along
+    uint64_t takes = 0;        // batches that took some along
     uint64_t last_ms = 0;      // loop time when its last batch started or ended
   };
 

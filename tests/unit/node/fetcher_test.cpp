@@ -163,15 +163,31 @@ TEST_CASE("fetcher: a walk takes growing runs of the metadata along, then the re
   CHECK(p.client->pending_gets() == 0);
 }
 
-TEST_CASE("fetcher: what a walk takes along is at most 64 times what its listings lacked") {
+TEST_CASE("fetcher: what a walk takes along is at most 128 times what its listings lacked") {
   Pair p(10000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
   fetch_last(p, fetcher, /*metadata=*/true);
-  // Listings of 2 blocks: the second takes 256 along (room: 64 x 4), then each 128 (64 x 2 more
-  // own blocks), not 512, 1,024...; the ninth has asked for 1,170 in all, an eighth of the 8,959
+  // Listings of 1 block: the second takes 256 along (room: 128 x 2), then each 128 (128 x 1 more
+  // own block), not 512, 1,024...; the ninth has asked for 1,170 in all, an eighth of the 8,967
   // absent: the rest.
-  CHECK(list_down(p, fetcher, 2, std::vector<bool>(9, false)) ==
-        std::vector<uint64_t>{2, 258, 130, 130, 130, 130, 130, 130, 8959});
+  CHECK(list_down(p, fetcher, 1, std::vector<bool>(9, false)) ==
+        std::vector<uint64_t>{1, 257, 129, 129, 129, 129, 129, 129, 8967});
+}
+
+TEST_CASE("fetcher: in a walk, a listing's later rounds take twice as many along each") {
+  Pair p(10000);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  fetch_last(p, fetcher, /*metadata=*/true);
+  // The second listing of the walk needs three rounds: 256 along, then 512 (each round is a
+  // round trip, as a listing is); then the listings have asked for an eighth of what is absent
+  // and the third round takes it all. When only listings doubled it, each round took 256.
+  auto took = list_down(p, fetcher, 20, {false, false, true, true});
+  REQUIRE(took.size() == 4);
+  CHECK(took[0] == 20);
+  CHECK(took[1] == 276);
+  CHECK(took[2] == 532);
+  CHECK(took[3] > 8000);
+  CHECK(p.replica->blocks_present() == 10000);
 }
 
 TEST_CASE("fetcher: a listing's later rounds and listings after a pause do not grow a walk") {
