@@ -45,6 +45,11 @@ struct Loop {
     uv_run(&loop, UV_RUN_NOWAIT);
     return ctx.pred();
   }
+  // Runs the loop for `ms` of its own time.
+  void run_for(uint64_t ms) {
+    const uint64_t until = uv_now(&loop) + ms;
+    run_until([&] { return uv_now(&loop) >= until; }, ms + 1000);
+  }
 };
 
 inline Bytes block_bytes(uint64_t index, size_t size) {

@@ -146,10 +146,7 @@ std::vector<uint64_t> list_down(Pair& p, node::Fetcher& fetcher, uint64_t each, 
 }
 
 // Runs the loop for longer than a walk's gap.
-void pause_walk(Pair& p) {
-  const uint64_t until = uv_now(&p.loop.loop) + node::Fetcher::kWalkGapMs + 100;
-  p.loop.run_until([&] { return uv_now(&p.loop.loop) >= until; }, node::Fetcher::kWalkGapMs + 1000);
-}
+void pause_walk(Pair& p) { p.loop.run_for(node::Fetcher::kWalkGapMs + 100); }
 
 TEST_CASE("fetcher: a walk takes growing runs of the metadata along, then the rest in bulk") {
   Pair p(10000);

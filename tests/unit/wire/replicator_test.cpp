@@ -106,17 +106,37 @@ TEST_CASE("replicator: destroyed while received blocks are being hashed") {
   CHECK(replica->blocks_present() < 64);
 }
 
-TEST_CASE("replicator: sparse gets and a range download fetch nothing else") {
-  REQUIRE(crypto::init());
+namespace {
+
+// A writer of `blocks` blocks (of about `size` bytes) served on loopback, and a replica of it
+// whose client is connected to the server.
+struct Served {
+  Served(uint64_t blocks, size_t size)
+      : writer(make_writer(dir / "w", blocks, size)), replica(make_replica(dir / "r", writer->key())) {
+    REQUIRE(crypto_ready);
+    REQUIRE(server.add_core(*writer, {}).ok());
+    REQUIRE(client.add_core(*replica, {}).ok());
+    link = connect(&loop.loop, client, server);
+  }
+
+  const bool crypto_ready = crypto::init();  // first: the members below make keys
   TempDir dir;
   Loop loop;
-  auto writer = make_writer(dir / "w", 100, 300);
-  auto replica = make_replica(dir / "r", writer->key());
-  wire::Replicator server(&loop.loop);
-  wire::Replicator client(&loop.loop);
-  REQUIRE(server.add_core(*writer, {}).ok());
-  REQUIRE(client.add_core(*replica, {}).ok());
-  Link link = connect(&loop.loop, client, server);
+  std::unique_ptr<core::Core> writer;
+  std::unique_ptr<core::Core> replica;
+  wire::Replicator server{&loop.loop};
+  wire::Replicator client{&loop.loop};
+  Link link;
+};
+
+}  // namespace
+
+TEST_CASE("replicator: sparse gets and a range download fetch nothing else") {
+  Served served(100, 300);
+  Loop& loop = served.loop;
+  wire::Replicator& server = served.server;
+  wire::Replicator& client = served.client;
+  core::Core* replica = served.replica.get();
   std::map<uint64_t, Bytes> got;
   for (uint64_t block : {3u, 57u, 99u}) {
     auto id = client.get(*replica, block, [&got, block](Result<Bytes> r) {
@@ -151,17 +171,12 @@ TEST_CASE("replicator: sparse gets and a range download fetch nothing else") {
 }
 
 TEST_CASE("replicator: the replies to the requests of one read leave in one write") {
-  REQUIRE(crypto::init());
-  TempDir dir;
-  Loop loop;
   constexpr uint64_t kBlocks = 2000;
-  auto writer = make_writer(dir / "w", kBlocks, 100);
-  auto replica = make_replica(dir / "r", writer->key());
-  wire::Replicator server(&loop.loop);
-  wire::Replicator client(&loop.loop);
-  REQUIRE(server.add_core(*writer, {}).ok());
-  REQUIRE(client.add_core(*replica, {}).ok());
-  Link link = connect(&loop.loop, client, server);
+  Served served(kBlocks, 100);
+  Loop& loop = served.loop;
+  wire::Replicator& server = served.server;
+  wire::Replicator& client = served.client;
+  core::Core* replica = served.replica.get();
   size_t answered = 0;
   for (uint64_t block = 0; block < kBlocks; ++block) {
     REQUIRE(client.get(*replica, block, [&answered](Result<Bytes> r) { answered += r.ok(); }).ok());
@@ -383,16 +398,12 @@ namespace {
 // that answers only what release() lets go: a path whose round trips the test decides.
 struct HeldPath {
   HeldPath() {
-    REQUIRE(crypto::init());
+    REQUIRE(crypto_ready);
     REQUIRE(client.add_core(*replica, {}).ok());
     dial(&loop.loop, client, far.port());
   }
-  // Runs the loop for `ms` of its time.
-  void wait(uint64_t ms) {
-    const uint64_t until = uv_now(&loop.loop) + ms;
-    loop.run_until([&] { return uv_now(&loop.loop) >= until; }, ms + 1000);
-  }
 
+  const bool crypto_ready = crypto::init();  // first: the members below make keys
   TempDir dir;
   Loop loop;
   std::unique_ptr<core::Core> writer = make_writer(dir / "w", 3000, 100);
@@ -414,7 +425,7 @@ TEST_CASE("replicator: on a long path a batch of small gets goes out whole") {
   far.hold();
   bool got = false;
   REQUIRE(client.get(*replica, 2999, [&](Result<Bytes> r) { got = r.ok(); }).ok());
-  path.wait(60);
+  loop.run_for(60);
   far.release();
   REQUIRE(loop.run_until([&] { return got; }));
   // 2,999 gets of 100-byte blocks: 512 per 10 ms of round trip allows 3,072, all of them go at
@@ -440,7 +451,7 @@ TEST_CASE("replicator: a download's window doubles each round trip when a round'
   // answered in one write. The window was judged full once per read, so it grew by one a round.
   std::vector<size_t> in_flight;
   for (int round = 0; round < 4; ++round) {
-    path.wait(20);
+    loop.run_for(20);
     in_flight.push_back(client.requests_in_flight());
     far.release();
     far.hold();
