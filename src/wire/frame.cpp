@@ -1,6 +1,9 @@
 #include "wire/frame.hpp"
 
 #include "util/varint.hpp"
+#include "wire/data_message.hpp"
+
+#include <algorithm>
 
 namespace hypermount::wire {
 
@@ -20,20 +23,43 @@ Result<RawFrame> parse_frame(ByteView frame_payload) {
   return frame;
 }
 
-Bytes encode_raw_frame(uint32_t channel, uint8_t type, ByteView body) {
+namespace {
+
+void append_frame_prefix(Bytes& out, uint32_t channel, uint8_t type, size_t body_size) {
   uint64_t header = frame_header(channel, type);
-  uint64_t length = varint_size(header) + body.size();
-  Bytes out;
-  out.reserve(varint_size(length) + length);
-  put_varint(out, length);
+  put_varint(out, varint_size(header) + body_size);
   put_varint(out, header);
+}
+
+}  // namespace
+
+Bytes encode_raw_frame(uint32_t channel, uint8_t type, ByteView body) {
+  Bytes out;
+  out.reserve(2 * kMaxVarintBytes + body.size());
+  append_frame_prefix(out, channel, type, body.size());
   out.insert(out.end(), body.begin(), body.end());
   return out;
 }
 
-Bytes encode_frame(uint32_t channel, const Message& message) {
+void append_frame(Bytes& out, uint32_t channel, const Message& message) {
+  const auto type = static_cast<uint8_t>(message_type(message));
+  if (const Data* data = std::get_if<Data>(&message)) {
+    const size_t body_size = data_body_size(*data);
+    const size_t needed = out.size() + 2 * kMaxVarintBytes + body_size;
+    if (needed > out.capacity()) out.reserve(std::max(needed, 2 * out.capacity()));
+    append_frame_prefix(out, channel, type, body_size);
+    append_data_body(out, *data);
+    return;
+  }
   Bytes body = encode_body(message);
-  return encode_raw_frame(channel, static_cast<uint8_t>(message_type(message)), body);
+  append_frame_prefix(out, channel, type, body.size());
+  out.insert(out.end(), body.begin(), body.end());
+}
+
+Bytes encode_frame(uint32_t channel, const Message& message) {
+  Bytes out;
+  append_frame(out, channel, message);
+  return out;
 }
 
 Bytes keep_alive_frame() { return Bytes{0x00}; }

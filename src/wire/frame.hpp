@@ -38,6 +38,8 @@ Result<RawFrame> parse_frame(ByteView frame_payload);
 
 // A complete plaintext frame (length prefix included) for a typed message.
 Bytes encode_frame(uint32_t channel, const Message& message);
+// The same frame appended to `out`; a Data message's block is copied once, straight into it.
+void append_frame(Bytes& out, uint32_t channel, const Message& message);
 // A complete frame for a raw type and body (used for unknown types in tests and fuzzing).
 Bytes encode_raw_frame(uint32_t channel, uint8_t type, ByteView body);
 // The keep-alive frame: a single zero length byte.

@@ -5,6 +5,9 @@
 #include <algorithm>
 
 namespace hypermount::wire {
+namespace {
+constexpr size_t kKeptBufferBytes = 1024 * 1024;
+}  // namespace
 
 Result<LengthPrefixedDecoder::Step> LengthPrefixedDecoder::next(ByteView input) {
   if (error_) return *error_;
@@ -32,9 +35,17 @@ Result<LengthPrefixedDecoder::Step> LengthPrefixedDecoder::next(ByteView input) 
       }
       in_payload_ = true;
       buffer_.clear();
+      // Kept for the next unit that spans reads, unless a rare big one left it large.
+      if (buffer_.capacity() > kKeptBufferBytes) Bytes().swap(buffer_);
     }
     size_t want = static_cast<size_t>(length_) - buffer_.size();
     size_t take = std::min(want, input.size() - step.consumed);
+    if (buffer_.empty() && take == want) {  // the whole unit is in the input: no copy
+      step.payload = input.subspan(step.consumed, take);
+      step.consumed += take;
+      end_unit();
+      return step;
+    }
     // The buffer grows with what arrives, never to the claimed length up front: a peer that
     // sends a prefix and then trickles (or nothing) holds only what it sent.
     if (buffer_.size() + take > buffer_.capacity()) {
@@ -45,15 +56,18 @@ Result<LengthPrefixedDecoder::Step> LengthPrefixedDecoder::next(ByteView input) 
                    input.begin() + step.consumed + take);
     step.consumed += take;
     if (buffer_.size() == length_) {
-      step.payload = std::move(buffer_);
-      buffer_ = Bytes();
-      in_payload_ = false;
-      length_ = 0;
-      prefix_bytes_ = 0;
+      step.payload = ByteView(buffer_);
+      end_unit();
       return step;
     }
   }
   return step;
+}
+
+void LengthPrefixedDecoder::end_unit() {
+  in_payload_ = false;
+  length_ = 0;
+  prefix_bytes_ = 0;
 }
 
 TransportFrameDecoder::TransportFrameDecoder()

@@ -21,8 +21,10 @@ class LengthPrefixedDecoder {
   explicit LengthPrefixedDecoder(uint64_t max_payload) : max_payload_(max_payload) {}
 
   struct Step {
-    size_t consumed = 0;           // bytes of the input used by this step
-    std::optional<Bytes> payload;  // a completed unit (possibly empty: L = 0)
+    size_t consumed = 0;  // bytes of the input used by this step
+    // A completed unit (possibly empty: L = 0). It points into the input when the unit lay
+    // whole in it, else into the decoder's buffer: valid until the next call either way.
+    std::optional<ByteView> payload;
   };
 
   // Consumes input up to the end of at most one unit. Returns with no payload when the input
@@ -34,6 +36,10 @@ class LengthPrefixedDecoder {
   bool at_boundary() const { return !in_payload_ && prefix_bytes_ == 0; }
 
  private:
+  // Back to reading a length prefix; the buffer keeps its bytes (a returned payload may point
+  // into it) until the next unit starts.
+  void end_unit();
+
   uint64_t max_payload_;
   uint64_t length_ = 0;
   size_t prefix_bytes_ = 0;

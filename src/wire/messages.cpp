@@ -1,6 +1,7 @@
 #include "wire/messages.hpp"
 
 #include "util/varint.hpp"
+#include "wire/data_message.hpp"
 #include "wire.pb.h"
 
 #include <string>
@@ -98,17 +99,10 @@ Bytes encode(const Cancel& m) {
   return serialize(pb);
 }
 Bytes encode(const Data& m) {
-  pb::Data pb;
-  pb.set_index(m.index);
-  if (m.value) pb.set_value(to_string_bytes(*m.value));
-  for (const DataNode& node : m.nodes) {
-    pb::Data::Node* out = pb.add_nodes();
-    out->set_index(node.index);
-    out->set_hash(to_string_bytes(node.hash));
-    out->set_size(node.size);
-  }
-  if (m.signature) pb.set_signature(to_string_bytes(*m.signature));
-  return serialize(pb);
+  Bytes out;
+  out.reserve(data_body_size(m));
+  append_data_body(out, m);
+  return out;
 }
 Bytes encode(const Close& m) {
   pb::Close pb;
@@ -177,15 +171,9 @@ Result<Message> decode_pb(MessageType type, ByteView body) {
                             opt(pb.has_hash(), pb.hash())});
     }
     case MessageType::Data: {
-      HM_TRY_ASSIGN(auto pb, parse<pb::Data>(body, name));
-      Data m;
-      m.index = pb.index();
-      m.value = opt(pb.has_value(), to_bytes(pb.value()));
-      for (const pb::Data::Node& node : pb.nodes()) {
-        m.nodes.push_back(DataNode{node.index(), to_bytes(node.hash()), node.size()});
-      }
-      m.signature = opt(pb.has_signature(), to_bytes(pb.signature()));
-      return Message(std::move(m));
+      auto m = decode_data_body(body);
+      if (!m) return m.error();
+      return Message(std::move(m).value());
     }
     case MessageType::Close: {
       HM_TRY_ASSIGN(auto pb, parse<pb::Close>(body, name));

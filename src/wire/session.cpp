@@ -68,8 +68,10 @@ Status Session::receive(ByteView bytes) {
 }
 
 Status Session::on_transport_bytes(ByteView bytes) {
-  Bytes plain(bytes.begin(), bytes.end());
-  transport_->receive.apply(plain);
+  // Decrypted into a buffer kept from read to read: the decoder copies out what it keeps.
+  if (plain_.size() < bytes.size()) plain_.resize(bytes.size());
+  std::span<uint8_t> plain = std::span(plain_).first(bytes.size());
+  transport_->receive.apply(bytes, plain);
   uint64_t keep_alives = decoder_.keep_alives();
   auto frames = decoder_.push(plain);
   if (!frames) return fail(frames.error());
@@ -222,17 +224,20 @@ Status Session::send_keep_alive() {
 Status Session::send_raw_for_test(ByteView plaintext) {
   if (error_) return *error_;
   if (!transport_) return Error::invalid("raw bytes before the handshake is done");
-  write_plain(Bytes(plaintext.begin(), plaintext.end()));
+  write_plain(plaintext);
   return {};
 }
 
 void Session::write_frame(uint32_t local_id, const Message& message) {
-  write_plain(encode_frame(local_id, message));
+  const size_t start = output_.size();
+  append_frame(output_, local_id, message);
+  transport_->send.apply(std::span(output_).subspan(start));
 }
 
-void Session::write_plain(Bytes bytes) {
-  transport_->send.apply(bytes);
+void Session::write_plain(ByteView bytes) {
+  const size_t start = output_.size();
   output_.insert(output_.end(), bytes.begin(), bytes.end());
+  transport_->send.apply(std::span(output_).subspan(start));
 }
 
 void Session::flush_pending() {

@@ -116,12 +116,13 @@ class Session {
   void on_close(uint32_t remote_id, const Close& message);
   void write_frame(uint32_t local_id, const Message& message);
   // Encrypts transport bytes and appends them to the output.
-  void write_plain(Bytes bytes);
+  void write_plain(ByteView bytes);
   void flush_pending();
 
   std::unique_ptr<HandshakeMachine> handshake_;
   std::unique_ptr<Transport> transport_;
   TransportFrameDecoder decoder_;
+  Bytes plain_;  // the last read, decrypted
   ChannelTable channels_;
   std::vector<PendingSend> pending_;
   Bytes output_;

@@ -15,25 +15,25 @@ StreamCipher::StreamCipher(const ByteArray<kTransportKeySize>& key,
 
 StreamCipher::~StreamCipher() { sodium_memzero(key_.data(), key_.size()); }
 
-void StreamCipher::apply(std::span<uint8_t> data) {
+void StreamCipher::apply(ByteView in, std::span<uint8_t> out) {
   size_t done = 0;
   // Finish a partially used block first: XOR through a zero-padded block copy.
   uint64_t offset_in_block = position_ % kBlockSize;
-  if (offset_in_block != 0 && !data.empty()) {
+  if (offset_in_block != 0 && !in.empty()) {
     uint8_t block[kBlockSize] = {};
-    size_t take = std::min<uint64_t>(kBlockSize - offset_in_block, data.size());
-    std::copy(data.begin(), data.begin() + take, block + offset_in_block);
+    size_t take = std::min<uint64_t>(kBlockSize - offset_in_block, in.size());
+    std::copy(in.begin(), in.begin() + take, block + offset_in_block);
     crypto_stream_xsalsa20_xor_ic(block, block, kBlockSize, nonce_.data(), position_ / kBlockSize,
                                   key_.data());
-    std::copy(block + offset_in_block, block + offset_in_block + take, data.begin());
+    std::copy(block + offset_in_block, block + offset_in_block + take, out.begin());
     sodium_memzero(block, sizeof block);
     done = take;
     position_ += take;
   }
-  if (done < data.size()) {
-    crypto_stream_xsalsa20_xor_ic(data.data() + done, data.data() + done, data.size() - done,
+  if (done < in.size()) {
+    crypto_stream_xsalsa20_xor_ic(out.data() + done, in.data() + done, in.size() - done,
                                   nonce_.data(), position_ / kBlockSize, key_.data());
-    position_ += data.size() - done;
+    position_ += in.size() - done;
   }
 }
 

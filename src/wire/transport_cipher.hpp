@@ -25,7 +25,9 @@ class StreamCipher {
   StreamCipher& operator=(StreamCipher&&) = default;
 
   // Encrypts or decrypts in place.
-  void apply(std::span<uint8_t> data);
+  void apply(std::span<uint8_t> data) { apply(data, data); }
+  // Encrypts or decrypts `in` into `out`, which is as long.
+  void apply(ByteView in, std::span<uint8_t> out);
   uint64_t position() const { return position_; }
 
  private:

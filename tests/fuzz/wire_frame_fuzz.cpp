@@ -1,11 +1,39 @@
-// libFuzzer target: transport frame decoder + message body decoder + re-encoding.
-// Build with clang -fsanitize=fuzzer,address against hm_wire (not wired into meson).
+// libFuzzer target: transport frame decoder + message body decoder + re-encoding, and the
+// hand-written Data decoder against protobuf's. Built by tests/fuzz/meson.build (-Dfuzz=true).
+#include "wire.pb.h"
 #include "wire/frame_decoder.hpp"
 #include "wire/messages.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace {
+
+// Data is decoded by hand (wire/data_message.cpp): whatever it accepts, protobuf accepts as the
+// same message. (It refuses groups, which protobuf skips.)
+void check_data_like_protobuf(hypermount::ByteView body, const hypermount::Result<hypermount::wire::Message>& ours) {
+  using namespace hypermount;
+  if (!ours) return;
+  wire::pb::Data pb;
+  if (!pb.ParsePartialFromArray(body.data(), static_cast<int>(body.size())) || !pb.IsInitialized()) std::abort();
+  const auto& data = std::get<wire::Data>(*ours);
+  auto same = [](const std::string& a, const Bytes& b) { return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0; };
+  if (data.index != pb.index() || data.value.has_value() != pb.has_value() ||
+      data.signature.has_value() != pb.has_signature() || data.nodes.size() != static_cast<size_t>(pb.nodes_size())) {
+    std::abort();
+  }
+  if (data.value && !same(pb.value(), *data.value)) std::abort();
+  if (data.signature && !same(pb.signature(), *data.signature)) std::abort();
+  for (size_t i = 0; i < data.nodes.size(); ++i) {
+    const auto& node = pb.nodes(static_cast<int>(i));
+    if (data.nodes[i].index != node.index() || data.nodes[i].size != node.size() || !same(node.hash(), data.nodes[i].hash)) std::abort();
+  }
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hypermount;
@@ -22,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!frames) return 0;
     for (const RawFrame& frame : *frames) {
       auto message = decode_body(static_cast<MessageType>(frame.type), frame.body);
+      if (frame.type == static_cast<uint8_t>(MessageType::Data)) check_data_like_protobuf(frame.body, message);
       if (!message) continue;
       // A decoded message re-encodes and decodes to itself.
       Bytes body = encode_body(*message);

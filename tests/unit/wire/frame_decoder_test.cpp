@@ -178,5 +178,25 @@ TEST_CASE("length-prefixed decoder: handshake frames and the bytes after them") 
   CHECK_FALSE(small.next(hex("808004")).ok());  // 65536
 }
 
+TEST_CASE("length-prefixed decoder: a unit whole in the input is not copied; a split one is") {
+  wire::LengthPrefixedDecoder decoder(65535);
+  Bytes input = hex("03aabbcc" "0401020304");
+  auto whole = decoder.next(input);
+  REQUIRE(whole.ok());
+  REQUIRE(whole->payload.has_value());
+  CHECK(whole->payload->data() == input.data() + 1);  // a view into the input
+  auto partial = decoder.next(ByteView(input).subspan(4, 3));
+  REQUIRE(partial.ok());
+  CHECK_FALSE(partial->payload.has_value());
+  Bytes rest = hex("0304");
+  auto completed = decoder.next(rest);
+  REQUIRE(completed.ok());
+  REQUIRE(completed->payload.has_value());
+  CHECK(completed->consumed == 2);
+  CHECK(to_hex(*completed->payload) == "01020304");
+  CHECK(completed->payload->data() != rest.data());  // from the decoder's own buffer
+  CHECK(decoder.at_boundary());
+}
+
 }  // namespace
 }  // namespace hypermount
