@@ -103,12 +103,12 @@ int main(int argc, char** argv) {
   // kill the process: `drive serve` died whenever a peer was killed during a transfer.
   std::signal(SIGPIPE, SIG_IGN);
   // Blocks of 64 KiB to 512 KiB pass through a few buffers each on their way between socket,
-  // store and FUSE. With glibc's defaults a freed one went back to the kernel (mmap above
-  // 128 KiB, heap trimmed above 128 KiB free), so every transfer faulted in new zeroed pages:
-  // one fault per 4 KiB moved, a third of a server's CPU. Freed memory is now kept for reuse up
-  // to 16 MiB, and allocations up to 1 MiB come from the heap.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  mallopt(M_TRIM_THRESHOLD, 16 << 20);
+  // store and FUSE. With glibc's defaults a freed one often went back to the kernel (the heap is
+  // trimmed at twice the largest block freed), so a transfer faulted in new zeroed pages: one
+  // fault per 4 KiB moved, a third of a server's CPU. Freed memory is now kept for reuse up to
+  // 32 MiB, and allocations up to 8 MiB (a file copy's 4 MiB pieces) come from the heap.
+  mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
   std::vector<std::string_view> args(argv + 1, argv + argc);
   return hypermount::cli::run(std::move(args));
 }
