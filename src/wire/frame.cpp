@@ -19,7 +19,7 @@ Result<RawFrame> parse_frame(ByteView frame_payload) {
   RawFrame frame;
   frame.channel = static_cast<uint32_t>(channel);
   frame.type = static_cast<uint8_t>(*header & 0x0f);
-  frame.body.assign(body.begin(), body.end());
+  frame.body = body;
   return frame;
 }
 

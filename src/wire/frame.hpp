@@ -24,15 +24,16 @@ constexpr uint64_t frame_header(uint32_t channel, uint8_t type) {
 }
 
 // One frame's content after the length prefix: which channel, which type, and the body.
-// `type` is the raw 4-bit value, so 11..14 (ignored by receivers) are representable.
+// `type` is the raw 4-bit value, so 11..14 (ignored by receivers) are representable. The body
+// points into the bytes the frame was parsed from.
 struct RawFrame {
   uint32_t channel = 0;
   uint8_t type = 0;
-  Bytes body;
+  ByteView body;
 };
 
-// Splits the bytes covered by one length prefix into header and body. Error::protocol on a
-// truncated or oversized header varint, a channel beyond kMaxChannel, or a body larger than
+// Splits the bytes covered by one length prefix into header and body (no copy). Error::protocol
+// on a truncated or oversized header varint, a channel beyond kMaxChannel, or a body larger than
 // kMaxMessageSize.
 Result<RawFrame> parse_frame(ByteView frame_payload);
 

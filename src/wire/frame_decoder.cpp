@@ -73,25 +73,29 @@ void LengthPrefixedDecoder::end_unit() {
 TransportFrameDecoder::TransportFrameDecoder()
     : units_(kMaxMessageSize + varint_size(frame_header(kMaxChannel, 15))) {}
 
-Result<std::vector<RawFrame>> TransportFrameDecoder::push(ByteView chunk) {
+Status TransportFrameDecoder::push(ByteView chunk,
+                                   const std::function<Status(const RawFrame&)>& on_frame) {
   if (error_) return *error_;
-  std::vector<RawFrame> frames;
   while (!chunk.empty()) {
-    HM_TRY_ASSIGN(LengthPrefixedDecoder::Step step, units_.next(chunk));
-    chunk = chunk.subspan(step.consumed);
-    if (!step.payload) continue;
-    if (step.payload->empty()) {
+    auto step = units_.next(chunk);
+    if (!step) {
+      error_ = step.error();
+      return *error_;
+    }
+    chunk = chunk.subspan(step->consumed);
+    if (!step->payload) continue;
+    if (step->payload->empty()) {
       ++keep_alives_;
       continue;
     }
-    auto frame = parse_frame(*step.payload);
+    auto frame = parse_frame(*step->payload);
     if (!frame) {
       error_ = frame.error();
       return *error_;
     }
-    frames.push_back(std::move(frame).value());
+    HM_TRY(on_frame(*frame));
   }
-  return frames;
+  return {};
 }
 
 }  // namespace hypermount::wire

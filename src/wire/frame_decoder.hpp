@@ -7,6 +7,7 @@
 #include "wire/frame.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -53,10 +54,11 @@ class TransportFrameDecoder {
  public:
   TransportFrameDecoder();
 
-  // All frames completed by this chunk, in order; keep-alives are counted, not returned.
-  // Error::protocol on a huge length prefix, a garbage header or an oversized body; the stream
-  // must then be destroyed (sticky).
-  Result<std::vector<RawFrame>> push(ByteView chunk);
+  // Hands each frame this chunk completes to `on_frame`, in order, as it completes (its body is
+  // valid during the call only); keep-alives are counted, not handed. Stops at the first error
+  // of `on_frame` and returns it. Error::protocol on a huge length prefix, a garbage header or
+  // an oversized body; the stream must then be destroyed (sticky).
+  Status push(ByteView chunk, const std::function<Status(const RawFrame&)>& on_frame);
 
   uint64_t keep_alives() const { return keep_alives_; }
 

@@ -72,18 +72,17 @@ Status Session::on_transport_bytes(ByteView bytes) {
   if (plain_.size() < bytes.size()) plain_.resize(bytes.size());
   std::span<uint8_t> plain = std::span(plain_).first(bytes.size());
   transport_->receive.apply(bytes, plain);
-  uint64_t keep_alives = decoder_.keep_alives();
-  auto frames = decoder_.push(plain);
-  if (!frames) return fail(frames.error());
-  units_received_ += frames->size() + (decoder_.keep_alives() - keep_alives);
-  for (RawFrame& frame : *frames) {
-    Status handled = on_frame(std::move(frame));
-    if (!handled) return handled;
-  }
+  const uint64_t keep_alives = decoder_.keep_alives();
+  Status pushed = decoder_.push(plain, [this](const RawFrame& frame) {
+    ++units_received_;
+    return on_frame(frame);
+  });
+  units_received_ += decoder_.keep_alives() - keep_alives;
+  if (!pushed) return fail(pushed.error());
   return {};
 }
 
-Status Session::on_frame(RawFrame frame) {
+Status Session::on_frame(const RawFrame& frame) {
   auto type = static_cast<MessageType>(frame.type);
   if (frame.type > static_cast<uint8_t>(MessageType::Close) && type != MessageType::Extension) {
     log::trace("wire", "ignoring frame of unknown type {} on channel {}", frame.type,

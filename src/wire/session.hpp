@@ -111,7 +111,7 @@ class Session {
 
   Status fail(Error error);
   Status on_transport_bytes(ByteView bytes);
-  Status on_frame(RawFrame frame);
+  Status on_frame(const RawFrame& frame);
   Status on_open(uint32_t remote_id, Open message);
   void on_close(uint32_t remote_id, const Close& message);
   void write_frame(uint32_t local_id, const Message& message);

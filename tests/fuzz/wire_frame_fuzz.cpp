@@ -45,18 +45,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   TransportFrameDecoder decoder;
   while (!input.empty()) {
     size_t take = chunk < input.size() ? chunk : input.size();
-    auto frames = decoder.push(input.first(take));
-    input = input.subspan(take);
-    if (!frames) return 0;
-    for (const RawFrame& frame : *frames) {
+    auto pushed = decoder.push(input.first(take), [](const RawFrame& frame) -> Status {
       auto message = decode_body(static_cast<MessageType>(frame.type), frame.body);
       if (frame.type == static_cast<uint8_t>(MessageType::Data)) check_data_like_protobuf(frame.body, message);
-      if (!message) continue;
+      if (!message) return {};
       // A decoded message re-encodes and decodes to itself.
       Bytes body = encode_body(*message);
       auto again = decode_body(message_type(*message), body);
       if (!again || !(*again == *message)) std::abort();
-    }
+      return {};
+    });
+    input = input.subspan(take);
+    if (!pushed) return 0;
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "wire/frame_decoder.hpp"
 
+#include "frame_collector.hpp"
 #include "message_json.hpp"
 #include "util/varint.hpp"
 
@@ -37,7 +38,7 @@ std::pair<Bytes, std::vector<Expected>> message_stream() {
   return {stream, expected};
 }
 
-void check_frames(const std::vector<wire::RawFrame>& frames, const std::vector<Expected>& expected) {
+void check_frames(const std::vector<test::OwnedFrame>& frames, const std::vector<Expected>& expected) {
   REQUIRE(frames.size() == expected.size());
   for (size_t i = 0; i < frames.size(); ++i) {
     CHECK(frames[i].channel == expected[i].channel);
@@ -50,16 +51,16 @@ TEST_CASE("frame decoder: whole stream, byte by byte, and random chunks") {
   auto [stream, expected] = message_stream();
   {
     wire::TransportFrameDecoder decoder;
-    auto frames = decoder.push(stream);
+    auto frames = test::push_frames(decoder, stream);
     REQUIRE(frames.ok());
     check_frames(*frames, expected);
     CHECK(decoder.keep_alives() == expected.size() - 3);
   }
   {
     wire::TransportFrameDecoder decoder;
-    std::vector<wire::RawFrame> frames;
+    std::vector<test::OwnedFrame> frames;
     for (uint8_t byte : stream) {
-      auto got = decoder.push(ByteView(&byte, 1));
+      auto got = test::push_frames(decoder, ByteView(&byte, 1));
       REQUIRE(got.ok());
       for (auto& f : *got) frames.push_back(std::move(f));
     }
@@ -68,11 +69,11 @@ TEST_CASE("frame decoder: whole stream, byte by byte, and random chunks") {
   std::mt19937 rng(7);
   for (int round = 0; round < 20; ++round) {
     wire::TransportFrameDecoder decoder;
-    std::vector<wire::RawFrame> frames;
+    std::vector<test::OwnedFrame> frames;
     size_t offset = 0;
     while (offset < stream.size()) {
       size_t size = std::min<size_t>(rng() % 40, stream.size() - offset);
-      auto got = decoder.push(ByteView(stream).subspan(offset, size));
+      auto got = test::push_frames(decoder, ByteView(stream).subspan(offset, size));
       REQUIRE(got.ok());
       for (auto& f : *got) frames.push_back(std::move(f));
       offset += size;
@@ -84,17 +85,17 @@ TEST_CASE("frame decoder: whole stream, byte by byte, and random chunks") {
 TEST_CASE("frame decoder: a huge length prefix fails before any payload arrives") {
   wire::TransportFrameDecoder decoder;
   // 2^32: far beyond 8 MiB.
-  auto result = decoder.push(hex("8080808010"));
+  auto result = test::push_frames(decoder, hex("8080808010"));
   REQUIRE_FALSE(result.ok());
   CHECK(result.error().code() == Errc::Protocol);
   // Sticky: even a valid frame is refused afterwards.
-  CHECK_FALSE(decoder.push(hex("011a")).ok());
+  CHECK_FALSE(test::push_frames(decoder, hex("011a")).ok());
 
   // Just past the limit (8 MiB body + 1-byte header + 5 bytes slack) fails on the prefix alone.
   wire::TransportFrameDecoder big;
   Bytes prefix;
   put_varint(prefix, wire::kMaxMessageSize + 100);
-  CHECK_FALSE(big.push(prefix).ok());
+  CHECK_FALSE(test::push_frames(big, prefix).ok());
 }
 
 TEST_CASE("frame decoder: body over 8 MiB with a short header is refused after the header") {
@@ -103,7 +104,7 @@ TEST_CASE("frame decoder: body over 8 MiB with a short header is refused after t
   put_varint(frame, wire::kMaxMessageSize + 2);  // 1 header byte + body of 8 MiB + 1
   frame.push_back(0x19);
   frame.resize(frame.size() + wire::kMaxMessageSize + 1, 0);
-  auto result = decoder.push(frame);
+  auto result = test::push_frames(decoder, frame);
   REQUIRE_FALSE(result.ok());
   // Exactly 8 MiB is fine.
   wire::TransportFrameDecoder ok;
@@ -111,7 +112,7 @@ TEST_CASE("frame decoder: body over 8 MiB with a short header is refused after t
   put_varint(fine, wire::kMaxMessageSize + 1);
   fine.push_back(0x1f);
   fine.resize(fine.size() + wire::kMaxMessageSize, 0);
-  auto frames = ok.push(fine);
+  auto frames = test::push_frames(ok, fine);
   REQUIRE(frames.ok());
   REQUIRE(frames->size() == 1);
   CHECK(frames->front().body.size() == wire::kMaxMessageSize);
@@ -120,28 +121,28 @@ TEST_CASE("frame decoder: body over 8 MiB with a short header is refused after t
 TEST_CASE("frame decoder: truncated frames wait, garbage fails") {
   SUBCASE("truncated frame yields nothing yet") {
     wire::TransportFrameDecoder decoder;
-    auto part = decoder.push(hex("0715080010"));
+    auto part = test::push_frames(decoder, hex("0715080010"));
     REQUIRE(part.ok());
     CHECK(part->empty());
-    auto rest = decoder.push(hex("808040"));
+    auto rest = test::push_frames(decoder, hex("808040"));
     REQUIRE(rest.ok());
     REQUIRE(rest->size() == 1);
     CHECK(to_hex(rest->front().body) == "080010808040");
   }
   SUBCASE("overlong varint prefix") {
     wire::TransportFrameDecoder decoder;
-    CHECK_FALSE(decoder.push(Bytes(11, 0x80)).ok());
+    CHECK_FALSE(test::push_frames(decoder, Bytes(11, 0x80)).ok());
   }
   SUBCASE("header varint longer than the frame") {
     wire::TransportFrameDecoder decoder;
-    CHECK_FALSE(decoder.push(hex("01c2")).ok());
+    CHECK_FALSE(test::push_frames(decoder, hex("01c2")).ok());
   }
   SUBCASE("channel beyond 2^27") {
     wire::TransportFrameDecoder decoder;
     Bytes huge;
     put_varint(huge, 6);
     put_varint(huge, uint64_t{1} << 35);
-    CHECK_FALSE(decoder.push(huge).ok());
+    CHECK_FALSE(test::push_frames(decoder, huge).ok());
   }
   SUBCASE("random garbage never crashes and mostly fails") {
     std::mt19937 rng(42);
@@ -149,7 +150,7 @@ TEST_CASE("frame decoder: truncated frames wait, garbage fails") {
       wire::TransportFrameDecoder decoder;
       Bytes junk(rng() % 64);
       for (auto& b : junk) b = static_cast<uint8_t>(rng());
-      auto frames = decoder.push(junk);
+      auto frames = test::push_frames(decoder, junk);
       if (frames.ok()) {
         for (const auto& f : *frames) {
           (void)wire::decode_body(static_cast<wire::MessageType>(f.type), f.body);

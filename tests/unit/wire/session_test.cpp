@@ -1,5 +1,6 @@
 #include "wire/session.hpp"
 
+#include "frame_collector.hpp"
 #include "message_json.hpp"
 #include "wire/capability.hpp"
 #include "wire/frame_decoder.hpp"
@@ -55,7 +56,7 @@ TEST_CASE("session vectors: each direction decrypts with one continuous keystrea
         Bytes data = hex(chunk["raw"]);
         ciphers[from]->apply(data);
         CHECK(to_hex(data) == chunk["plaintext"]);
-        auto frames = decoders[from].push(data);
+        auto frames = test::push_frames(decoders[from], data);
         REQUIRE(frames.ok());
         size_t f = 0;
         for (const auto& expected : chunk["frames"]) {
@@ -353,7 +354,7 @@ TEST_CASE("session: capability checks on both orders of opening") {
     wire::StreamCipher cipher(a->handshake().keys.rx, a->handshake().remote_nonce);
     cipher.apply(out);
     wire::TransportFrameDecoder decoder;
-    auto frames = decoder.push(out);
+    auto frames = test::push_frames(decoder, out);
     REQUIRE(frames.ok());
     REQUIRE(frames->size() == 1);
     CHECK(frames->front().type == static_cast<uint8_t>(wire::MessageType::Close));
