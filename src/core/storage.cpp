@@ -110,6 +110,9 @@ Status CoreStorage::write_headers() {
 Result<std::optional<crypto::PublicKey>> CoreStorage::read_key() const {
   if (!key_.exists()) return std::optional<crypto::PublicKey>();
   HM_TRY_ASSIGN(uint64_t size, key_.size());
+  // The key is the first thing written to a new core (after the headers): an empty file is one
+  // made by a process killed before it could write the key, and nothing else was written since.
+  if (size == 0) return std::optional<crypto::PublicKey>();
   if (size != crypto::kPublicKeySize) {
     return Error::corrupt("{}: expected a 32-byte public key, found {} bytes", key_.path(), size);
   }

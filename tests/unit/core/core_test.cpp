@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "temp_dir.hpp"
 #include "vectors.hpp"
@@ -333,6 +334,28 @@ TEST_CASE("core: blocks read one by one at once stop at the byte bound and befor
   REQUIRE_FALSE(bad);
   CHECK(bad.error().code() == Errc::Corrupt);
   CHECK(core->get_blocks(4, 2, UINT64_MAX).error().code() == Errc::NotFound);
+}
+
+TEST_CASE("core: a replica killed before writing its key is made again; a short key is corrupt") {
+  TempDir tmp;
+  auto writer = writer_with(tmp, 2, false);
+  const crypto::PublicKey key = writer->key();
+  // What a kill between creating the key file and writing it leaves (seen in the crash trials).
+  std::filesystem::create_directories(tmp / "replica");
+  std::ofstream(tmp / "replica/key").flush();
+  CHECK(Core::open(tmp / "replica", store::OpenMode::ReadOnly).error().code() == Errc::NotFound);
+  {
+    auto replica = Core::open_replica(tmp / "replica", key);
+    REQUIRE(replica);
+    CHECK((*replica)->key() == key);
+  }
+  auto reopened = Core::open(tmp / "replica", store::OpenMode::ReadOnly);
+  REQUIRE(reopened);
+  CHECK((*reopened)->key() == key);
+  std::ofstream(tmp / "replica/key", std::ios::trunc) << "short";
+  auto damaged = Core::open_replica(tmp / "replica", key);
+  REQUIRE_FALSE(damaged);
+  CHECK(damaged.error().code() == Errc::Corrupt);
 }
 
 TEST_CASE("core: a core open for writing is locked against a second writer") {
