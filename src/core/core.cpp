@@ -67,7 +67,7 @@ Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode
                                          std::optional<crypto::SecretKey> given_secret_key) {
   HM_TRY_ASSIGN(auto storage, CoreStorage::open(dir, mode));
   HM_TRY_ASSIGN(auto key, storage.read_key());
-  if (!key) return Error::not_found("no hypercore in {} (no key file)", dir);
+  if (!key) return Error::not_found("no hypercore in {} (it holds no key)", dir);
   // A given (corestore-derived) key takes the place of the secret_key file.
   bool given = given_secret_key.has_value();
   std::optional<crypto::SecretKey> secret_key = std::move(given_secret_key);

@@ -1,36 +1,21 @@
 // libFuzzer target: transport frame decoder + message body decoder + re-encoding, and the
 // hand-written Data decoder against protobuf's. Built by tests/fuzz/meson.build (-Dfuzz=true).
-#include "wire.pb.h"
+#include "../unit/wire/protobuf_data.hpp"
 #include "wire/frame_decoder.hpp"
 #include "wire/messages.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
-#include <string>
 
 namespace {
 
 // Data is decoded by hand (wire/data_message.cpp): whatever it accepts, protobuf accepts as the
 // same message. (It refuses groups, which protobuf skips.)
 void check_data_like_protobuf(hypermount::ByteView body, const hypermount::Result<hypermount::wire::Message>& ours) {
-  using namespace hypermount;
   if (!ours) return;
-  wire::pb::Data pb;
-  if (!pb.ParsePartialFromArray(body.data(), static_cast<int>(body.size())) || !pb.IsInitialized()) std::abort();
-  const auto& data = std::get<wire::Data>(*ours);
-  auto same = [](const std::string& a, const Bytes& b) { return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size()) == 0; };
-  if (data.index != pb.index() || data.value.has_value() != pb.has_value() ||
-      data.signature.has_value() != pb.has_signature() || data.nodes.size() != static_cast<size_t>(pb.nodes_size())) {
-    std::abort();
-  }
-  if (data.value && !same(pb.value(), *data.value)) std::abort();
-  if (data.signature && !same(pb.signature(), *data.signature)) std::abort();
-  for (size_t i = 0; i < data.nodes.size(); ++i) {
-    const auto& node = pb.nodes(static_cast<int>(i));
-    if (data.nodes[i].index != node.index() || data.nodes[i].size != node.size() || !same(node.hash(), data.nodes[i].hash)) std::abort();
-  }
+  auto expected = hypermount::test::protobuf_decode_data(body);
+  if (!expected || !(*expected == std::get<hypermount::wire::Data>(*ours))) std::abort();
 }
 
 }  // namespace

@@ -2,48 +2,18 @@
 #include "wire/data_message.hpp"
 
 #include "message_json.hpp"
-#include "wire.pb.h"
+#include "protobuf_data.hpp"
 
 #include <doctest/doctest.h>
 
 #include <random>
-#include <string>
 
 namespace hypermount {
 namespace {
 
 using test::hex;
-
-Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
-std::string string_of(ByteView b) { return std::string(b.begin(), b.end()); }
-
-// What protobuf makes of a body, as our struct; nullopt where protobuf refuses it.
-std::optional<wire::Data> protobuf_decode(ByteView body) {
-  wire::pb::Data pb;
-  if (!pb.ParsePartialFromArray(body.data(), static_cast<int>(body.size())) || !pb.IsInitialized()) {
-    return std::nullopt;
-  }
-  wire::Data m;
-  m.index = pb.index();
-  if (pb.has_value()) m.value = bytes_of(pb.value());
-  for (const auto& node : pb.nodes()) m.nodes.push_back({node.index(), bytes_of(node.hash()), node.size()});
-  if (pb.has_signature()) m.signature = bytes_of(pb.signature());
-  return m;
-}
-
-Bytes protobuf_encode(const wire::Data& m) {
-  wire::pb::Data pb;
-  pb.set_index(m.index);
-  if (m.value) pb.set_value(string_of(*m.value));
-  for (const auto& node : m.nodes) {
-    auto* out = pb.add_nodes();
-    out->set_index(node.index);
-    out->set_hash(string_of(node.hash));
-    out->set_size(node.size);
-  }
-  if (m.signature) pb.set_signature(string_of(*m.signature));
-  return bytes_of(pb.SerializeAsString());
-}
+using test::protobuf_decode_data;
+using test::protobuf_encode_data;
 
 Bytes random_bytes(std::mt19937_64& rng, size_t size) {
   Bytes out(size);
@@ -65,7 +35,7 @@ TEST_CASE("data message: encodes as protobuf does, and decodes what protobuf enc
     for (size_t i = rng() % 4; i > 0; --i) m.nodes.push_back({rng() >> (rng() % 64), random_bytes(rng, 32), rng() >> (rng() % 64)});
     if (rng() % 2) m.signature = random_bytes(rng, 64);
     CAPTURE(round);
-    const Bytes expected = protobuf_encode(m);
+    const Bytes expected = protobuf_encode_data(m);
     Bytes body;
     wire::append_data_body(body, m);
     CHECK(body == expected);
@@ -93,7 +63,7 @@ TEST_CASE("data message: unknown fields, other wire types and repeats decode as 
     const std::string shown = text;
     CAPTURE(shown);
     const Bytes body = hex(text);
-    auto expected = protobuf_decode(body);
+    auto expected = protobuf_decode_data(body);
     REQUIRE(expected.has_value());
     auto decoded = wire::decode_data_body(body);
     REQUIRE(decoded.ok());
@@ -116,14 +86,14 @@ TEST_CASE("data message: what protobuf refuses is refused, and groups too") {
     const std::string shown = text;
     CAPTURE(shown);
     const Bytes body = hex(text);
-    CHECK_FALSE(protobuf_decode(body).has_value());
+    CHECK_FALSE(protobuf_decode_data(body).has_value());
     auto decoded = wire::decode_data_body(body);
     REQUIRE_FALSE(decoded.ok());
     CHECK(decoded.error().code() == Errc::Protocol);
   }
   // An unknown group protobuf would skip; no peer sends one, and we refuse it.
   const Bytes group = hex("0805" "2b" "0801" "2c");
-  CHECK(protobuf_decode(group).has_value());
+  CHECK(protobuf_decode_data(group).has_value());
   CHECK_FALSE(wire::decode_data_body(group).ok());
 }
 
