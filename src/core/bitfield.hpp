@@ -66,6 +66,8 @@ class CoreBitfield {
   // Every page modified since the last call, as (page number, whole 3584-byte page), in
   // increasing page order; clears the dirty set. The caller writes page j at 32 + 3584·j (§5.6.3).
   std::vector<std::pair<uint64_t, Bytes>> take_dirty_pages();
+  // Puts a page taken by take_dirty_pages back (its write failed: the next take gives it again).
+  void mark_dirty(uint64_t page_number) { dirty_.insert(page_number); }
 
   // The uncompressed `Have.bitfield` payload for a Want(start, length) (§9): the data bits of
   // blocks [start, start + length) as ceil(length / 8) bytes (MSB first), with length truncated to

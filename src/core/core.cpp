@@ -23,11 +23,11 @@ Core::Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::Sec
       bitfield_(std::move(bitfield)) {}
 
 Core::~Core() {
-  if (auto flushed = flush_bitfield(); !flushed) log::warn("core", "{}", flushed.error().to_string());
+  if (auto flushed = flush_stored(); !flushed) log::warn("core", "{}", flushed.error().to_string());
 }
 
 Status Core::sync() {
-  HM_TRY(flush_bitfield());
+  HM_TRY(flush_stored());
   return storage_.sync();
 }
 
@@ -127,9 +127,19 @@ Result<std::vector<Node>> Core::read_roots(uint64_t length) const {
   return roots;
 }
 
+Status Core::flush_stored() {
+  HM_TRY(storage_.write_staged());
+  return flush_bitfield();
+}
+
 Status Core::flush_bitfield() {
-  for (auto& [page, bytes] : bitfield_.take_dirty_pages()) {
-    HM_TRY(storage_.write_bitfield_page(page, bytes));
+  auto pages = bitfield_.take_dirty_pages();
+  for (size_t i = 0; i < pages.size(); ++i) {
+    Status written = storage_.write_bitfield_page(pages[i].first, pages[i].second);
+    if (!written) {  // the pages not written wait for the next flush
+      for (size_t j = i; j < pages.size(); ++j) bitfield_.mark_dirty(pages[j].first);
+      return written;
+    }
   }
   return {};
 }

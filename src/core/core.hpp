@@ -111,7 +111,8 @@ class Core {
   // is the value's leaf_node when it was hashed already (off the loop); hashed here otherwise.
   // The block is present at once, but its bit reaches the bitfield file only with the next
   // flush_stored (a crash before it forgets the block, to be fetched again; the bit never
-  // precedes the bytes it stands for).
+  // precedes the bytes it stands for), and a small block's bytes and nodes are held until then
+  // or until something reads them (CoreStorage::stage_data).
   Status put_remote(uint64_t block, std::optional<ByteView> value, const std::vector<Node>& nodes,
                     const std::optional<crypto::Signature>& signature,
                     const std::optional<Node>& leaf = std::nullopt);
@@ -124,14 +125,15 @@ class Core {
   // Re-hashes every present block and node and checks the signature of the current roots.
   // Returns the number of blocks verified.
   Result<uint64_t> verify_all() const;
-  // Writes the bitfield pages put_remote left in memory: one write of each page for a run of
-  // stored blocks instead of one per block. Also done by sync and on closing.
-  Status flush_stored() { return flush_bitfield(); }
+  // Writes what put_remote left in memory, bytes and nodes first, then the bitfield pages: a
+  // few writes for a run of stored blocks instead of some per block. Also done by sync and on
+  // closing.
+  Status flush_stored();
   // Makes everything written so far durable.
   Status sync();
   // The data file's descriptor: block bytes sit at their byte offset in the log, so a present
   // block can be handed to the kernel without a copy (the FUSE splice path). Not for writing.
-  int data_fd() const { return storage_.data_file().fd(); }
+  Result<int> data_fd() const { return storage_.data_fd(); }
 
  private:
   Core(CoreStorage storage, crypto::PublicKey key, std::optional<crypto::SecretKey> secret_key,

@@ -171,12 +171,12 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
   // 4. Store: nodes, data, signature; the bitfield in memory, its file at flush_stored.
   std::vector<Node> to_store = visited;
   to_store.insert(to_store.end(), new_roots.begin(), new_roots.end());
-  HM_TRY(storage_.write_nodes(to_store));
+  HM_TRY(storage_.stage_nodes(to_store));
   if (verified_length) HM_TRY(storage_.write_signature(*verified_length - 1, *signature));
   for (const Node& node : to_store) bitfield_.set_node(node.index);
   if (value) {
     HM_TRY_ASSIGN(uint64_t offset, block_offset(block));
-    HM_TRY(storage_.write_data(offset, *value));
+    HM_TRY(storage_.stage_data(offset, *value));
     note_next_offset(block + 1, offset + value->size());
     bitfield_.set_node(leaf_index);
     bitfield_.set_block(block, true);

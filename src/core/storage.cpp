@@ -158,6 +158,7 @@ std::optional<Node> node_of_record(uint64_t index, const uint8_t* record) {
 
 Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
   if (auto cached = nodes_.find(index)) return cached;
+  if (staged_.has_nodes()) HM_TRY(write_staged());
   uint8_t record[kTreeRecordSize];
   HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + index * kTreeRecordSize, record));
   if (n == 0) return std::optional<Node>();
@@ -170,6 +171,7 @@ Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
 }
 
 Result<std::vector<std::optional<Node>>> CoreStorage::read_nodes(uint64_t first, uint64_t count) const {
+  if (staged_.has_nodes()) HM_TRY(write_staged());
   Bytes records(count * kTreeRecordSize);
   HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + first * kTreeRecordSize, records));
   std::vector<std::optional<Node>> nodes(count);
@@ -184,6 +186,13 @@ Result<std::vector<std::optional<Node>>> CoreStorage::read_nodes(uint64_t first,
 }
 
 Status CoreStorage::write_nodes(std::vector<Node> nodes) {
+  HM_TRY(write_staged());
+  HM_TRY(write_node_records(nodes));
+  for (const Node& node : nodes) nodes_.put(node);
+  return {};
+}
+
+Status CoreStorage::write_node_records(std::vector<Node> nodes) const {
   std::sort(nodes.begin(), nodes.end(),
             [](const Node& a, const Node& b) { return a.index < b.index; });
   Bytes run;
@@ -203,9 +212,40 @@ Status CoreStorage::write_nodes(std::vector<Node> nodes) {
     put_u64be(size, node.size);
     run.insert(run.end(), size, size + 8);
   }
-  HM_TRY(flush());
+  return flush();
+}
+
+Status CoreStorage::stage_nodes(const std::vector<Node>& nodes) {
+  if (!staged_.nodes_fit(nodes.size())) HM_TRY(write_staged());
+  staged_.add_nodes(nodes);
   for (const Node& node : nodes) nodes_.put(node);
   return {};
+}
+
+Status CoreStorage::stage_data(uint64_t byte_offset, ByteView bytes) {
+  if (bytes.empty()) return {};
+  if (bytes.size() >= StagedWrites::kSmallBlockBytes || is_hole(bytes)) return write_data(byte_offset, bytes);
+  if (!staged_.data_fits(byte_offset, bytes.size())) HM_TRY(write_staged());
+  staged_.add_data(byte_offset, bytes);
+  return {};
+}
+
+Status CoreStorage::write_staged() const {
+  if (staged_.empty()) return {};
+  if (!staged_.data().empty()) HM_TRY(data_.write(staged_.data_offset(), staged_.data()));
+  HM_TRY(write_node_records(staged_.nodes()));
+  staged_.clear();
+  return {};
+}
+
+Result<int> CoreStorage::data_fd() const {
+  HM_TRY(write_staged());
+  return data_.fd();
+}
+
+Status CoreStorage::clear_data(uint64_t byte_offset, uint64_t length) {
+  HM_TRY(write_staged());
+  return data_.punch_hole(byte_offset, length);
 }
 
 Result<std::optional<crypto::Signature>> CoreStorage::read_signature(uint64_t index) const {
@@ -225,6 +265,7 @@ Status CoreStorage::write_signature(uint64_t index, const crypto::Signature& sig
 
 Status CoreStorage::read_data(uint64_t byte_offset, std::span<uint8_t> out) const {
   if (out.empty()) return {};
+  if (staged_.data_overlaps(byte_offset, out.size())) HM_TRY(write_staged());
   return data_.read_exact(byte_offset, out);
 }
 
@@ -262,12 +303,14 @@ uint64_t total_size(std::span<const ByteView> blocks) {
 
 Status CoreStorage::write_data(uint64_t byte_offset, ByteView bytes) {
   if (bytes.empty()) return {};
+  HM_TRY(write_staged());
   if (is_hole(bytes)) return data_.extend(byte_offset + bytes.size());
   return data_.write(byte_offset, bytes);
 }
 
 Status CoreStorage::write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks,
                                  const std::vector<bool>& holes) {
+  HM_TRY(write_staged());
   HM_TRY(for_each_data_run(byte_offset, blocks, holes, [this](uint64_t offset, std::span<const ByteView> run) {
     return data_.write_gather(offset, run);
   }));
@@ -283,12 +326,14 @@ Result<Bytes> CoreStorage::read_bitfield_pages() const {
 }
 
 Status CoreStorage::write_bitfield_page(uint64_t page, ByteView bytes) {
+  HM_TRY(write_staged());  // a block's bit never reaches the file before its bytes and nodes
   return bitfield_.write(kHeaderSize + page * kBitfieldPageSize, bytes);
 }
 
 Result<CoreStorage::AppendMark> CoreStorage::reserve_append(uint64_t data_start, std::span<const ByteView> blocks,
                                                             const std::vector<bool>& holes, uint64_t last_node,
                                                             uint64_t last_block, uint64_t last_page) {
+  HM_TRY(write_staged());
   AppendMark mark;
   HM_TRY_ASSIGN(mark.data, data_.size());
   HM_TRY_ASSIGN(mark.tree, tree_.size());
@@ -308,6 +353,7 @@ Result<CoreStorage::AppendMark> CoreStorage::reserve_append(uint64_t data_start,
 }
 
 void CoreStorage::roll_back(const AppendMark& mark) {
+  if (auto written = write_staged(); !written) log::warn("core", "{}", written.error().to_string());
   nodes_.clear();  // the nodes past the tree's cut are gone
   for (auto [file, size] : {std::pair{&data_, mark.data}, std::pair{&tree_, mark.tree},
                             std::pair{&signatures_, mark.signatures}}) {
@@ -316,6 +362,7 @@ void CoreStorage::roll_back(const AppendMark& mark) {
 }
 
 Status CoreStorage::sync() {
+  HM_TRY(write_staged());
   HM_TRY(data_.sync());
   HM_TRY(tree_.sync());
   HM_TRY(signatures_.sync());

@@ -4,6 +4,7 @@
 
 #include "core/bitfield.hpp"
 #include "core/merkle.hpp"
+#include "core/staged_writes.hpp"
 #include "core/tree_node_cache.hpp"
 #include "crypto/keys.hpp"
 #include "store/file.hpp"
@@ -47,6 +48,13 @@ class CoreStorage {
   // Writes the nodes, coalescing neighbours into single writes.
   Status write_nodes(std::vector<Node> nodes);
 
+  // Received blocks: their nodes and small blocks' bytes are held (StagedWrites) and written
+  // together by write_staged, or before anything else reads or writes the tree or data file
+  // (so reads see them). A failed write keeps them held, to be written again; Io then.
+  Status stage_nodes(const std::vector<Node>& nodes);
+  Status stage_data(uint64_t byte_offset, ByteView bytes);
+  Status write_staged() const;
+
   Result<std::optional<crypto::Signature>> read_signature(uint64_t index) const;
   Status write_signature(uint64_t index, const crypto::Signature& signature);
 
@@ -58,9 +66,10 @@ class CoreStorage {
   // Writes consecutive blocks starting at `byte_offset` without concatenating them first;
   // `holes[i]` (is_hole of block i) leaves that block a hole.
   Status write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks, const std::vector<bool>& holes);
-  const store::File& data_file() const { return data_; }
+  // The data file's descriptor, everything staged written to it.
+  Result<int> data_fd() const;
   // Gives the space of data bytes [byte_offset, byte_offset + length) back (File::punch_hole).
-  Status clear_data(uint64_t byte_offset, uint64_t length) { return data_.punch_hole(byte_offset, length); }
+  Status clear_data(uint64_t byte_offset, uint64_t length);
 
   // The bitfield file after its header: whole pages, the last one possibly short.
   Result<Bytes> read_bitfield_pages() const;
@@ -89,16 +98,19 @@ class CoreStorage {
   CoreStorage(std::string dir, store::OpenMode mode, store::File key, store::File secret_key,
               store::File tree, store::File data, store::File bitfield, store::File signatures);
   Status check_header(const store::File& file, ByteView expected) const;
+  Status write_node_records(std::vector<Node> nodes) const;
 
   std::string dir_;
   store::OpenMode mode_;
   store::File key_;
   store::File secret_key_;
-  store::File tree_;
-  store::File data_;
+  // Mutable: a read (const) writes what is staged first.
+  mutable store::File tree_;
+  mutable store::File data_;
   store::File bitfield_;
   store::File signatures_;
   mutable TreeNodeCache nodes_;  // read_node's recent answers and write_nodes' nodes
+  mutable StagedWrites staged_;
 };
 
 }  // namespace hypermount::core

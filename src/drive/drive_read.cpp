@@ -18,7 +18,9 @@ uint64_t estimate_block(uint64_t first_block, uint64_t blocks, uint64_t file_siz
 
 std::optional<LocalExtent> Drive::local_extent(const FileContent& content, uint64_t offset, size_t size) {
   const std::shared_ptr<core::Core>& core = content.core;
-  LocalExtent extent{core->data_fd(), content.first_byte + offset, 0};
+  auto fd = core->data_fd();
+  if (!fd) return std::nullopt;  // read() reports it
+  LocalExtent extent{*fd, content.first_byte + offset, 0};
   if (offset >= content.size || size == 0) return extent;
   extent.length = static_cast<size_t>(std::min<uint64_t>(size, content.size - offset));
   const uint64_t end_block = content.first_block + content.blocks;

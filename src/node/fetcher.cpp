@@ -43,6 +43,8 @@ struct Fetcher::Batch {
   // Pending gets: (core key, block) -> replicator get id.
   std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> gets;
   uint64_t arrived = 0;
+  uint64_t number = 0;      // its place among the batches that asked the network (the debug log)
+  uint64_t started_ms = 0;  // loop time it was sent
   std::vector<crypto::PublicKey> walks;  // metadata cores whose walk this listing batch is in
   std::optional<Error> failure;  // set when the batch could not be sent; reported by the timer
   uv_timer_t* timer = nullptr;  // freed in its close callback
@@ -194,6 +196,8 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done
   if (!batch.gets.empty()) {
     ++stats_.batches;
     stats_.blocks += batch.gets.size();
+    batch.number = stats_.batches;
+    batch.started_ms = uv_now(loop_);
     log::debug("node", "fetch batch {}: {} blocks", stats_.batches, batch.gets.size());
   }
   if (failure) {
@@ -252,6 +256,10 @@ void Fetcher::finish(uint64_t batch_id, Result<uint64_t> outcome) {
   if (it == state_->batches.end()) return;
   std::unique_ptr<Batch> batch = std::move(it->second);
   state_->batches.erase(it);
+  if (batch->number > 0) {
+    log::debug("node", "fetch batch {}: {} blocks arrived in {} ms", batch->number, batch->arrived,
+               uv_now(loop_) - batch->started_ms);
+  }
   for (const auto& key : batch->walks) walks_[key].last_ms = uv_now(loop_);
   // Whatever is still wanted leaves the replicator's tables now.
   for (const auto& [wanted, get_id] : batch->gets) replicator_.cancel_get(get_id);

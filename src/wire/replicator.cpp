@@ -172,7 +172,7 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
   state->get_blocks[block].push_back(id);
   state->get_scan_from = std::min(state->get_scan_from, block);
   want_regions(*state, block, block + 1);
-  post([this]() { pump_all(); });
+  pump_soon();
   return id;
 }
 
@@ -204,7 +204,7 @@ Status Replicator::download(core::Core& core, uint64_t start, std::optional<uint
   state->selections.push_back(Selection{start, end, start});
   state->selected = true;
   want_regions(*state, start, end.value_or(start + 1));
-  post([this]() { pump_all(); });
+  pump_soon();
   return {};
 }
 

@@ -227,6 +227,9 @@ class Replicator : public ConnectionHandler {
   void release_requests(Peer& peer, CoreState* only = nullptr);
   void pump(CoreState& core);
   void pump_all();
+  // Posts one pump_all for however many calls come before it runs (a fetch of 100,000 blocks
+  // posted 100,000).
+  void pump_soon();
   enum class RequestOutcome { Sent, NobodyHasIt, AllBusy };
   RequestOutcome request_block(CoreState& core, uint64_t block, bool for_get);
   // Requests in flight one peer may have for `core`: `by_count`, or max_request_bytes_per_peer
@@ -235,8 +238,8 @@ class Replicator : public ConnectionHandler {
   uint64_t known_length(const CoreState& core) const;
   // Answers the gets of a block just stored with its verified bytes (moved to the last one).
   void resolve_gets(CoreState& core, uint64_t block, Bytes value);
-  // Writes out the bitfields of the cores that stored blocks since the last time (posted by
-  // the first block stored after it, so a burst of arrivals costs one write per page).
+  // Writes out what the cores stored since the last time, held bytes and nodes, then bitfield
+  // pages (posted by the first block stored after it, so a burst of arrivals costs few writes).
   void flush_stored();
   void post(std::function<void()> task);
   void run_posted();
@@ -269,6 +272,7 @@ class Replicator : public ConnectionHandler {
   PeerId next_peer_id_ = 1;
   uint64_t next_get_id_ = 1;
   bool in_pump_ = false;
+  bool pump_posted_ = false;
 };
 
 }  // namespace hypermount::wire

@@ -240,6 +240,15 @@ void Replicator::pump_all() {
   in_pump_ = false;
 }
 
+void Replicator::pump_soon() {
+  if (pump_posted_) return;
+  pump_posted_ = true;
+  post([this]() {
+    pump_posted_ = false;
+    pump_all();
+  });
+}
+
 void Replicator::release_requests(Peer& peer, CoreState* only) {
   for (auto& state : cores_) {
     if (only != nullptr && state.get() != only) continue;

@@ -4,7 +4,10 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -452,4 +455,58 @@ TEST_CASE("core: zero blocks are holes in the data file, for the writer and for 
   CHECK(*replica->get(5) == zeros);
   CHECK(*replica->get(4) == data);
   CHECK(*replica->verify_all() == blocks.size());
+}
+
+TEST_CASE("core: small blocks from a peer are written together; reads see them first; a failed write keeps them") {
+  TempDir tmp;
+  auto writer = std::move(*Core::create(tmp / "writer", vector_keys()));
+  std::vector<std::string> values;
+  for (int i = 0; i < 300; ++i) values.push_back(fmt::format("trie node {}", i));
+  for (const std::string& v : values) REQUIRE(writer->append({as_bytes(v)}));
+  auto data_size = [&](const char* dir) -> uintmax_t {  // the file is made by its first write
+    const std::string path = tmp / (std::string(dir) + "/data");
+    return std::filesystem::exists(path) ? std::filesystem::file_size(path) : 0;
+  };
+  auto receive_all = [&](Core& replica) {
+    std::set<uint64_t> remote;
+    for (uint64_t i = 0; i < values.size(); ++i) {
+      auto proof = writer->proof(i, replica.digest_for(i), false, remote);
+      REQUIRE(proof);
+      REQUIRE(replica.put_remote(i, ByteView(*writer->get(i)), proof->nodes, proof->signature));
+    }
+  };
+  // flush_stored with files limited to 64 bytes (standing for a full disk): it fails with Io;
+  // then again without the limit, and the reopened replica holds every block.
+  auto flush_after_full_disk = [&](std::unique_ptr<Core> replica, const char* dir) {
+    rlimit old_limit{};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = old_limit;
+    small.rlim_cur = 64;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    Status failed = replica->flush_stored();
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+    std::signal(SIGXFSZ, old_handler);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code() == Errc::Io);
+    REQUIRE(replica->flush_stored());
+    replica.reset();
+    auto reopened = std::move(*Core::open(tmp / dir, store::OpenMode::ReadOnly));
+    CHECK(reopened->blocks_present() == values.size());
+    CHECK(*reopened->verify_all() == values.size());
+  };
+
+  auto replica = std::move(*Core::open_replica(tmp / "replica", writer->key()));
+  receive_all(*replica);
+  CHECK(data_size("replica") == 0);  // held, not written block by block
+  CHECK(as_chars(*replica->get(150)) == values[150]);  // a read writes them first
+  CHECK(data_size("replica") == writer->byte_length());
+  CHECK(*replica->verify_all() == values.size());
+  // Bytes and nodes are written; the bitfield pages fail, and are written by the next flush.
+  flush_after_full_disk(std::move(replica), "replica");
+
+  // The held bytes and nodes fail to be written, and are kept for the next flush.
+  auto held = std::move(*Core::open_replica(tmp / "held", writer->key()));
+  receive_all(*held);
+  flush_after_full_disk(std::move(held), "held");
 }
