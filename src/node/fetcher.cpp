@@ -140,7 +140,7 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done
       failure = id.error();
       return;
     }
-    batch.gets.emplace(std::make_pair(core.key(), block), *id);
+    batch.gets.emplace_hint(batch.gets.end(), std::make_pair(core.key(), block), *id);  // blocks come in order
   };
   for (const auto& wanted : missing.cores) {
     if (failure) break;

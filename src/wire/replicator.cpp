@@ -168,8 +168,9 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
     post([&core, block, cb = std::move(callback)]() { cb(core.get(block)); });
     return id;
   }
-  gets_.emplace(id, PendingGet{state, block, std::move(callback)});
-  state->get_blocks[block].push_back(id);
+  // Ids only grow, and a batch asks for its blocks in order: at the end is the usual place.
+  gets_.emplace_hint(gets_.end(), id, PendingGet{state, block, std::move(callback)});
+  state->get_blocks.try_emplace(state->get_blocks.end(), block)->second.push_back(id);
   state->get_scan_from = std::min(state->get_scan_from, block);
   want_regions(*state, block, block + 1);
   pump_soon();
