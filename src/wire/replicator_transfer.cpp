@@ -80,7 +80,7 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
   peer.last_reply_ms = uv_now(loop_);
   const uint64_t rtt_ms = peer.last_reply_ms - it->second.sent_ms;
   peer.base_rtt_ms = std::min(peer.base_rtt_ms.value_or(rtt_ms), rtt_ms);
-  if (!it->second.for_get) channel.window.on_reply(rtt_ms, channel.window_full);
+  if (!it->second.for_get) channel.window.on_reply(peer.last_reply_ms, rtt_ms, channel.window_full);
   state.inflight.erase(it);
   if (channel.inflight > 0) --channel.inflight;
   if (!data.value) {
