@@ -80,7 +80,11 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
   peer.last_reply_ms = uv_now(loop_);
   const uint64_t rtt_ms = peer.last_reply_ms - it->second.sent_ms;
   peer.base_rtt_ms = std::min(peer.base_rtt_ms.value_or(rtt_ms), rtt_ms);
-  if (!it->second.for_get) channel.window.on_reply(peer.last_reply_ms, rtt_ms, channel.window_full);
+  if (it->second.for_get) {
+    channel.window.count_reply(peer.last_reply_ms, rtt_ms);
+  } else {
+    channel.window.on_reply(peer.last_reply_ms, rtt_ms, channel.window_full);
+  }
   state.inflight.erase(it);
   if (channel.inflight > 0) --channel.inflight;
   if (!data.value) {
@@ -165,11 +169,12 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
   const size_t max_get = for_get ? in_flight_bound(*state.core, options_.max_get_requests_per_peer) : 0;
   const size_t max_window = for_get ? 0 : in_flight_bound(*state.core, options_.max_request_window);
   // Gets beyond the floor only on a long path (what it holds in flight grows with its round
-  // trip: 512 per 10 ms of it); on a short one more would only queue at the peer.
-  auto get_limit = [&](const Peer& peer) {
+  // trip: 512 per 10 ms of it), or for a peer that delivers more per round trip (the channel's
+  // RequestWindow::rate_limit); on a short one more would only queue at the peer.
+  auto get_limit = [&](const Peer& peer, const Channel& channel) {
     const size_t floor = options_.max_get_requests_per_peer;
     const uint64_t by_rtt = floor * peer.base_rtt_ms.value_or(0) / kGetRttStepMs;
-    return std::max<size_t>(floor, std::min<uint64_t>(max_get, by_rtt));
+    return std::max<size_t>({floor, std::min<uint64_t>(max_get, by_rtt), channel.window.rate_limit()});
   };
   Peer* best = nullptr;
   Channel* best_channel = nullptr;
@@ -181,7 +186,7 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
     Channel& channel = it->second;
     if (!channel.started || !channel.remote_uploading || !channel.remote.contains(block)) continue;
     if (!for_get) channel.window.set_maximum(max_window);
-    size_t limit = for_get ? get_limit(*peer) : channel.window.size();
+    size_t limit = for_get ? get_limit(*peer, channel) : channel.window.size();
     if (channel.inflight >= limit || peer->connection->queue_full()) {
       if (!for_get && channel.inflight >= limit) channel.window_full = true;
       busy = true;

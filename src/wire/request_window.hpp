@@ -24,6 +24,9 @@ class RequestWindow {
   // faster than the maximum lets through (many small blocks) is not held to it; a slower one
   // never gets more queued than the maximum, as before.
   size_t limit() const { return std::max(maximum_, rate_limit_); }
+  // 5/4 of the replies delivered per base round trip lately, at most kMaxRateWindow (0 before
+  // any was counted): what a peer keeps busy with.
+  size_t rate_limit() const { return rate_limit_; }
   // A new bound (at least the initial size), as what a request brings becomes known.
   void set_maximum(size_t maximum) {
     maximum_ = std::max(minimum_, maximum);
@@ -36,13 +39,18 @@ class RequestWindow {
   // lowest round trip seen, plus a slack for the millisecond clock); a queued reply shrinks it
   // by an eighth.
   void on_reply(uint64_t now_ms, uint64_t rtt_ms, bool window_full) {
-    base_rtt_ms_ = std::min(base_rtt_ms_, rtt_ms);
-    note_delivery(now_ms);
+    count_reply(now_ms, rtt_ms);
     if (rtt_ms > 2 * base_rtt_ms_ + kSlackMs) {
       size_ = std::max(minimum_, size_ - size_ / 8);
     } else if (window_full) {
       size_ = std::min(limit(), size_ + 1);
     }
+  }
+  // A reply to a request outside the window (a get): counted in the round trip and the rate,
+  // the window left as it is.
+  void count_reply(uint64_t now_ms, uint64_t rtt_ms) {
+    base_rtt_ms_ = std::min(base_rtt_ms_, rtt_ms);
+    note_delivery(now_ms);
   }
 
  private:
