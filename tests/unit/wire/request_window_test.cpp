@@ -85,3 +85,15 @@ TEST_CASE("request window: a peer that delivers more than the maximum per round 
   window.set_maximum(1024);
   CHECK(window.size() == 1024);
 }
+
+TEST_CASE("request window: replies to gets count in the rate, and leave the window as it is") {
+  RequestWindow window(16, 1024);
+  uint64_t now = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 0; i < 4000; ++i) window.count_reply(now + 100 * i / 4000, 100);
+    now += 100;
+  }
+  CHECK(window.size() == 16);
+  CHECK(window.rate_limit() >= 4000);
+  CHECK(window.rate_limit() <= 5000);
+}
