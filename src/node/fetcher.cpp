@@ -30,6 +30,10 @@ constexpr uint64_t kBulkFactor = 8;
 // and one round trip each.
 constexpr uint64_t kWalkAheadFrom = 2;
 constexpr uint64_t kWalkAheadFactor = 128;
+// A listing batch that lacks kBulkMetadataBlocks or more (a big folder, a few trie levels down)
+// without the bulk rule applying also takes every missing block between the first and the last
+// it lacks, when that stretch is less than kBulkFactor times as many blocks: a folder's entries
+// are mostly written together, so the rounds of its deeper trie levels come in this one.
 // A metadata core this short (a drive of up to about a thousand entries, some 150 KB) is taken
 // whole by the first batch of a listing that lacks any of it: a walk down to a folder and
 // through it would cost one round trip per trie level for what one round brings. A lookup of
@@ -115,6 +119,17 @@ uint64_t Fetcher::take_ahead(core::Core& core, Walk& walk, std::set<uint64_t>& b
   return taken;
 }
 
+void Fetcher::take_span(const core::Core& core, std::set<uint64_t>& blocks) const {
+  const uint64_t first = *blocks.begin();
+  const uint64_t last = *blocks.rbegin();
+  if (last - first >= kBulkFactor * blocks.size()) return;
+  const size_t lacked = blocks.size();
+  for (uint64_t block = first + 1; block < last; ++block) {
+    if (!core.has(block)) blocks.insert(blocks.end(), block);
+  }
+  log::debug("node", "span: {} lacked, {} taken in blocks {}-{}", lacked, blocks.size() - lacked, first, last);
+}
+
 void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done) {
   const uint64_t batch_id = next_batch_id_++;
   auto owned = std::make_unique<Batch>();
@@ -182,6 +197,8 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done
         if (!core.has(block)) blocks.insert(block);
       }
       log::debug("node", "bulk: all {} missing metadata blocks of {}", blocks.size(), to_hex(core.discovery_key()).substr(0, 8));
+    } else if (wanted.metadata && missing.listing && blocks.size() >= kBulkMetadataBlocks) {
+      take_span(core, blocks);
     }
     if (pending_gets() + blocks.size() > max_pending_gets_) {
       failure = Error::unavailable("{} blocks wanted at once: more than {} may wait", pending_gets() + blocks.size(),

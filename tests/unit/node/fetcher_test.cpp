@@ -226,6 +226,23 @@ TEST_CASE("fetcher: a listing takes a short metadata core whole; a lookup or a c
   }
 }
 
+TEST_CASE("fetcher: a big listing takes the blocks between those it lacks when they lie close together") {
+  for (uint64_t step : {4, 10}) {
+    CAPTURE(step);
+    Pair p(20000);
+    node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+    fetch_last(p, fetcher, /*metadata=*/true);
+    // 300 trie nodes of a big folder, written together: every 4th block of 1,197 (fewer than 8
+    // times 300), or every 10th of 2,991 (more). Far from the bulk rule: 19,999 absent.
+    drive::MissingBlocks missing;
+    for (uint64_t i = 0; i < 300; ++i) missing.add(p.replica, 10000 + step * i, true);
+    missing.listing = true;
+    auto outcome = fetch_all(p, fetcher, missing);
+    REQUIRE(outcome.ok());
+    CHECK(*outcome == (step == 4 ? 1197 : 300));
+  }
+}
+
 TEST_CASE("fetcher: a small or content batch takes only its blocks") {
   Pair p(3000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
