@@ -22,13 +22,14 @@ constexpr size_t kBulkMetadataBlocks = 256;
 constexpr uint64_t kBulkFactor = 8;
 // A walk (find, du, ls -R: listings back to back, Fetcher::kWalkGapMs) lacks a few dozen blocks
 // per folder. From its kWalkAheadFrom-th listing on, each of its batches also takes other
-// missing blocks of the core: kBulkMetadataBlocks, twice as many for each batch after (a
+// missing blocks of the core: kWalkAheadFirst, four times as many for each batch after (a
 // listing's later rounds too: each is a round trip), never more in all than kWalkAheadFactor
 // times what its listings lacked themselves (a walk through a corner of a huge drive stays near
 // its own size). They count as listed, so the rule above soon takes the rest: find over 100,000
-// entries takes about 15 batches, where counting only the listings' own blocks took some 900,
+// entries takes about 12 batches, where counting only the listings' own blocks took some 900,
 // and one round trip each.
 constexpr uint64_t kWalkAheadFrom = 2;
+constexpr uint64_t kWalkAheadFirst = 1024;
 constexpr uint64_t kWalkAheadFactor = 128;
 // A listing batch that lacks kBulkMetadataBlocks or more (a big folder, a few trie levels down)
 // without the bulk rule applying also takes every missing block between the first and the last
@@ -102,7 +103,7 @@ size_t Fetcher::pending_gets() const {
 
 uint64_t Fetcher::take_ahead(core::Core& core, Walk& walk, std::set<uint64_t>& blocks) const {
   if (walk.listings < kWalkAheadFrom || blocks.empty()) return 0;
-  const uint64_t step = uint64_t{kBulkMetadataBlocks} << std::min<uint64_t>(walk.takes, 32);
+  const uint64_t step = kWalkAheadFirst << std::min<uint64_t>(2 * walk.takes, 40);
   const uint64_t room = kWalkAheadFactor * walk.own > walk.ahead ? kWalkAheadFactor * walk.own - walk.ahead : 0;
   const uint64_t want = std::min(step, room);
   // The blocks written after the first one the listing lacks (a folder's entries are often

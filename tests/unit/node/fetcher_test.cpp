@@ -152,10 +152,10 @@ TEST_CASE("fetcher: a walk takes growing runs of the metadata along, then the re
   Pair p(10000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
   fetch_last(p, fetcher, /*metadata=*/true);
-  // Listings of 20 blocks back to back, as find lists folder after folder. The second takes 256
-  // blocks along (from block 0 on: those after its own are here), the third 512, the fourth
-  // 1,024: then listings have asked for 1,872, an eighth of the 9,171 absent, and it takes them.
-  CHECK(list_down(p, fetcher, 20, std::vector<bool>(4, false)) == std::vector<uint64_t>{20, 276, 532, 9171});
+  // Listings of 20 blocks back to back, as find lists folder after folder. The second takes 1,024
+  // blocks along (from block 0 on: those after its own are here), the third 4,096: then listings
+  // have asked for 5,180, more than an eighth of the 8,935 absent, and it takes them.
+  CHECK(list_down(p, fetcher, 20, std::vector<bool>(3, false)) == std::vector<uint64_t>{20, 1044, 8935});
   CHECK(p.replica->blocks_present() == 10000);
   CHECK(p.client->pending_gets() == 0);
 }
@@ -171,36 +171,31 @@ TEST_CASE("fetcher: what a walk takes along is at most 128 times what its listin
         std::vector<uint64_t>{1, 257, 129, 129, 129, 129, 129, 129, 8967});
 }
 
-TEST_CASE("fetcher: in a walk, a listing's later rounds take twice as many along each") {
-  Pair p(10000);
+TEST_CASE("fetcher: in a walk, a listing's later rounds take four times as many along each") {
+  Pair p(60000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
   fetch_last(p, fetcher, /*metadata=*/true);
-  // The second listing of the walk needs three rounds: 256 along, then 512 (each round is a
-  // round trip, as a listing is); then the listings have asked for an eighth of what is absent
-  // and the third round takes it all. When only listings doubled it, each round took 256.
-  auto took = list_down(p, fetcher, 20, {false, false, true, true});
-  REQUIRE(took.size() == 4);
-  CHECK(took[0] == 20);
-  CHECK(took[1] == 276);
-  CHECK(took[2] == 532);
-  CHECK(took[3] > 8000);
-  CHECK(p.replica->blocks_present() == 10000);
+  // The second listing of the walk needs two rounds: 1,024 along, then 4,096 (each round is a
+  // round trip, as a listing is); the listings have then asked for 5,180, less than an eighth of
+  // the 54,800 absent. When only listings grew it, each round took 1,024.
+  CHECK(list_down(p, fetcher, 20, {false, false, true}) == std::vector<uint64_t>{20, 1044, 4116});
 }
 
 TEST_CASE("fetcher: a listing's later rounds and listings after a pause do not grow a walk") {
-  Pair p(10000);
+  Pair p(30000);  // far from the bulk rule: the listings' 1,126 blocks stay below an eighth
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
   fetch_last(p, fetcher, /*metadata=*/true);
-  // One listing in five rounds: nothing along (were rounds listings, the second would take 256).
+  // One listing in five rounds: nothing along (were rounds listings, the second would take 1,024).
   CHECK(list_down(p, fetcher, 20, {false, true, true, true, true}) == std::vector<uint64_t>(5, 20));
-  // The next listing is the walk's second: it takes 256 along.
-  CHECK(list_down(p, fetcher, 1, {false}, 100) == std::vector<uint64_t>{257});
+  // The next listing is the walk's second: it takes 1,024 along (blocks 0-1,023, those after
+  // its own being here).
+  CHECK(list_down(p, fetcher, 1, {false}, 100) == std::vector<uint64_t>{1025});
   // After a pause longer than the gap a walk starts again: its first listing takes only its own.
   pause_walk(p);
   CHECK(list_down(p, fetcher, 1, {false}, 101) == std::vector<uint64_t>{1});
   // Lookups (not listings) never take more than they name.
   drive::MissingBlocks lookup;
-  for (uint64_t b = 300; b < 340; ++b) lookup.add(p.replica, b, true);
+  for (uint64_t b = 5000; b < 5040; ++b) lookup.add(p.replica, b, true);
   auto outcome = fetch_all(p, fetcher, lookup);
   REQUIRE(outcome.ok());
   CHECK(*outcome == 40);
