@@ -34,7 +34,8 @@ constexpr uint64_t kWalkAheadFactor = 128;
 // A listing batch that lacks kBulkMetadataBlocks or more (a big folder, a few trie levels down)
 // without the bulk rule applying also takes every missing block between the first and the last
 // it lacks, when that stretch is less than kBulkFactor times as many blocks: a folder's entries
-// are mostly written together, so the rounds of its deeper trie levels come in this one.
+// are mostly written together, so the rounds of its deeper trie levels come in this one (what a
+// walk takes along does not count in the stretch).
 // A metadata core this short (a drive of up to about a thousand entries, some 150 KB) is taken
 // whole by the first batch of a listing that lacks any of it: a walk down to a folder and
 // through it would cost one round trip per trie level for what one round brings. A lookup of
@@ -120,15 +121,12 @@ uint64_t Fetcher::take_ahead(core::Core& core, Walk& walk, std::set<uint64_t>& b
   return taken;
 }
 
-void Fetcher::take_span(const core::Core& core, std::set<uint64_t>& blocks) const {
-  const uint64_t first = *blocks.begin();
-  const uint64_t last = *blocks.rbegin();
-  if (last - first >= kBulkFactor * blocks.size()) return;
-  const size_t lacked = blocks.size();
+void Fetcher::take_span(const core::Core& core, uint64_t first, uint64_t last, std::set<uint64_t>& blocks) const {
+  const size_t before = blocks.size();
   for (uint64_t block = first + 1; block < last; ++block) {
-    if (!core.has(block)) blocks.insert(blocks.end(), block);
+    if (!core.has(block)) blocks.insert(block);
   }
-  log::debug("node", "span: {} lacked, {} taken in blocks {}-{}", lacked, blocks.size() - lacked, first, last);
+  log::debug("node", "span: {} more taken in blocks {}-{}", blocks.size() - before, first, last);
 }
 
 void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done) {
@@ -172,6 +170,12 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done
     for (uint64_t block : wanted.blocks) {
       if (!core.has(block)) blocks.insert(block);
     }
+    // The stretch between the first and last block the listing lacks itself (the span rule).
+    std::optional<std::pair<uint64_t, uint64_t>> span;
+    if (wanted.metadata && missing.listing && blocks.size() >= kBulkMetadataBlocks &&
+        *blocks.rbegin() - *blocks.begin() < kBulkFactor * blocks.size()) {
+      span = std::make_pair(*blocks.begin(), *blocks.rbegin());
+    }
     // Blocks the listings of this core have asked for, this batch's included.
     uint64_t listed = 0;
     if (wanted.metadata && missing.listing && !blocks.empty()) {
@@ -198,8 +202,8 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done
         if (!core.has(block)) blocks.insert(block);
       }
       log::debug("node", "bulk: all {} missing metadata blocks of {}", blocks.size(), to_hex(core.discovery_key()).substr(0, 8));
-    } else if (wanted.metadata && missing.listing && blocks.size() >= kBulkMetadataBlocks) {
-      take_span(core, blocks);
+    } else if (span) {
+      take_span(core, span->first, span->second, blocks);
     }
     if (pending_gets() + blocks.size() > max_pending_gets_) {
       failure = Error::unavailable("{} blocks wanted at once: more than {} may wait", pending_gets() + blocks.size(),

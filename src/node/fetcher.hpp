@@ -79,9 +79,9 @@ class Fetcher {
   // Adds to `blocks` the missing blocks of metadata core `core` that a walk's listing takes
   // along; returns how many.
   uint64_t take_ahead(core::Core& core, Walk& walk, std::set<uint64_t>& blocks) const;
-  // Adds to a big listing's `blocks` the missing ones between its first and last, when they lie
-  // close enough together (fetcher.cpp, the span rule).
-  void take_span(const core::Core& core, std::set<uint64_t>& blocks) const;
+  // Adds to a big listing's `blocks` the missing ones between `first` and `last`, the first and
+  // last it lacked itself when they lie close enough together (fetcher.cpp, the span rule).
+  void take_span(const core::Core& core, uint64_t first, uint64_t last, std::set<uint64_t>& blocks) const;
 
   void arrived(uint64_t batch_id, const std::pair<crypto::PublicKey, uint64_t>& block, Result<Bytes> got);
   void expire(uint64_t batch_id);

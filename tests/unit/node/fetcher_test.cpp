@@ -238,6 +238,21 @@ TEST_CASE("fetcher: a big listing takes the blocks between those it lacks when t
   }
 }
 
+TEST_CASE("fetcher: what a walk takes along does not widen a listing's span") {
+  Pair p(20000);
+  node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
+  fetch_last(p, fetcher, /*metadata=*/true);
+  CHECK(list_down(p, fetcher, 1, {false}, 10000) == std::vector<uint64_t>{1});  // a walk starts
+  // Its second listing lacks 300 blocks, every 10th of 2,991 (too spread for the span rule), and
+  // takes 1,024 along from the first of them: 1,324, not the 2,991 of the stretch they make.
+  drive::MissingBlocks missing;
+  for (uint64_t i = 0; i < 300; ++i) missing.add(p.replica, 10000 + 10 * i, true);
+  missing.listing = true;
+  auto outcome = fetch_all(p, fetcher, missing);
+  REQUIRE(outcome.ok());
+  CHECK(*outcome == 1324);
+}
+
 TEST_CASE("fetcher: a small or content batch takes only its blocks") {
   Pair p(3000);
   node::Fetcher fetcher(&p.loop.loop, *p.client, 10000);
