@@ -116,6 +116,20 @@ class Core {
   Status put_remote(uint64_t block, std::optional<ByteView> value, const std::vector<Node>& nodes,
                     const std::optional<crypto::Signature>& signature,
                     const std::optional<Node>& leaf = std::nullopt);
+  // put_remote in two steps, for a caller that writes a large block's bytes off the loop:
+  // accept_remote verifies and stores all but the bytes, and returns where they go in the data
+  // file (nullopt for a hash-only reply); the block is not present until data_written says the
+  // bytes are there (written through data_write_fd).
+  Result<std::optional<uint64_t>> accept_remote(uint64_t block, std::optional<ByteView> value,
+                                                const std::vector<Node>& nodes,
+                                                const std::optional<crypto::Signature>& signature,
+                                                const std::optional<Node>& leaf = std::nullopt);
+  void data_written(uint64_t block, uint64_t offset, uint64_t size);
+  // Writes accepted bytes here (as put_remote does), then data_written.
+  Status write_accepted(uint64_t block, uint64_t offset, ByteView value);
+  // A descriptor of the data file to write accepted bytes through from another thread (a
+  // duplicate: the caller closes it, and it stays valid whatever happens to the core).
+  Result<int> data_write_fd() { return storage_.dup_data_fd(); }
 
   // Gives back the space of blocks [start, end) (hypercore's clear): they are no longer
   // present (marked absent first, then their bytes punched out of the data file); the tree and

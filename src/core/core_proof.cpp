@@ -45,6 +45,29 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
                         const std::vector<Node>& nodes,
                         const std::optional<crypto::Signature>& signature,
                         const std::optional<Node>& leaf) {
+  HM_TRY_ASSIGN(std::optional<uint64_t> offset, accept_remote(block, value, nodes, signature, leaf));
+  if (value) HM_TRY(write_accepted(block, *offset, *value));
+  return {};
+}
+
+Status Core::write_accepted(uint64_t block, uint64_t offset, ByteView value) {
+  HM_TRY(storage_.stage_data(offset, value));
+  data_written(block, offset, value.size());
+  return {};
+}
+
+void Core::data_written(uint64_t block, uint64_t offset, uint64_t size) {
+  if (bitfield_.has_block(block)) return;
+  note_next_offset(block + 1, offset + size);
+  bitfield_.set_node(flat_tree::leaf(block));
+  bitfield_.set_block(block, true);
+  mark_checked(block, block + 1);  // its bytes were verified against the tree
+}
+
+Result<std::optional<uint64_t>> Core::accept_remote(uint64_t block, std::optional<ByteView> value,
+                                                    const std::vector<Node>& nodes,
+                                                    const std::optional<crypto::Signature>& signature,
+                                                    const std::optional<Node>& leaf) {
   if (storage_.read_only()) return Error::read_only("{} is opened read-only", dir());
   if (block >= kMaxNodeIndex / 2 || nodes.size() > kMaxProofNodes) {
     return Error::protocol("proof for block {} is out of range", block);
@@ -168,27 +191,24 @@ Status Core::put_remote(uint64_t block, std::optional<ByteView> value,
     verified_length = v / 2;
   }
 
-  // 4. Store: nodes, data, signature; the bitfield in memory, its file at flush_stored.
+  // 4. Store: nodes, signature; the bitfield in memory, its file at flush_stored. The data is
+  //    the caller's to write, at the offset returned.
   std::vector<Node> to_store = visited;
   to_store.insert(to_store.end(), new_roots.begin(), new_roots.end());
   HM_TRY(storage_.stage_nodes(to_store));
   if (verified_length) HM_TRY(storage_.write_signature(*verified_length - 1, *signature));
   for (const Node& node : to_store) bitfield_.set_node(node.index);
+  std::optional<uint64_t> offset;
   if (value) {
-    HM_TRY_ASSIGN(uint64_t offset, block_offset(block));
-    HM_TRY(storage_.stage_data(offset, *value));
-    note_next_offset(block + 1, offset + value->size());
-    bitfield_.set_node(leaf_index);
-    bitfield_.set_block(block, true);
+    HM_TRY_ASSIGN(offset, block_offset(block));
   }
-  if (value) mark_checked(block, block + 1);  // its bytes were just verified against the tree
   if (verified_length && *verified_length > length_) {
     length_ = *verified_length;
     roots_ = roots;
     byte_length_ = 0;
     for (const Node& root : roots_) byte_length_ += root.size;
   }
-  return {};
+  return offset;
 }
 
 }  // namespace hypermount::core

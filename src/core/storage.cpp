@@ -2,6 +2,7 @@
 
 #include "util/log.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -243,6 +244,14 @@ Result<int> CoreStorage::data_fd() const {
   return data_.fd();
 }
 
+Result<int> CoreStorage::dup_data_fd() {
+  HM_TRY(write_staged());
+  HM_TRY(data_.extend(0));  // creates it
+  int fd = ::fcntl(data_.fd(), F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Error::io(errno, "duplicating the descriptor of {}", data_.path());
+  return fd;
+}
+
 Status CoreStorage::clear_data(uint64_t byte_offset, uint64_t length) {
   HM_TRY(write_staged());
   return data_.punch_hole(byte_offset, length);
@@ -304,7 +313,7 @@ uint64_t total_size(std::span<const ByteView> blocks) {
 Status CoreStorage::write_data(uint64_t byte_offset, ByteView bytes) {
   if (bytes.empty()) return {};
   HM_TRY(write_staged());
-  if (is_hole(bytes)) return data_.extend(byte_offset + bytes.size());
+  if (is_hole(bytes)) return data_.grow_over_hole(byte_offset, bytes.size());
   return data_.write(byte_offset, bytes);
 }
 

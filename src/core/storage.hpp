@@ -68,6 +68,8 @@ class CoreStorage {
   Status write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks, const std::vector<bool>& holes);
   // The data file's descriptor, everything staged written to it.
   Result<int> data_fd() const;
+  // A duplicate of it (created if need be), for writes from another thread: the caller closes it.
+  Result<int> dup_data_fd();
   // Gives the space of data bytes [byte_offset, byte_offset + length) back (File::punch_hole).
   Status clear_data(uint64_t byte_offset, uint64_t length);
 

@@ -188,6 +188,20 @@ Status File::extend(uint64_t end) {
   return {};
 }
 
+Status File::grow_over_hole(uint64_t offset, uint64_t length) {
+  constexpr uint64_t kPage = 4096;
+  if (length == 0) return {};
+  if (fd_ < 0) HM_TRY(create());
+  const uint64_t end = offset + length;
+  HM_TRY_ASSIGN(uint64_t now, size());
+  if (now >= end) return {};
+  const uint8_t zero = 0;
+  HM_TRY(write(end - 1, ByteView(&zero, 1)));
+  const uint64_t page = (end - 1) / kPage * kPage;
+  if (page >= offset && page + kPage <= end) HM_TRY(punch_hole(page, kPage));
+  return {};
+}
+
 Status File::truncate(uint64_t size_wanted) {
   HM_TRY_ASSIGN(uint64_t now, size());
   if (now <= size_wanted) return {};

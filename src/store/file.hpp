@@ -38,6 +38,10 @@ class File {
   // space: Io with ENOSPC when the file system cannot hold it. A file system without fallocate
   // reserves nothing (and that is not an error).
   Status reserve(uint64_t end);
+  // Makes the file at least `offset + length` bytes long where those bytes are all zeros (a hole),
+  // without ever shrinking it, so that it is safe while another thread writes past them (the
+  // last byte is written; its page given back when it lies inside the hole).
+  Status grow_over_hole(uint64_t offset, uint64_t length);
   // The same for bytes [offset, offset + length) (the file grows to their end if shorter).
   Status reserve_range(uint64_t offset, uint64_t length);
   // Makes the file at least `end` bytes long without allocating the new bytes (a hole that

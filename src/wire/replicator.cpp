@@ -45,6 +45,7 @@ Replicator::~Replicator() {
         delete block;
       }
     }
+    for (auto& [index, block] : state->writing) block->owner = nullptr;
   }
   // Connection destructors close their handles without calling back.
   peers_.clear();

@@ -202,7 +202,12 @@ class Replicator : public ConnectionHandler {
   void receive_block(std::unique_ptr<ArrivedBlock> block);
   static void on_block_hashed(uv_work_t* work, int status);
   void store_arrived(CoreState& core);
-  void store_block(ArrivedBlock& block);
+  void store_block(std::unique_ptr<ArrivedBlock> block);
+  // A large block's bytes go to the data file on the pool once it is verified; then stored().
+  bool write_in_pool(std::unique_ptr<ArrivedBlock>& block, uint64_t offset);
+  static void on_block_written(uv_work_t* work, int status);
+  // The bookkeeping of a block just made present: counters, haves, flush, gets.
+  void stored(ArrivedBlock& block);
   // A verified block could not be written locally: log it once, stop downloading the core, and
   // fail its gets with the cause.
   void stop_storing(CoreState& state, uint64_t index, const Error& cause);

@@ -1,9 +1,13 @@
-// Blocks received from peers: large ones hashed on libuv's thread pool so that the loop goes
-// on reading, decrypting and writing meanwhile; all verified and stored in arrival order.
+// Blocks received from peers: large ones hashed, then written, on libuv's thread pool so that
+// the loop goes on reading and decrypting meanwhile; all verified in arrival order.
 #include "core/merkle.hpp"
+#include "core/storage.hpp"
 #include "util/log.hpp"
 #include "wire/detail/replicator_state.hpp"
 #include "wire/replicator.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace hypermount::wire {
 
@@ -16,7 +20,7 @@ constexpr size_t kPoolHashBytes = 16 * 1024;
 }  // namespace
 
 bool Replicator::requested(const CoreState& state, uint64_t block) const {
-  return state.inflight.count(block) != 0 || state.arriving.count(block) != 0;
+  return state.inflight.count(block) != 0 || state.arriving.count(block) != 0 || state.writing.count(block) != 0;
 }
 
 void Replicator::receive_block(std::unique_ptr<ArrivedBlock> block) {
@@ -67,39 +71,116 @@ void Replicator::store_arrived(CoreState& state) {
     std::unique_ptr<ArrivedBlock> block(state.arrived.front());
     state.arrived.pop_front();
     state.arriving.erase(block->index);
-    store_block(*block);
+    store_block(std::move(block));
   }
 }
 
-void Replicator::store_block(ArrivedBlock& block) {
-  CoreState& state = *block.core;
+void Replicator::store_block(std::unique_ptr<ArrivedBlock> block) {
+  CoreState& state = *block->core;
   core::Core& core = *state.core;
-  auto peer_it = peers_.find(block.peer);
-  Peer* peer = peer_it == peers_.end() ? nullptr : peer_it->second.get();
-  if (core.has(block.index)) return;
-  if (block.discard) {  // from a dropped peer: a get of it asks again
-    state.get_scan_from = std::min(state.get_scan_from, block.index);
+  if (core.has(block->index) || state.writing.count(block->index) != 0) return;
+  if (block->discard) {  // from a dropped peer: a get of it asks again
+    state.get_scan_from = std::min(state.get_scan_from, block->index);
     return;
   }
-  auto stored = core.put_remote(block.index, ByteView(block.value), block.nodes, block.signature,
-                                block.leaf);
-  if (!stored && stored.error().code() == Errc::Io) {
-    stop_storing(state, block.index, stored.error());
+  // Large blocks are verified here and written on the pool; the rest stored here at once.
+  const bool large = block->value.size() >= kPoolHashBytes && !core::is_hole(block->value);
+  Status outcome;
+  if (large) {
+    auto accepted = core.accept_remote(block->index, ByteView(block->value), block->nodes, block->signature,
+                                       block->leaf);
+    if (!accepted) {
+      outcome = accepted.error();
+    } else if (write_in_pool(block, **accepted)) {
+      return;
+    } else {
+      outcome = core.write_accepted(block->index, **accepted, ByteView(block->value));
+    }
+  } else {
+    outcome = core.put_remote(block->index, ByteView(block->value), block->nodes, block->signature, block->leaf);
+  }
+  if (!outcome && outcome.error().code() == Errc::Io) {
+    stop_storing(state, block->index, outcome.error());
     return;
   }
-  if (!stored) {
+  if (!outcome) {
     ++stats_.data_rejected;
-    state.get_scan_from = std::min(state.get_scan_from, block.index);
-    Error error(stored.error().code(),
-                fmt::format("block {} of {} failed verification: {}", block.index,
-                            short_key(core.discovery_key()), stored.error().message()));
-    if (peer != nullptr) {
-      drop_peer(*peer, std::move(error));
+    state.get_scan_from = std::min(state.get_scan_from, block->index);
+    Error error(outcome.error().code(),
+                fmt::format("block {} of {} failed verification: {}", block->index,
+                            short_key(core.discovery_key()), outcome.error().message()));
+    auto peer_it = peers_.find(block->peer);
+    if (peer_it != peers_.end()) {
+      drop_peer(*peer_it->second, std::move(error));
     } else {
       log::warn("wire", "{}", error.to_string());
     }
     return;
   }
+  stored(*block);
+}
+
+bool Replicator::write_in_pool(std::unique_ptr<ArrivedBlock>& block, uint64_t offset) {
+  CoreState& state = *block->core;
+  auto fd = state.core->data_write_fd();
+  if (!fd) return false;  // written here instead, where the failure is reported
+  block->offset = offset;
+  block->fd = *fd;
+  block->owner = this;
+  block->in_pool = true;
+  block->work.data = block.get();
+  int queued = uv_queue_work(
+      loop_, &block->work,
+      [](uv_work_t* work) {
+        auto* b = static_cast<ArrivedBlock*>(work->data);
+        size_t done = 0;
+        while (done < b->value.size()) {
+          ssize_t n = ::pwrite(b->fd, b->value.data() + done, b->value.size() - done,
+                               static_cast<off_t>(b->offset + done));
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) {
+            b->write_errno = errno;
+            break;
+          }
+          done += static_cast<size_t>(n);
+        }
+        ::close(b->fd);
+      },
+      &Replicator::on_block_written);
+  if (queued != 0) {  // no thread pool: written here
+    ::close(block->fd);
+    block->in_pool = false;
+    return false;
+  }
+  const uint64_t index = block->index;
+  state.writing.emplace(index, block.release());
+  return true;
+}
+
+void Replicator::on_block_written(uv_work_t* work, int) {
+  std::unique_ptr<ArrivedBlock> block(static_cast<ArrivedBlock*>(work->data));
+  block->in_pool = false;
+  Replicator* self = block->owner;
+  if (self == nullptr) return;  // the replicator is gone: the block stays absent
+  CoreState& state = *block->core;
+  state.writing.erase(block->index);
+  if (block->write_errno != 0) {
+    self->stop_storing(state, block->index,
+                       Error::io(block->write_errno, "writing block {} at byte {} of the data file", block->index,
+                                 block->offset));
+  } else {
+    state.core->data_written(block->index, block->offset, block->value.size());
+    self->stored(*block);
+  }
+  self->pump_all();
+  self->changed();
+}
+
+void Replicator::stored(ArrivedBlock& block) {
+  CoreState& state = *block.core;
+  core::Core& core = *state.core;
+  auto peer_it = peers_.find(block.peer);
+  Peer* peer = peer_it == peers_.end() ? nullptr : peer_it->second.get();
   ++stats_.blocks_downloaded;
   stats_.bytes_downloaded += block.value.size();
   log::trace("wire", "peer {}: block {} stored", block.peer, block.index);

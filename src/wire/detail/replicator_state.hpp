@@ -87,6 +87,11 @@ struct Replicator::ArrivedBlock {
   std::optional<crypto::Signature> signature;
   std::optional<core::Node> leaf;  // set once hashed
   bool in_pool = false;            // the thread pool owns it until its after-work callback
+  // Verified, its bytes being written on the pool (large blocks): where, through which
+  // descriptor (closed by the pool thread), and the errno if the write failed.
+  uint64_t offset = 0;
+  int fd = -1;
+  int write_errno = 0;
   bool discard = false;            // its peer was dropped: not stored, whatever it holds
 };
 
@@ -104,6 +109,8 @@ struct Replicator::CoreState {
   uint64_t get_scan_from = 0;
   std::deque<ArrivedBlock*> arrived;   // received, not yet stored; owned as ArrivedBlock says
   std::set<uint64_t> arriving;         // their indices: not requested again meanwhile
+  // Verified blocks whose bytes the pool is writing (present once written); owned by the pool.
+  std::map<uint64_t, ArrivedBlock*> writing;
   // A verified block could not be written here (a full disk, an I/O error): downloads of this
   // core stop; the next get tries again.
   std::optional<Error> store_failure;

@@ -11,6 +11,10 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
+
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -80,6 +84,45 @@ TEST_CASE("replicator: full clone ends both streams (non-live)") {
 TEST_CASE("replicator: full clone of 64 KiB blocks, hashed on the thread pool") {
   REQUIRE(crypto::init());
   check_full_clone(64 * 1024);
+}
+
+TEST_CASE("replicator: a large block whose bytes cannot be written stays absent and fails its get") {
+  // Large blocks are written on the thread pool once verified: a failed write (a data file held
+  // to 300 KiB by RLIMIT_FSIZE, standing for a full disk) must not leave them present.
+  REQUIRE(crypto::init());
+  TempDir dir;
+  Loop loop;
+  auto writer = make_writer(dir / "w", 40, 64 * 1024);
+  auto replica = make_replica(dir / "r", writer->key());
+  wire::Replicator server(&loop.loop);
+  wire::Replicator client(&loop.loop);
+  REQUIRE(server.add_core(*writer, {}).ok());
+  REQUIRE(client.add_core(*replica, {}).ok());
+  Link link = connect(&loop.loop, client, server);
+  std::optional<Result<Bytes>> first;
+  std::optional<Result<Bytes>> far;
+  REQUIRE(client.get(*replica, 1, [&](Result<Bytes> got) { first = std::move(got); }).ok());
+  CHECK(loop.run_until([&] { return first.has_value(); }));
+  REQUIRE(first);
+  REQUIRE(first->ok());
+  CHECK(**first == block_bytes(1, 64 * 1024 + 1));
+  rlimit old_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = old_limit;
+  small.rlim_cur = 300 * 1024;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  REQUIRE(client.get(*replica, 10, [&](Result<Bytes> got) { far = std::move(got); }).ok());
+  const bool ended = loop.run_until([&] { return far.has_value(); });
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  std::signal(SIGXFSZ, old_handler);
+  CHECK(ended);
+  REQUIRE(far);
+  REQUIRE_FALSE(far->ok());
+  CHECK(far->error().code() == Errc::Io);
+  CHECK(replica->has(1));
+  CHECK_FALSE(replica->has(10));
+  CHECK(client.stats().blocks_downloaded == 1);
 }
 
 TEST_CASE("replicator: destroyed while received blocks are being hashed") {
