@@ -6,6 +6,7 @@
 #include "cli/store_args.hpp"
 #include "drive/drive.hpp"
 #include "node/host.hpp"
+#include "node/trie_extension.hpp"
 
 namespace hypermount::cli {
 
@@ -38,6 +39,7 @@ int cmd_drive_serve(Args in) {
       return report(s.error());
     }
   }
+  if (auto s = node::answer_trie_extension_on(*node.replicator, (*drive)->metadata()); !s) return report(s.error());
   // The cores of mounted drives (and any other core the store holds) as peers ask for them.
   node::serve_store(*node.replicator, **store);
   if (auto s = connect_node(node, *flags, *version, wire::ProtocolVersion::V8,

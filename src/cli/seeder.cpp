@@ -4,6 +4,7 @@
 #include "cli/service_notify.hpp"
 #include "cli/stop_signals.hpp"
 #include "cli/store_args.hpp"
+#include "node/trie_extension.hpp"
 #include "util/log.hpp"
 
 #include <fmt/format.h>
@@ -71,6 +72,7 @@ Status Seeder::start_serving() {
     for (core::Core* core : {&seeded.drive->metadata(), seeded.drive->content()}) {
       HM_TRY(node_.replicator->add_core(*core, {.upload = true, .live = true}));
     }
+    HM_TRY(node::answer_trie_extension_on(*node_.replicator, seeded.drive->metadata()));
   }
   node_.replicator->set_core_provider([this](const crypto::DiscoveryKey& dk) -> core::Core* {
     if (!serves(dk)) {
@@ -174,6 +176,10 @@ void Seeder::add(const crypto::PublicKey& key) {
       log::warn("seed", "{}: not seeded: {}", short_dk(topic), s.error().to_string());
       return;
     }
+  }
+  if (auto s = node::answer_trie_extension_on(*node_.replicator, (*drive)->metadata()); !s) {
+    log::warn("seed", "{}: not seeded: {}", short_dk(topic), s.error().to_string());
+    return;
   }
   seeded_.emplace(key, Seeded{std::move(*drive), topic});
   say(fmt::format("{}: seeded", short_dk(topic)));

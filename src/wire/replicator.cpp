@@ -357,7 +357,11 @@ void Replicator::start_channel(Peer& peer, Channel& channel) {
   channel.window = RequestWindow(options_.max_requests_per_peer, options_.max_request_window);
   CoreState& state = *channel.core;
   channel.downloading = state.default_downloading;
-  // wire.md §7.1: Status only when one of the flags is false; Want only when downloading.
+  // wire.md §7.1: Options first when the core has feed extensions; Status only when one of
+  // the flags is false; Want only when downloading.
+  if (!state.extensions.empty()) {
+    send(peer, *channel.local_id, channel.extensions.set_local(state.extensions));
+  }
   if (!state.options.upload || !channel.downloading) {
     send(peer, *channel.local_id, StatusMessage{state.options.upload, channel.downloading});
   }
@@ -406,8 +410,35 @@ void Replicator::handle_message(Peer& peer, Channel& channel, Message& message) 
     on_data(peer, channel, *data);
   } else if (auto* status = std::get_if<StatusMessage>(&message)) {
     on_remote_status(peer, channel, *status);
+  } else if (auto* options = std::get_if<Options>(&message)) {
+    channel.extensions.set_remote(std::move(options->extensions));
+  } else if (auto* extension = std::get_if<Extension>(&message)) {
+    auto name = channel.extensions.resolve_remote(extension->id);
+    if (name && state.on_extension) state.on_extension(peer.id, *name, ByteView(extension->payload));
   }
-  // Options, Unwant, Extension: nothing to do (no feed extensions, acks not requested).
+  // Unwant: nothing to do; acks are never requested.
+}
+
+Status Replicator::set_extensions(const core::Core& core, std::vector<std::string> names, ExtensionHandler handler) {
+  CoreState* state = find_core(core.discovery_key());
+  if (state == nullptr) return Error::not_found("core {} is not replicated", short_key(core.discovery_key()));
+  state->extensions = std::move(names);
+  state->on_extension = std::move(handler);
+  return {};
+}
+
+Status Replicator::send_extension(const core::Core& core, PeerId peer_id, const std::string& name, Bytes payload) {
+  auto peer_it = peers_.find(peer_id);
+  if (peer_it == peers_.end() || peer_it->second->closed) return Error::not_found("no peer {}", peer_id);
+  Peer& peer = *peer_it->second;
+  auto ch = peer.channels.find(core.discovery_key());
+  if (ch == peer.channels.end() || !ch->second.started || !ch->second.local_id) {
+    return Error::not_found("peer {} has no channel of {}", peer_id, short_key(core.discovery_key()));
+  }
+  auto message = ch->second.extensions.make_message(name, std::move(payload));
+  if (!message) return Error::not_found("{} is not an extension of {}", name, short_key(core.discovery_key()));
+  send(peer, *ch->second.local_id, *message);
+  return {};
 }
 
 void Replicator::on_want(Peer& peer, Channel& channel, const Want& want) {

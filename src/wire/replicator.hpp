@@ -110,6 +110,14 @@ class Replicator : public ConnectionHandler {
   // On demand: calls back with the verified block once it is here (posted through the loop if
   // it already is), or with Error Cancelled after cancel_get. Never times out on its own.
   Result<uint64_t> get(core::Core& core, uint64_t block, GetCallback callback);
+  // What handles a feed extension message from a peer: the peer's id, the name, the payload.
+  using ExtensionHandler = std::function<void(PeerId peer, const std::string& name, ByteView payload)>;
+  // Announces feed extensions `names` on the channels of `core` (added) that start from now on
+  // (Options, wire.md §7.1); `handler` gets the peers' messages of those names.
+  Status set_extensions(const core::Core& core, std::vector<std::string> names, ExtensionHandler handler);
+  // Sends `payload` as feed extension `name` (one of the core's set_extensions) to
+  // `peer` on the core's channel; NotFound when there is no such started channel.
+  Status send_extension(const core::Core& core, PeerId peer, const std::string& name, Bytes payload);
   void cancel_get(uint64_t get_id);
 
   // Selects blocks [start, end) for download; no end means the whole log, and with a live core

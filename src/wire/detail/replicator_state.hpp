@@ -2,6 +2,7 @@
 // (replicator.cpp, replicator_transfer.cpp). Internal to src/wire; loop thread only.
 #pragma once
 
+#include "wire/extensions.hpp"
 #include "wire/replicator.hpp"
 #include "wire/request_window.hpp"
 
@@ -52,6 +53,7 @@ struct Replicator::Channel {
   std::set<uint64_t> want_regions;  // Want regions sent (index = start / kWantRegion)
   size_t inflight = 0;
   RequestWindow window{1, 1};  // background requests in flight: set when the channel starts
+  ExtensionNames extensions;  // feed extensions: ours (announced at start) and the peer's
   // The window held background requests back when they were last sent. Judged then, not per
   // reply: the replies one read brings are all taken before the window refills.
   bool window_full = false;
@@ -98,6 +100,8 @@ struct Replicator::ArrivedBlock {
 struct Replicator::CoreState {
   core::Core* core = nullptr;
   CoreOptions options;
+  std::vector<std::string> extensions;  // feed extensions its channels announce
+  ExtensionHandler on_extension;
   bool default_downloading = false;  // replicas download by default, writers do not
   bool heard_have = false;
   std::vector<Selection> selections;  // finished bounded ones are dropped by pump

@@ -1,0 +1,102 @@
+#include "node/trie_extension.hpp"
+
+#include "hypertrie.pb.h"
+#include "trie/block_log.hpp"
+#include "trie/trie.hpp"
+#include "util/log.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+namespace hypermount::node {
+
+namespace {
+
+// What one request may name at most, and per cache message (hypertrie's MAX_ACTIVE_BATCH and
+// FLUSH_BATCH).
+constexpr size_t kMaxSeqs = 2176;
+constexpr size_t kSeqsPerCache = 128;
+// Iterator flags (hypertrie.md §13.2).
+constexpr uint64_t kRecursive = 1;
+constexpr uint64_t kReverse = 2;
+constexpr uint64_t kGreaterThan = 4;
+constexpr uint64_t kHidden = 8;
+
+// Reads blocks of a core, noting each local one the first time it is read.
+class RecordingReader final : public trie::BlockReader {
+ public:
+  explicit RecordingReader(core::Core& core) : log_(core) {}
+  Result<Bytes> block(uint64_t seq) override {
+    auto got = log_.block(seq);
+    if (got && seen_.insert(seq).second) seqs_.push_back(seq);
+    return got;
+  }
+  uint64_t length() const override { return log_.length(); }
+  const std::vector<uint64_t>& seqs() const { return seqs_; }
+
+ private:
+  trie::CoreLog log_;
+  std::set<uint64_t> seen_;
+  std::vector<uint64_t> seqs_;
+};
+
+Bytes cache_message(std::span<const uint64_t> seqs) {
+  trie::pb::Extension reply;
+  auto* cache = reply.mutable_cache();
+  for (uint64_t seq : seqs) cache->add_blocks(seq);
+  cache->set_start(*std::min_element(seqs.begin(), seqs.end()));
+  cache->set_end(*std::max_element(seqs.begin(), seqs.end()) + 1);
+  Bytes bytes(reply.ByteSizeLong());
+  reply.SerializeToArray(bytes.data(), static_cast<int>(bytes.size()));
+  return bytes;
+}
+
+}  // namespace
+
+std::vector<Bytes> answer_trie_extension(core::Core& core, ByteView payload) {
+  trie::pb::Extension message;
+  if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return {};
+  RecordingReader reader(core);
+  trie::Trie trie(reader);
+  if (message.has_get() && message.get().has_key()) {
+    auto view = trie.checkout(message.get().head() + 1);
+    (void)view->get(message.get().key());  // what it read is the answer, found or not
+  } else if (message.has_iterator() && message.iterator().has_key()) {
+    const auto& asked = message.iterator();
+    trie::ListOptions options;
+    options.recursive = (asked.flags() & kRecursive) != 0;
+    options.reverse = (asked.flags() & kReverse) != 0;
+    options.gt = (asked.flags() & kGreaterThan) != 0;
+    options.hidden = (asked.flags() & kHidden) != 0;
+    auto view = trie.checkout(asked.head() + 1);
+    trie::Iterator iterator = view->iterator(asked.key(), options);
+    while (reader.seqs().size() < kMaxSeqs) {
+      auto next = iterator.next();
+      if (!next || !*next) break;
+    }
+  } else {
+    return {};
+  }
+  const std::span<const uint64_t> seqs(reader.seqs().data(), std::min(reader.seqs().size(), kMaxSeqs));
+  std::vector<Bytes> replies;
+  for (size_t at = 0; at < seqs.size(); at += kSeqsPerCache) {
+    replies.push_back(cache_message(seqs.subspan(at, std::min(kSeqsPerCache, seqs.size() - at))));
+  }
+  return replies;
+}
+
+Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata) {
+  const std::string name(kTrieExtension);
+  return replicator.set_extensions(metadata, {name}, [&replicator, &metadata, name](uint64_t peer, const std::string& got,
+                                                                                     ByteView payload) {
+    if (got != name) return;
+    auto replies = answer_trie_extension(metadata, payload);
+    log::debug("node", "peer {}: hypertrie extension answered with {} cache messages", peer, replies.size());
+    for (Bytes& reply : replies) {
+      if (auto sent = replicator.send_extension(metadata, peer, name, std::move(reply)); !sent) return;
+    }
+  });
+}
+
+}  // namespace hypermount::node

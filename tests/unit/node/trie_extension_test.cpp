@@ -1,0 +1,126 @@
+// The `hypertrie` extension's answers: what a get or an iterator reads in a trie of 1,000 keys,
+// and that a sparse replica given exactly those blocks can then run the same operation.
+#include "node/trie_extension.hpp"
+
+#include "core/core.hpp"
+#include "crypto/keys.hpp"
+#include "hypertrie.pb.h"
+#include "temp_dir.hpp"
+#include "trie/block_log.hpp"
+#include "trie/trie.hpp"
+
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <set>
+#include <string>
+
+using namespace hypermount;
+using hypermount::test::TempDir;
+
+namespace {
+
+constexpr uint64_t kKeys = 1000;
+
+struct Fixture {
+  TempDir dir;
+  std::unique_ptr<core::Core> writer;
+  Fixture() {
+    REQUIRE(crypto::init());
+    writer = std::move(*core::Core::create(dir / "writer"));
+    trie::CoreLog log(*writer);
+    auto trie = trie::Trie::open(log);
+    REQUIRE(trie);
+    for (uint64_t i = 0; i < kKeys; ++i) {
+      const std::string value = fmt::format("value {}", i);
+      REQUIRE((*trie)->put(fmt::format("k/{}", i), as_bytes(value)));
+    }
+  }
+  // The blocks named by the cache messages answering `request`.
+  std::vector<uint64_t> answer(const trie::pb::Extension& request) {
+    Bytes payload(request.ByteSizeLong());
+    request.SerializeToArray(payload.data(), static_cast<int>(payload.size()));
+    std::vector<uint64_t> blocks;
+    for (const Bytes& reply : node::answer_trie_extension(*writer, payload)) {
+      trie::pb::Extension cache;
+      REQUIRE(cache.ParseFromArray(reply.data(), static_cast<int>(reply.size())));
+      REQUIRE(cache.has_cache());
+      CHECK(cache.cache().blocks_size() <= 128);
+      for (uint64_t b : cache.cache().blocks()) {
+        CHECK(b >= cache.cache().start());
+        CHECK(b < cache.cache().end());
+        blocks.push_back(b);
+      }
+    }
+    return blocks;
+  }
+  // A sparse replica holding the writer's last block and `blocks`, nothing else.
+  std::unique_ptr<core::Core> replica_with(const std::vector<uint64_t>& blocks) {
+    auto replica = std::move(*core::Core::open_replica(dir / fmt::format("replica{}", replicas++), writer->key()));
+    std::set<uint64_t> remote;
+    std::set<uint64_t> wanted(blocks.begin(), blocks.end());
+    wanted.insert(writer->length() - 1);
+    for (auto it = wanted.rbegin(); it != wanted.rend(); ++it) {
+      auto proof = writer->proof(*it, replica->digest_for(*it), false, remote);
+      REQUIRE(proof);
+      REQUIRE(replica->put_remote(*it, ByteView(*writer->get(*it)), proof->nodes, proof->signature));
+    }
+    return replica;
+  }
+  int replicas = 0;
+};
+
+}  // namespace
+
+TEST_CASE("trie extension: a get is answered with the blocks it reads, enough for a replica to run it") {
+  Fixture f;
+  trie::pb::Extension request;
+  request.mutable_get()->set_head(f.writer->length() - 1);
+  request.mutable_get()->set_key("k/500");
+  const auto blocks = f.answer(request);
+  CHECK(blocks.size() >= 2);   // the head and the entry at least
+  CHECK(blocks.size() <= 12);  // a path down a trie of 1,000 keys, not the trie
+  auto replica = f.replica_with(blocks);
+  trie::CoreLog log(*replica);
+  trie::Trie view(log);
+  auto got = view.get("k/500");
+  REQUIRE(got.ok());  // no block missing
+  REQUIRE(*got);
+  CHECK(as_chars(*(*got)->value()) == "value 500");
+}
+
+TEST_CASE("trie extension: an iterator is answered with what the listing reads, at most 2,176 blocks") {
+  Fixture f;
+  trie::pb::Extension request;
+  request.mutable_iterator()->set_head(f.writer->length() - 1);
+  request.mutable_iterator()->set_key("k");
+  request.mutable_iterator()->set_flags(1);  // recursive
+  const auto blocks = f.answer(request);
+  CHECK(blocks.size() >= kKeys);  // every entry's node
+  CHECK(blocks.size() <= 2176);
+  auto replica = f.replica_with(blocks);
+  trie::CoreLog log(*replica);
+  trie::Trie view(log);
+  auto listed = view.list("k");
+  REQUIRE(listed.ok());
+  CHECK(listed->size() == kKeys);
+}
+
+TEST_CASE("trie extension: anything but a get or an iterator with a key gets no answer") {
+  Fixture f;
+  trie::pb::Extension cache;
+  cache.mutable_cache()->set_start(0);
+  cache.mutable_cache()->set_end(1);
+  cache.mutable_cache()->add_blocks(0);
+  CHECK(f.answer(cache).empty());
+  trie::pb::Extension keyless;
+  keyless.mutable_iterator()->set_head(5);
+  CHECK(f.answer(keyless).empty());
+  const Bytes garbage{0xff, 0xff, 0xff, 0x0f};
+  CHECK(node::answer_trie_extension(*f.writer, garbage).empty());
+  // A version this side does not have: nothing read, nothing named.
+  trie::pb::Extension ahead;
+  ahead.mutable_get()->set_head(f.writer->length() + 50);
+  ahead.mutable_get()->set_key("k/1");
+  CHECK(f.answer(ahead).empty());
+}
