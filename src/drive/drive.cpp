@@ -120,6 +120,10 @@ void Drive::note_missing_nodes(const std::vector<uint64_t>& seqs) {
   for (uint64_t seq : seqs) root_->missing_.add(metadata_, seq, true);
 }
 
+void Drive::note_query(const std::string& key, std::optional<uint64_t> iterator_flags) {
+  root_->missing_.queries.push_back({metadata_, trie_->head_seq(), key, iterator_flags});
+}
+
 Status Drive::require_writable() const {
   if (checkout_) return Error::read_only("drive {}: a checkout is read-only", short_hex(key()));
   if (!metadata_->writable() || !content_ || !content_->writable()) {
@@ -136,7 +140,9 @@ Result<std::vector<trie::NodePtr>> Drive::children(const std::string& key) {
 
 Result<Stat> Drive::lstat_key(const std::string& key) {
   if (!key.empty()) {
-    HM_TRY_ASSIGN(trie::NodePtr node, noted(trie_->get(key)));
+    auto got = noted(trie_->get(key));
+    if (!got && got.error().code() == Errc::Unavailable) note_query(key, std::nullopt);
+    HM_TRY_ASSIGN(trie::NodePtr node, std::move(got));
     if (node && node->value()) return decode_stat(*node->value());
   }
   // The first child decides: stop there instead of listing the whole directory.
@@ -146,7 +152,10 @@ Result<Stat> Drive::lstat_key(const std::string& key) {
   while (true) {
     auto next = it.next();
     if (!next) {
-      if (next.error().code() == Errc::Unavailable) note_missing_nodes(it.missing_seqs());
+      if (next.error().code() == Errc::Unavailable) {
+        note_missing_nodes(it.missing_seqs());
+        note_query(key, 0);
+      }
       return next.error();
     }
     const trie::NodePtr& child = *next;

@@ -35,12 +35,22 @@ struct MissingBlocks {
   // A folder listing lacks them (readdir): a short metadata core is then worth taking whole,
   // where a lookup of one path stays sparse.
   bool listing = false;
+  // The trie operations that lacked them, for peers that can name every block one reads
+  // (the `hypertrie` extension, hypertrie.md §13.2): a get of `key`, or an iteration under it.
+  struct TrieQuery {
+    std::shared_ptr<core::Core> core;  // the metadata core
+    uint64_t head = 0;                 // the seq of the trie's head node at the operation
+    std::string key;
+    std::optional<uint64_t> iterator_flags;  // an iteration (bit0 recursive), else a get
+  };
+  std::vector<TrieQuery> queries;
 
   bool empty() const { return cores.empty(); }
   void add(const std::shared_ptr<core::Core>& core, uint64_t block, bool metadata = false);
   void clear() {
     cores.clear();
     listing = false;
+    queries.clear();
   }
 };
 
@@ -277,6 +287,8 @@ class Drive {
     return result;
   }
   void note_missing_nodes(const std::vector<uint64_t>& seqs);
+  // Records a trie operation that lacked blocks (MissingBlocks::queries).
+  void note_query(const std::string& key, std::optional<uint64_t> iterator_flags);
 
   corestore::Corestore* store_;
   std::shared_ptr<core::Core> metadata_;

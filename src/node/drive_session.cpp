@@ -62,7 +62,9 @@ Status DriveSession::open(const crypto::PublicKey& key, const SessionOptions& op
   const auto timeout_ms = static_cast<uint64_t>(options.fetch_timeout * 1000);
   replicator_ = std::make_unique<wire::Replicator>(&loop_, wire::ReplicatorOptions{});
   HM_TRY(replicator_->add_core(drive_->metadata(), {.upload = true, .live = true, .follow_head = true}));
-  HM_TRY(answer_trie_extension_on(*replicator_, drive_->metadata()));
+  HM_TRY(answer_trie_extension_on(*replicator_, drive_->metadata(), [this, key = drive_->metadata().key()](std::vector<uint64_t> blocks) {
+    if (fetcher_) fetcher_->cached(key, blocks);
+  }));
   serve_store(*replicator_, *store_);  // a mount serves what it holds, as corestore does
   fetcher_ = std::make_unique<Fetcher>(&loop_, *replicator_, timeout_ms);
   peers_ = std::make_unique<PeerSet>(&loop_, *replicator_, options.protocol,

@@ -1,5 +1,7 @@
 #include "node/fetcher.hpp"
 
+#include "node/trie_extension.hpp"
+
 #include "util/log.hpp"
 
 #include <algorithm>
@@ -129,7 +131,50 @@ void Fetcher::take_span(const core::Core& core, uint64_t first, uint64_t last, s
   log::debug("node", "span: {} more taken in blocks {}-{}", blocks.size() - before, first, last);
 }
 
+void Fetcher::ask_peers(const std::vector<drive::MissingBlocks::TrieQuery>& queries) {
+  const uint64_t now = uv_now(loop_);
+  for (const auto& query : queries) {
+    // In a walk (find, du) the lookups between listings come with what the walk takes along;
+    // the blocks named in answer would only take the place of those (more rounds, not fewer).
+    if (auto walk = walks_.find(query.core->key());
+        walk != walks_.end() && walk->second.listings > 0 && now - walk->second.last_ms <= kWalkGapMs) {
+      continue;
+    }
+    if (asked_.size() >= kMaxAskedQueries) asked_.clear();
+    if (!asked_.emplace(query.core->key(), query.head, query.key, query.iterator_flags).second) continue;
+    asked_cores_[query.core->key()] = query.core;
+    if (replicator_.broadcast_extension(*query.core, std::string(kTrieExtension), trie_query_message(query)) > 0) {
+      ++stats_.queries;
+    }
+  }
+}
+
+void Fetcher::cached(const crypto::PublicKey& core_key, const std::vector<uint64_t>& blocks) {
+  auto it = asked_cores_.find(core_key);
+  if (it == asked_cores_.end()) return;
+  drive::MissingBlocks named;
+  for (uint64_t block : blocks) {
+    if (block < it->second->length() && !it->second->has(block)) named.add(it->second, block, /*metadata=*/true);
+  }
+  if (named.empty()) return;
+  // What listings would have lacked themselves had the answer not come first (the walk rules).
+  auto& [count, when] = named_[core_key];
+  const uint64_t now = uv_now(loop_);
+  if (now - when > kWalkGapMs) count = 0;
+  count += named.cores.front().blocks.size();
+  when = now;
+  ++stats_.cached;
+  const uint64_t batches = stats_.batches;
+  const uint64_t asked = stats_.blocks;
+  fetch(named, /*resumed=*/false, [](Result<uint64_t>) {});
+  stats_.batches = batches;  // not a round trip anyone waits for
+  stats_.blocks = asked;
+}
+
 void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done) {
+  // A listing has the rules below, which bound its rounds by the trie's depth and take what a
+  // walk will read in bulk; a lookup walks one trie level per round without the peers' answer.
+  if (!missing.listing) ask_peers(missing.queries);
   const uint64_t batch_id = next_batch_id_++;
   auto owned = std::make_unique<Batch>();
   Batch& batch = *owned;
@@ -182,6 +227,10 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done
       Walk& walk = walks_[core.key()];
       const uint64_t now = uv_now(loop_);
       if (walk.listings > 0 && now - walk.last_ms > kWalkGapMs) walk = Walk{};
+      if (walk.listings == 0) {  // a walk starts: blocks peers named just before count as its own
+        auto named = named_.find(core.key());
+        if (named != named_.end() && now - named->second.second <= kWalkGapMs) walk.own += named->second.first;
+      }
       if (!resumed || walk.listings == 0) ++walk.listings;
       walk.last_ms = now;
       walk.own += blocks.size();

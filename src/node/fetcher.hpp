@@ -13,6 +13,8 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
+#include <tuple>
 #include <utility>
 
 namespace hypermount::node {
@@ -22,6 +24,8 @@ struct FetchStats {
   uint64_t batches = 0;   // fetch() calls that had to ask the network
   uint64_t blocks = 0;    // blocks asked for in them
   uint64_t timeouts = 0;  // batches that ended for lack of progress
+  uint64_t queries = 0;   // trie operations peers were asked to name the blocks of
+  uint64_t cached = 0;    // batches of blocks peers named in answer (not counted above)
 };
 
 class Fetcher {
@@ -45,6 +49,10 @@ class Fetcher {
   void fetch(const drive::MissingBlocks& missing, bool resumed, Done done);
   // A peer connected: blocks that timed out lately may come now.
   void forget_failures() { timed_out_.clear(); }
+  // A peer named `blocks` of metadata core `core_key` in answer to a trie query this fetcher
+  // sent (node/trie_extension.hpp): they are fetched in a batch nobody waits for. Ignored for a
+  // core it asked nothing about.
+  void cached(const crypto::PublicKey& core_key, const std::vector<uint64_t>& blocks);
 
   const FetchStats& stats() const { return stats_; }
   // Batches waiting, and gets they hold in the replicator (both 0 once every batch ended).
@@ -62,6 +70,8 @@ class Fetcher {
   // Gets waiting in all batches at most (about 100 bytes each across the fetcher and the
   // replicator): a batch that would pass it fails with Unavailable instead of being sent.
   static constexpr size_t kMaxPendingGets = size_t{1} << 20;
+  // Trie queries remembered as asked, at most (then forgotten all at once).
+  static constexpr size_t kMaxAskedQueries = 4096;
 
  private:
   struct Batch;
@@ -102,6 +112,14 @@ class Fetcher {
   std::map<crypto::PublicKey, uint64_t> listed_blocks_;
   // Metadata core key -> its walk, the last one if it has ended.
   std::map<crypto::PublicKey, Walk> walks_;
+  // Asks the peers of each query's core that know the `hypertrie` extension for the blocks it
+  // reads, once per query (the same key at the same head is asked once).
+  void ask_peers(const std::vector<drive::MissingBlocks::TrieQuery>& queries);
+  std::set<std::tuple<crypto::PublicKey, uint64_t, std::string, std::optional<uint64_t>>> asked_;
+  // The metadata cores queries were sent about, for the blocks named in answer.
+  std::map<crypto::PublicKey, std::shared_ptr<core::Core>> asked_cores_;
+  // Metadata core key -> blocks peers named in answer lately (count, loop time of the last).
+  std::map<crypto::PublicKey, std::pair<uint64_t, uint64_t>> named_;
   // (core key, block) -> loop time (ms) when a fetch of it timed out.
   std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> timed_out_;
 };

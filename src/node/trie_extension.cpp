@@ -86,11 +86,40 @@ std::vector<Bytes> answer_trie_extension(core::Core& core, ByteView payload) {
   return replies;
 }
 
-Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata) {
+Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query) {
+  trie::pb::Extension message;
+  if (query.iterator_flags) {
+    message.mutable_iterator()->set_head(query.head);
+    message.mutable_iterator()->set_key(query.key);
+    message.mutable_iterator()->set_flags(*query.iterator_flags);
+  } else {
+    message.mutable_get()->set_head(query.head);
+    message.mutable_get()->set_key(query.key);
+  }
+  Bytes bytes(message.ByteSizeLong());
+  message.SerializeToArray(bytes.data(), static_cast<int>(bytes.size()));
+  return bytes;
+}
+
+std::vector<uint64_t> cached_blocks(ByteView payload) {
+  trie::pb::Extension message;
+  if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size())) || !message.has_cache()) return {};
+  const auto& blocks = message.cache().blocks();
+  return std::vector<uint64_t>(blocks.begin(), blocks.begin() + std::min<int>(blocks.size(), static_cast<int>(kMaxSeqs)));
+}
+
+Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata,
+                                std::function<void(std::vector<uint64_t>)> on_cache) {
   const std::string name(kTrieExtension);
-  return replicator.set_extensions(metadata, {name}, [&replicator, &metadata, name](uint64_t peer, const std::string& got,
-                                                                                     ByteView payload) {
+  return replicator.set_extensions(metadata, {name}, [&replicator, &metadata, name, on_cache = std::move(on_cache)](
+                                                         uint64_t peer, const std::string& got, ByteView payload) {
     if (got != name) return;
+    if (on_cache) {
+      if (auto blocks = cached_blocks(payload); !blocks.empty()) {
+        on_cache(std::move(blocks));
+        return;
+      }
+    }
     auto replies = answer_trie_extension(metadata, payload);
     log::debug("node", "peer {}: hypertrie extension answered with {} cache messages", peer, replies.size());
     for (Bytes& reply : replies) {

@@ -1,12 +1,14 @@
-// The `hypertrie` feed extension, answering side (hypertrie.md §13.2): a peer waiting for trie
-// nodes asks with a get or an iterator; the answer names the blocks the same lookup reads here.
+// The `hypertrie` feed extension (hypertrie.md §13.2): a side waiting for trie nodes asks with
+// a get or an iterator; the answer names the blocks the same lookup reads at the other side.
 #pragma once
 
 #include "core/core.hpp"
+#include "drive/drive.hpp"
 #include "util/bytes.hpp"
 #include "util/result.hpp"
 #include "wire/replicator.hpp"
 
+#include <functional>
 #include <string_view>
 #include <vector>
 
@@ -22,8 +24,16 @@ inline constexpr std::string_view kTrieExtension = "hypertrie";
 // decode).
 std::vector<Bytes> answer_trie_extension(core::Core& core, ByteView payload);
 
+// The message asking peers for the blocks `query` reads (a get or an iterator).
+Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query);
+
+// What a peer's cache message names: the blocks it lists (at most 2,176), none for anything else.
+std::vector<uint64_t> cached_blocks(ByteView payload);
+
 // Announces the extension on the channels of `metadata` (added to `replicator`; both outlive
-// the handler) and answers each request with answer_trie_extension.
-Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata);
+// the handler), answers each request with answer_trie_extension, and hands the blocks a peer's
+// cache message names to `on_cache` (when given).
+Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata,
+                                std::function<void(std::vector<uint64_t>)> on_cache = {});
 
 }  // namespace hypermount::node

@@ -419,6 +419,22 @@ void Replicator::handle_message(Peer& peer, Channel& channel, Message& message) 
   // Unwant: nothing to do; acks are never requested.
 }
 
+size_t Replicator::broadcast_extension(const core::Core& core, const std::string& name, const Bytes& payload) {
+  size_t sent = 0;
+  for (auto& [id, peer] : peers_) {
+    if (peer->closed) continue;
+    auto ch = peer->channels.find(core.discovery_key());
+    if (ch == peer->channels.end() || !ch->second.started || !ch->second.local_id) continue;
+    const auto& theirs = ch->second.extensions.remote();
+    if (std::find(theirs.begin(), theirs.end(), name) == theirs.end()) continue;
+    auto message = ch->second.extensions.make_message(name, payload);
+    if (!message) continue;
+    send(*peer, *ch->second.local_id, *message);
+    ++sent;
+  }
+  return sent;
+}
+
 Status Replicator::set_extensions(const core::Core& core, std::vector<std::string> names, ExtensionHandler handler) {
   CoreState* state = find_core(core.discovery_key());
   if (state == nullptr) return Error::not_found("core {} is not replicated", short_key(core.discovery_key()));

@@ -118,6 +118,9 @@ class Replicator : public ConnectionHandler {
   // Sends `payload` as feed extension `name` (one of the core's set_extensions) to
   // `peer` on the core's channel; NotFound when there is no such started channel.
   Status send_extension(const core::Core& core, PeerId peer, const std::string& name, Bytes payload);
+  // Sends `payload` as feed extension `name` to every peer whose started channel of `core`
+  // announced it too; returns to how many.
+  size_t broadcast_extension(const core::Core& core, const std::string& name, const Bytes& payload);
   void cancel_get(uint64_t get_id);
 
   // Selects blocks [start, end) for download; no end means the whole log, and with a live core

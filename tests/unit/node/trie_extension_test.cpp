@@ -1,10 +1,12 @@
-// The `hypertrie` extension's answers: what a get or an iterator reads in a trie of 1,000 keys,
-// and that a sparse replica given exactly those blocks can then run the same operation.
+// The `hypertrie` extension: what a get or an iterator reads in a trie of 1,000 keys, that a
+// sparse replica given exactly those blocks can run the same operation, and a fetcher's query.
 #include "node/trie_extension.hpp"
 
 #include "core/core.hpp"
 #include "crypto/keys.hpp"
 #include "hypertrie.pb.h"
+#include "node/fetcher.hpp"
+#include "replication_fixture.hpp"
 #include "temp_dir.hpp"
 #include "trie/block_log.hpp"
 #include "trie/trie.hpp"
@@ -123,4 +125,51 @@ TEST_CASE("trie extension: anything but a get or an iterator with a key gets no 
   ahead.mutable_get()->set_head(f.writer->length() + 50);
   ahead.mutable_get()->set_key("k/1");
   CHECK(f.answer(ahead).empty());
+}
+
+TEST_CASE("trie extension: a lookup's query to a peer brings every block the peer names, asked once") {
+  Fixture f;
+  test::Loop loop;
+  std::shared_ptr<core::Core> replica = core::Core::open_replica(f.dir / "client", f.writer->key()).value();
+  wire::Replicator server(&loop.loop);
+  wire::Replicator client(&loop.loop);
+  REQUIRE(server.add_core(*f.writer, {}).ok());
+  REQUIRE(node::answer_trie_extension_on(server, *f.writer));
+  REQUIRE(client.add_core(*replica, {.upload = true, .live = true, .follow_head = true}).ok());
+  node::Fetcher fetcher(&loop.loop, client, 10000);
+  REQUIRE(node::answer_trie_extension_on(client, *replica, [&](std::vector<uint64_t> blocks) {
+    fetcher.cached(replica->key(), blocks);
+  }));
+  test::Link link = test::connect(&loop.loop, client, server);
+  CHECK(loop.run_until([&] { return replica->length() == f.writer->length(); }));
+  trie::pb::Extension request;
+  request.mutable_get()->set_head(f.writer->length() - 1);
+  request.mutable_get()->set_key("k/500");
+  const auto named = f.answer(request);
+  // A lookup that lacks its first node below the head: the query goes along with it.
+  drive::MissingBlocks missing;
+  missing.add(replica, named[1], true);
+  missing.queries.push_back({replica, f.writer->length() - 1, "k/500", std::nullopt});
+  auto ask = [&] {
+    std::optional<Result<uint64_t>> outcome;
+    fetcher.fetch(missing, false, [&](Result<uint64_t> got) { outcome = std::move(got); });
+    CHECK(loop.run_until([&] { return outcome.has_value(); }));
+  };
+  ask();
+  const auto all_here = [&] {
+    return std::all_of(named.begin(), named.end(), [&](uint64_t b) { return replica->has(b); });
+  };
+  CHECK(loop.run_until(all_here));
+  CHECK(fetcher.stats().queries == 1);
+  CHECK(fetcher.stats().cached >= 1);
+  CHECK(fetcher.stats().batches == 1);  // the named blocks come in a batch nobody waits for
+  trie::CoreLog log(*replica);
+  trie::Trie view(log);
+  auto got = view.get("k/500");
+  REQUIRE(got.ok());  // every block of the lookup is here now
+  ask();
+  CHECK(fetcher.stats().queries == 1);  // the same query is not asked again
+  // Blocks named for a core nothing was asked about are not fetched.
+  fetcher.cached(crypto::PublicKey{}, {1, 2, 3});
+  CHECK(fetcher.pending_gets() == 0);
 }
