@@ -6,6 +6,8 @@
 #include "util/log.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -41,6 +43,17 @@ class RecordingReader final : public trie::BlockReader {
   std::vector<uint64_t> seqs_;
 };
 
+// A peer's message, or nullopt when it does not decode (ParseFromArray would log every failure
+// to stderr: a peer could fill the log).
+std::optional<trie::pb::Extension> decode(ByteView payload) {
+  trie::pb::Extension message;
+  if (payload.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !message.ParsePartialFromArray(payload.data(), static_cast<int>(payload.size())) || !message.IsInitialized()) {
+    return std::nullopt;
+  }
+  return message;
+}
+
 Bytes cache_message(std::span<const uint64_t> seqs) {
   trie::pb::Extension reply;
   auto* cache = reply.mutable_cache();
@@ -55,8 +68,9 @@ Bytes cache_message(std::span<const uint64_t> seqs) {
 }  // namespace
 
 std::vector<Bytes> answer_trie_extension(core::Core& core, ByteView payload) {
-  trie::pb::Extension message;
-  if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return {};
+  auto decoded = decode(payload);
+  if (!decoded) return {};
+  const trie::pb::Extension& message = *decoded;
   RecordingReader reader(core);
   trie::Trie trie(reader);
   if (message.has_get() && message.get().has_key()) {
@@ -102,9 +116,9 @@ Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query) {
 }
 
 std::vector<uint64_t> cached_blocks(ByteView payload) {
-  trie::pb::Extension message;
-  if (!message.ParseFromArray(payload.data(), static_cast<int>(payload.size())) || !message.has_cache()) return {};
-  const auto& blocks = message.cache().blocks();
+  auto message = decode(payload);
+  if (!message || !message->has_cache()) return {};
+  const auto& blocks = message->cache().blocks();
   return std::vector<uint64_t>(blocks.begin(), blocks.begin() + std::min<int>(blocks.size(), static_cast<int>(kMaxSeqs)));
 }
 

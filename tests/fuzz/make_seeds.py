@@ -152,6 +152,23 @@ def seeds_dht_message_fuzz(vectors):
             yield bytes.fromhex(datagram['hex'])
 
 
+def seeds_trie_extension_fuzz(vectors):
+    # hypertrie.md §13.2: a get {head, key}, an iterator {head, key, flags}, a cache message
+    def varint(n):
+        out = b''
+        while n >= 0x80:
+            out += bytes([n & 0x7f | 0x80])
+            n >>= 7
+        return out + bytes([n])
+
+    def field(tag, payload):
+        return varint(tag) + varint(len(payload)) + payload
+    yield field(0x1a, b'\x08' + varint(150) + field(0x12, b'd3/f10'))
+    yield field(0x12, b'\x08' + varint(150) + field(0x12, b'd3') + b'\x18\x01')
+    yield field(0x12, b'\x08' + varint(150) + field(0x12, b'') + b'\x18\x00')
+    yield field(0x0a, b'\x08\x01\x10\x05' + field(0x1a, b'\x01\x02\x04'))
+
+
 def main():
     vectors, out, target = sys.argv[1:4]
     make = globals().get('seeds_' + target)
