@@ -164,17 +164,17 @@ void Fetcher::cached(const crypto::PublicKey& core_key, const std::vector<uint64
   count += named.cores.front().blocks.size();
   when = now;
   ++stats_.cached;
-  const uint64_t batches = stats_.batches;
-  const uint64_t asked = stats_.blocks;
-  fetch(named, /*resumed=*/false, [](Result<uint64_t>) {});
-  stats_.batches = batches;  // not a round trip anyone waits for
-  stats_.blocks = asked;
+  start_batch(named, /*resumed=*/false, [](Result<uint64_t>) {}, /*counted=*/false);  // nobody waits
 }
 
 void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done) {
   // A listing has the rules below, which bound its rounds by the trie's depth and take what a
   // walk will read in bulk; a lookup walks one trie level per round without the peers' answer.
   if (!missing.listing) ask_peers(missing.queries);
+  start_batch(missing, resumed, std::move(done), /*counted=*/true);
+}
+
+void Fetcher::start_batch(const drive::MissingBlocks& missing, bool resumed, Done done, bool counted) {
   const uint64_t batch_id = next_batch_id_++;
   auto owned = std::make_unique<Batch>();
   Batch& batch = *owned;
@@ -264,13 +264,15 @@ void Fetcher::fetch(const drive::MissingBlocks& missing, bool resumed, Done done
       if (failure) break;
     }
   }
-  if (!batch.gets.empty()) {
+  if (!batch.gets.empty() && counted) {
     ++stats_.batches;
     stats_.blocks += batch.gets.size();
     batch.number = stats_.batches;
-    batch.started_ms = uv_now(loop_);
     log::debug("node", "fetch batch {}: {} blocks", stats_.batches, batch.gets.size());
+  } else if (!batch.gets.empty()) {
+    log::debug("node", "fetch of {} blocks peers named", batch.gets.size());
   }
+  if (!batch.gets.empty()) batch.started_ms = uv_now(loop_);
   if (failure) {
     for (const auto& [wanted, get_id] : batch.gets) replicator_.cancel_get(get_id);
     batch.gets.clear();

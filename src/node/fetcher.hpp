@@ -115,6 +115,8 @@ class Fetcher {
   // Asks the peers of each query's core that know the `hypertrie` extension for the blocks it
   // reads, once per query (the same key at the same head is asked once).
   void ask_peers(const std::vector<drive::MissingBlocks::TrieQuery>& queries);
+  // fetch() without the queries; `counted`: in the figures (a batch somebody waits for).
+  void start_batch(const drive::MissingBlocks& missing, bool resumed, Done done, bool counted);
   std::set<std::tuple<crypto::PublicKey, uint64_t, std::string, std::optional<uint64_t>>> asked_;
   // The metadata cores queries were sent about, for the blocks named in answer.
   std::map<crypto::PublicKey, std::shared_ptr<core::Core>> asked_cores_;

@@ -108,17 +108,23 @@ Result<Bytes> File::read_all() const {
   return bytes;
 }
 
-Status File::write(uint64_t offset, ByteView bytes) {
-  if (fd_ < 0) HM_TRY(create());
+int write_at(int fd, uint64_t offset, ByteView bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
-                         static_cast<off_t>(offset + done));
+    ssize_t n = ::pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(offset + done));
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Error::io(errno, "writing {} at byte {}", path_, offset + done);
+      return errno;
     }
     done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+Status File::write(uint64_t offset, ByteView bytes) {
+  if (fd_ < 0) HM_TRY(create());
+  if (int failed = write_at(fd_, offset, bytes); failed != 0) {
+    return Error::io(failed, "writing {} at byte {}", path_, offset);
   }
   return {};
 }

@@ -12,6 +12,10 @@ namespace hypermount::store {
 
 enum class OpenMode { ReadOnly, ReadWrite };
 
+// Writes all of `bytes` at `offset` of `fd` (retrying short writes and EINTR); 0, or the errno
+// of the failure. Safe from any thread: it touches nothing but the descriptor.
+int write_at(int fd, uint64_t offset, ByteView bytes);
+
 class File {
  public:
   // Opens `path`. A missing file is not an error: it reads as empty and, in ReadWrite mode,

@@ -2,11 +2,11 @@
 // the loop goes on reading and decrypting meanwhile; all verified in arrival order.
 #include "core/merkle.hpp"
 #include "core/storage.hpp"
+#include "store/file.hpp"
 #include "util/log.hpp"
 #include "wire/detail/replicator_state.hpp"
 #include "wire/replicator.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 namespace hypermount::wire {
@@ -133,17 +133,7 @@ bool Replicator::write_in_pool(std::unique_ptr<ArrivedBlock>& block, uint64_t of
       loop_, &block->work,
       [](uv_work_t* work) {
         auto* b = static_cast<ArrivedBlock*>(work->data);
-        size_t done = 0;
-        while (done < b->value.size()) {
-          ssize_t n = ::pwrite(b->fd, b->value.data() + done, b->value.size() - done,
-                               static_cast<off_t>(b->offset + done));
-          if (n < 0 && errno == EINTR) continue;
-          if (n < 0) {
-            b->write_errno = errno;
-            break;
-          }
-          done += static_cast<size_t>(n);
-        }
+        b->write_errno = store::write_at(b->fd, b->offset, b->value);
         ::close(b->fd);
       },
       &Replicator::on_block_written);
