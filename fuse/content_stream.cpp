@@ -1,8 +1,12 @@
 #include "fuse/content_stream.hpp"
 
 #include "core/merkle.hpp"
+#include "store/file.hpp"
 #include "util/log.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <vector>
@@ -14,7 +18,7 @@ constexpr size_t kBlockSize = drive::Drive::kMaxBlockSize;
 constexpr size_t kBatchBytes = kBlockSize * drive::Drive::kAppendBatchBlocks;
 // Full batches waiting for the pool (or their turn to be appended) before a writer is held:
 // what the stream keeps in memory, with the batch filling, is at most (1 + this) batches.
-constexpr size_t kMaxWaiting = 2;
+constexpr size_t kMaxWaiting = 4;
 }  // namespace
 
 struct ContentStream::State {
@@ -28,6 +32,8 @@ struct ContentStream::State {
     uv_work_t req{};
     std::shared_ptr<State> state;
     std::shared_ptr<Batch> batch;
+    int data_fd = -1;  // the stream's (it outlives the job)
+    uint64_t offset = 0;  // where the batch is to go in data_fd
   };
 
   uv_loop_t* loop;
@@ -45,7 +51,12 @@ struct ContentStream::State {
   bool handed_over = false;  // the appended content belongs to someone else now
   std::deque<std::function<void()>> held;  // acks of writes held back
   std::function<void(Result<drive::FileContent>)> finishing;
+  // The core's data file, for the pool to allocate each batch's space ahead of its append
+  // (the loop then finds it allocated); -1 if it could not be had.
+  int data_fd = -1;
+  uint64_t allocated_end = 0;  // the end of the space allocated ahead
 
+  ~State();
   void submit(Bytes bytes, const std::shared_ptr<State>& self);
   static void hash_on_pool(uv_work_t* req);
   static void hashed_on_loop(uv_work_t* req, int status);
@@ -59,6 +70,13 @@ struct ContentStream::State {
   // inside abandon() now, in the middle of giving the stream up.
   void cancel_finish();
 };
+
+ContentStream::State::~State() {
+  if (data_fd < 0) return;
+  // A stream given up leaves no space taken behind it (its bytes are staged elsewhere now).
+  store::free_allocated_past_end(data_fd, allocated_end);
+  ::close(data_fd);
+}
 
 void ContentStream::State::cancel_finish() {
   struct Later {
@@ -93,10 +111,19 @@ void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& sel
   for (size_t at = 0; at < all.size(); at += kBlockSize) {
     batch->blocks.push_back(all.subspan(at, std::min(kBlockSize, all.size() - at)));
   }
-  waiting.push_back(batch);
+  if (data_fd < 0) {
+    if (auto fd = core->data_write_fd()) data_fd = *fd;
+  }
   auto job = std::make_unique<Job>();
+  // The batch goes after those waiting (unless something else appends first: then the space
+  // allocated is the next append's, and the stream breaks).
+  job->offset = core->byte_length();
+  for (const auto& before : waiting) job->offset += before->bytes.size();
+  allocated_end = std::max(allocated_end, job->offset + batch->bytes.size());
+  waiting.push_back(batch);
   job->state = self;
   job->batch = batch;
+  job->data_fd = data_fd;
   job->req.data = job.get();
   if (uv_queue_work(loop, &job->req, hash_on_pool, hashed_on_loop) != 0) {
     batch->hashed = true;  // no pool: hashed as it is appended
@@ -106,7 +133,11 @@ void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& sel
 }
 
 void ContentStream::State::hash_on_pool(uv_work_t* req) {
-  Batch& batch = *static_cast<Job*>(req->data)->batch;
+  const Job& job = *static_cast<Job*>(req->data);
+  Batch& batch = *job.batch;
+  // Taking new pages was most of the loop's share of an append (fallocate on tmpfs); a failure
+  // here (a full store) is the append's to report.
+  if (job.data_fd >= 0) (void)store::allocate_ahead(job.data_fd, job.offset, batch.bytes.size());
   for (ByteView block : batch.blocks) batch.hashes.push_back(core::leaf_node(0, block).hash);
 }
 

@@ -27,8 +27,8 @@ class ContentStream {
   };
 
   // Appends to `core` (the 10.21 line's cut: blocks of Drive::kMaxBlockSize, batches of
-  // Drive::kAppendBatchBlocks, each hashed on the pool of `loop`, which must outlive the
-  // hashing in flight).
+  // Drive::kAppendBatchBlocks, each hashed, and its space in the data file allocated, on the
+  // pool of `loop`, which must outlive the work in flight).
   ContentStream(uv_loop_t* loop, std::shared_ptr<core::Core> core, Hooks hooks);
   // Blocks appended and never handed over (the file went without a commit) are cleared.
   ~ContentStream();
