@@ -1,6 +1,7 @@
 #include "fuse/content_stream.hpp"
 
 #include "core/merkle.hpp"
+#include "core/storage.hpp"
 #include "store/file.hpp"
 #include "util/log.hpp"
 
@@ -136,8 +137,15 @@ void ContentStream::State::hash_on_pool(uv_work_t* req) {
   const Job& job = *static_cast<Job*>(req->data);
   Batch& batch = *job.batch;
   // Taking new pages was most of the loop's share of an append (fallocate on tmpfs); a failure
-  // here (a full store) is the append's to report.
-  if (job.data_fd >= 0) (void)store::allocate_ahead(job.data_fd, job.offset, batch.bytes.size());
+  // here (a full store) is the append's to report. Blocks of zeros stay holes, as the append
+  // leaves them.
+  if (job.data_fd >= 0) {
+    uint64_t offset = job.offset;
+    for (ByteView block : batch.blocks) {
+      if (!core::is_hole(block)) (void)store::allocate_ahead(job.data_fd, offset, block.size());
+      offset += block.size();
+    }
+  }
   for (ByteView block : batch.blocks) batch.hashes.push_back(core::leaf_node(0, block).hash);
 }
 

@@ -194,6 +194,22 @@ TEST_CASE("ContentStream: the pool takes each batch's space ahead; a stream give
   CHECK(allocated_bytes(data_file) == 0);
 }
 
+TEST_CASE("ContentStream: blocks of zeros stay holes in the data file") {
+  Fixture f;
+  Bytes data(2 * kBatch, 0);
+  data[kBatch + 7] = 1;  // one block of bytes among the zeros
+  f.write(data);
+  std::optional<Result<drive::FileContent>> finished;
+  f.stream->finish([&](Result<drive::FileContent> r) { finished = std::move(r); });
+  f.settle();
+  REQUIRE(finished.has_value());
+  REQUIRE(finished->ok());
+  f.stream->adopted();
+  CHECK(f.core->byte_length() == data.size());
+  CHECK(f.core_bytes(0, 2 * drive::Drive::kAppendBatchBlocks) == data);
+  CHECK(allocated_bytes(f.dir.path() + "/content/data") <= 2 * drive::Drive::kMaxBlockSize);
+}
+
 TEST_CASE("ContentStream: dropped without a commit, its blocks are cleared") {
   Fixture f;
   f.write(random_bytes(kBatch, 8));
