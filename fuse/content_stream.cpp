@@ -7,7 +7,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <vector>
@@ -27,14 +26,15 @@ struct ContentStream::State {
     Bytes bytes;
     std::vector<ByteView> blocks;  // `bytes` cut into the drive's blocks, once
     std::vector<std::optional<crypto::Hash>> hashes;  // one per block, set on the pool
+    uint64_t offset = 0;  // where its append will put it in the data file (if written ahead)
+    bool written = false;  // its bytes are there (set on the pool)
     bool hashed = false;
   };
   struct Job {
     uv_work_t req{};
     std::shared_ptr<State> state;
     std::shared_ptr<Batch> batch;
-    int data_fd = -1;  // the stream's (it outlives the job)
-    uint64_t offset = 0;  // where the batch is to go in data_fd
+    int data_fd = -1;  // the stream's (it outlives the job), or -1: hashing only
   };
 
   uv_loop_t* loop;
@@ -52,12 +52,16 @@ struct ContentStream::State {
   bool handed_over = false;  // the appended content belongs to someone else now
   std::deque<std::function<void()>> held;  // acks of writes held back
   std::function<void(Result<drive::FileContent>)> finishing;
-  // The core's data file, for the pool to allocate each batch's space ahead of its append
-  // (the loop then finds it allocated); -1 if it could not be had.
+  // The core's data file, for the pool to write each batch ahead of its append (the loop then
+  // writes its tree and signature only); -1 if it could not be had.
   int data_fd = -1;
-  uint64_t allocated_end = 0;  // the end of the space allocated ahead
+  size_t writing = 0;  // batches the pool is writing
+  bool wrote_ahead = false;  // bytes went past the core's end: cut back when given up or gone
+  std::function<void()> after_writes;  // a give_up_tail waiting for `writing` to reach zero
 
   ~State();
+  // Cuts the bytes written past the core's end: no batch waiting is appended from them.
+  void cut_tail();
   void submit(Bytes bytes, const std::shared_ptr<State>& self);
   static void hash_on_pool(uv_work_t* req);
   static void hashed_on_loop(uv_work_t* req, int status);
@@ -74,9 +78,27 @@ struct ContentStream::State {
 
 ContentStream::State::~State() {
   if (data_fd < 0) return;
-  // A stream given up leaves no space taken behind it (its bytes are staged elsewhere now).
-  store::free_allocated_past_end(data_fd, allocated_end);
+  cut_tail();  // a stream given up leaves no bytes past the core's end (staged elsewhere now)
   ::close(data_fd);
+}
+
+void ContentStream::State::cut_tail() {
+  if (!wrote_ahead) return;
+  store::trim_to(data_fd, core->byte_length());
+  wrote_ahead = false;
+  for (const auto& batch : waiting) batch->written = false;
+}
+
+bool ContentStream::give_up_tail(const std::weak_ptr<State>& stream, std::function<void()> then) {
+  auto s = stream.lock();
+  if (!s) return true;
+  s->broken = true;
+  if (s->writing == 0) {
+    s->cut_tail();
+    return true;
+  }
+  s->after_writes = std::move(then);
+  return false;
 }
 
 void ContentStream::State::cancel_finish() {
@@ -112,23 +134,29 @@ void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& sel
   for (size_t at = 0; at < all.size(); at += kBlockSize) {
     batch->blocks.push_back(all.subspan(at, std::min(kBlockSize, all.size() - at)));
   }
-  if (data_fd < 0) {
-    if (auto fd = core->data_write_fd()) data_fd = *fd;
-  }
   auto job = std::make_unique<Job>();
-  // The batch goes after those waiting (unless something else appends first: then the space
-  // allocated is the next append's, and the stream breaks).
-  job->offset = core->byte_length();
-  for (const auto& before : waiting) job->offset += before->bytes.size();
-  allocated_end = std::max(allocated_end, job->offset + batch->bytes.size());
-  waiting.push_back(batch);
   job->state = self;
   job->batch = batch;
-  job->data_fd = data_fd;
+  // While nothing else may append, the pool writes the batch where its append will put it,
+  // after the core's end and the batches waiting: writing was most of the loop's share of an
+  // append. Anything else appending gives that up first (give_up_tail).
+  if (!broken && hooks.may_append()) {
+    if (data_fd < 0) {
+      if (auto fd = core->data_write_fd()) data_fd = *fd;
+    }
+    job->data_fd = data_fd;
+    batch->offset = core->byte_length();
+    for (const auto& before : waiting) batch->offset += before->bytes.size();
+  }
+  waiting.push_back(batch);
   job->req.data = job.get();
   if (uv_queue_work(loop, &job->req, hash_on_pool, hashed_on_loop) != 0) {
-    batch->hashed = true;  // no pool: hashed as it is appended
+    batch->hashed = true;  // no pool: hashed and written as it is appended
     return;
+  }
+  if (job->data_fd >= 0) {
+    ++writing;
+    wrote_ahead = true;
   }
   job.release();  // owned by the request until hashed_on_loop
 }
@@ -136,13 +164,16 @@ void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& sel
 void ContentStream::State::hash_on_pool(uv_work_t* req) {
   const Job& job = *static_cast<Job*>(req->data);
   Batch& batch = *job.batch;
-  // Taking new pages was most of the loop's share of an append (fallocate on tmpfs); a failure
-  // here (a full store) is the append's to report. Blocks of zeros stay holes, as the append
-  // leaves them.
+  // Blocks of zeros stay holes, as an append leaves them. A failed write (a full store) leaves
+  // the batch to be written by its append, which reports the failure.
   if (job.data_fd >= 0) {
-    uint64_t offset = job.offset;
+    uint64_t offset = batch.offset;
+    batch.written = true;
     for (ByteView block : batch.blocks) {
-      if (!core::is_hole(block)) (void)store::allocate_ahead(job.data_fd, offset, block.size());
+      if (!core::is_hole(block) && store::write_at(job.data_fd, offset, block) != 0) {
+        batch.written = false;
+        break;
+      }
       offset += block.size();
     }
   }
@@ -152,7 +183,12 @@ void ContentStream::State::hash_on_pool(uv_work_t* req) {
 void ContentStream::State::hashed_on_loop(uv_work_t* req, int) {
   std::unique_ptr<Job> job(static_cast<Job*>(req->data));
   job->batch->hashed = true;
-  job->state->drain();
+  State& s = *job->state;
+  s.drain();
+  if (job->data_fd >= 0 && --s.writing == 0 && s.after_writes) {
+    s.cut_tail();
+    std::exchange(s.after_writes, nullptr)();
+  }
 }
 
 Status ContentStream::State::append(const Batch& batch) {
@@ -162,9 +198,12 @@ Status ContentStream::State::append(const Batch& batch) {
   }
   const uint64_t first_block = core->length();
   const uint64_t first_byte = core->byte_length();
-  Status appended_now = core->append(batch.blocks, batch.hashes);
+  // Bytes written ahead elsewhere (something appended first) are written again here.
+  const auto bytes = batch.written && batch.offset == first_byte ? core::Core::AppendBytes::Written
+                                                                 : core::Core::AppendBytes::Write;
+  Status appended_now = core->append(batch.blocks, batch.hashes, bytes);
   if (!appended_now && appended_now.error().sys_errno() == ENOSPC && hooks.make_room()) {
-    appended_now = core->append(batch.blocks, batch.hashes);
+    appended_now = core->append(batch.blocks, batch.hashes, bytes);
   }
   HM_TRY(appended_now);
   if (appended.blocks == 0) {

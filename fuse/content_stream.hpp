@@ -15,6 +15,8 @@ namespace hypermount::fuse {
 
 class ContentStream {
  public:
+  // The stream's state, shared with its work on the pool (it may outlive the stream object).
+  struct State;
   // What the stream asks of the drive it writes to.
   struct Hooks {
     // Whether nothing else is appending to the core now.
@@ -27,8 +29,9 @@ class ContentStream {
   };
 
   // Appends to `core` (the 10.21 line's cut: blocks of Drive::kMaxBlockSize, batches of
-  // Drive::kAppendBatchBlocks, each hashed, and its space in the data file allocated, on the
-  // pool of `loop`, which must outlive the work in flight).
+  // Drive::kAppendBatchBlocks, each hashed on the pool of `loop`, which must outlive the work in
+  // flight). While may_append holds, the pool also writes each batch where its append will put
+  // it, past the core's end: anything else that appends to the core must give_up_tail first.
   ContentStream(uv_loop_t* loop, std::shared_ptr<core::Core> core, Hooks hooks);
   // Blocks appended and never handed over (the file went without a commit) are cleared.
   ~ContentStream();
@@ -54,9 +57,17 @@ class ContentStream {
   // Held acks run; a finish waiting fails with Cancelled. A full store is given room once.
   Result<KeptPrefix> abandon(StagingFile& into);
 
+  // What an appender to the same core holds of the stream (weakly: gone once the stream and
+  // its pool work are).
+  std::weak_ptr<State> state() const { return state_; }
+  // Before something else appends to the stream's core: the stream stops appending (it is
+  // given up at its next write, or its finish fails) and what it wrote past the core's end is
+  // cut off. True if that is done now (or the stream is gone); else `then` runs on the loop
+  // once the stream's writes in flight are through and it is done.
+  static bool give_up_tail(const std::weak_ptr<State>& stream, std::function<void()> then);
+
  private:
-  struct State;
-  std::shared_ptr<State> state_;  // shared with the hashing in flight
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace hypermount::fuse

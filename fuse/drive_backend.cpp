@@ -395,16 +395,17 @@ void DriveBackend::commit(std::string path, uint64_t size, uint64_t data, drive:
 }
 
 void DriveBackend::start_next_commit() {
+  std::weak_ptr<bool> alive = alive_;
+  auto again = [this, alive] {
+    if (!alive.expired()) start_next_commit();
+  };
+  // A stream writing past the content core's end gives that up first: the commit appends there.
+  if (!commits_.empty() && !ContentStream::give_up_tail(streaming_, again)) return;
   while (!commits_.empty()) {
     Commit& c = *commits_.front();
     // The blocks the pool has not hashed yet go there too; the loop only writes.
     if (StagedLeaves* leaves = std::exchange(c.leaves, nullptr)) {
-      std::weak_ptr<bool> alive = alive_;
-      if (!leaves->hash_all(c.size, [this, alive] {
-            if (!alive.expired()) start_next_commit();
-          })) {
-        return;
-      }
+      if (!leaves->hash_all(c.size, again)) return;
     }
     auto begun = [&]() -> Result<drive::Drive::FileWrite> {
       bool existed = false;
@@ -462,11 +463,9 @@ std::unique_ptr<ContentStream> DriveBackend::start_stream(const std::string& pat
   auto core = drive_.stream_core(path);
   if (!core) return nullptr;
   std::weak_ptr<bool> alive = alive_;
-  auto claim = std::make_shared<bool>(true);  // held by the stream (in may_append) while it lives
-  streaming_ = claim;
   // Nothing else appends while a commit runs; a stream's blocks given up are read by the file
   // until its next commit, then given back as a removed file's are.
-  auto may_append = [this, alive, claim] { return !alive.expired() && commits_.empty(); };
+  auto may_append = [this, alive] { return !alive.expired() && commits_.empty(); };
   auto keep = [this, alive](const drive::FileContent& appended) -> KeptPrefix {
     if (alive.expired()) return {};
     KeptPrefix kept{open_version(appended), appended.size};
@@ -474,8 +473,10 @@ std::unique_ptr<ContentStream> DriveBackend::start_stream(const std::string& pat
     return kept;
   };
   auto make_room = [this, alive] { return !alive.expired() && give_back() > 0; };
-  return std::make_unique<ContentStream>(commit_idle_->loop, std::move(*core),
-                                         ContentStream::Hooks{std::move(may_append), std::move(make_room), std::move(keep)});
+  auto stream = std::make_unique<ContentStream>(commit_idle_->loop, std::move(*core),
+                                                ContentStream::Hooks{std::move(may_append), std::move(make_room), std::move(keep)});
+  streaming_ = stream->state();
+  return stream;
 }
 
 Result<FsBackend::Streamed> DriveBackend::write_streamed(const std::string& path, const drive::FileContent& content,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "drive/drive.hpp"
+#include "fuse/content_stream.hpp"
 #include "fuse/fs_backend.hpp"
 #include "node/drive_info.hpp"
 #include "node/fetcher.hpp"
@@ -112,7 +113,7 @@ class DriveBackend final : public FsBackend {
   uv_idle_t* commit_idle_;  // one commit step per turn of the loop while active; freed on close
   std::deque<std::unique_ptr<Commit>> commits_;  // the front one is running once started
   std::optional<drive::Drive::FileWrite> running_;
-  std::weak_ptr<bool> streaming_;  // alive while a ContentStream lives (start_stream)
+  std::weak_ptr<ContentStream::State> streaming_;  // alive while a ContentStream lives (start_stream)
   // Content of removed and replaced files, kept until the store runs low (old versions of the
   // drive read it until then), and the versions open files read (not given back while open).
   std::vector<drive::FileContent> released_;

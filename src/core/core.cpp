@@ -144,8 +144,8 @@ Status Core::flush_bitfield() {
   return {};
 }
 
-Status Core::append(const std::vector<ByteView>& blocks,
-                    std::span<const std::optional<crypto::Hash>> leaf_hashes) {
+Status Core::append(const std::vector<ByteView>& blocks, std::span<const std::optional<crypto::Hash>> leaf_hashes,
+                    AppendBytes bytes) {
   if (!writable()) return Error::read_only("{} has no secret key: cannot append", dir());
   if (storage_.read_only()) return Error::read_only("{} is opened read-only", dir());
   if (blocks.empty()) return {};
@@ -195,8 +195,11 @@ Status Core::append(const std::vector<ByteView>& blocks,
   uint64_t last_node = 0;
   for (const Node& node : created) last_node = std::max(last_node, node.index);
   uint64_t last_page = std::max((block_index - 1) / (8 * kDataPageBytes), last_node / (8 * kTreePageBytes));
-  HM_TRY_ASSIGN(auto mark, storage_.reserve_append(byte_length_, blocks, holes, last_node, block_index - 1, last_page));
-  Status written = storage_.write_blocks(byte_length_, blocks, holes);
+  const bool write_data = bytes == AppendBytes::Write;
+  const std::span<const ByteView> data_blocks = write_data ? std::span<const ByteView>(blocks) : std::span<const ByteView>();
+  HM_TRY_ASSIGN(auto mark, storage_.reserve_append(byte_length_, data_blocks, holes, last_node, block_index - 1, last_page));
+  Status written = write_data ? storage_.write_blocks(byte_length_, blocks, holes)
+                              : storage_.extend_data(byte_length_ + total);  // over trailing holes
   if (written) written = storage_.write_nodes(created);
   if (written) written = storage_.write_signature(block_index - 1, sig);
   if (!written) {

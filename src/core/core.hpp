@@ -64,11 +64,19 @@ class Core {
   bool has(uint64_t block) const { return block < length_ && bitfield_.has_block(block); }
   uint64_t blocks_present() const { return bitfield_.count_blocks(); }
 
+  // Whose job an append's data bytes are.
+  enum class AppendBytes {
+    Write,    // the append writes them
+    Written,  // the caller wrote them at byte_length() already (through data_write_fd, off the
+              // loop; a block that is_hole may be left unwritten): only tree, signature and
+              // bitfield are written
+  };
   // Appends the blocks as one batch with one signature. ReadOnly without the secret key.
   // `leaf_hashes` (empty, or one per block) may carry hashes worked out already (off the loop):
   // leaf_node(_, block).hash of exactly that block's bytes; the blocks without one are hashed here.
   Status append(const std::vector<ByteView>& blocks,
-                std::span<const std::optional<crypto::Hash>> leaf_hashes = {});
+                std::span<const std::optional<crypto::Hash>> leaf_hashes = {},
+                AppendBytes bytes = AppendBytes::Write);
   // Called after each local append with the length before it (one observer: the replicator
   // that announces appends to peers; nullptr removes it).
   void set_append_observer(std::function<void(uint64_t old_length)> observer) {

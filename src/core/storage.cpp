@@ -323,7 +323,12 @@ Status CoreStorage::write_blocks(uint64_t byte_offset, std::span<const ByteView>
   HM_TRY(for_each_data_run(byte_offset, blocks, holes, [this](uint64_t offset, std::span<const ByteView> run) {
     return data_.write_gather(offset, run);
   }));
-  return data_.extend(byte_offset + total_size(blocks));  // trailing holes
+  return extend_data(byte_offset + total_size(blocks));  // trailing holes
+}
+
+Status CoreStorage::extend_data(uint64_t end) {
+  HM_TRY(write_staged());
+  return data_.extend(end);
 }
 
 Result<Bytes> CoreStorage::read_bitfield_pages() const {

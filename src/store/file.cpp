@@ -121,16 +121,9 @@ int write_at(int fd, uint64_t offset, ByteView bytes) {
   return 0;
 }
 
-int allocate_ahead(int fd, uint64_t offset, uint64_t length) {
-  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset), static_cast<off_t>(length)) == 0) return 0;
-  return errno;
-}
-
-void free_allocated_past_end(int fd, uint64_t end) {
+void trim_to(int fd, uint64_t size) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_size) >= end) return;
-  // A hole punched past the end is ignored (ext4); a cut to the same size frees it there.
-  (void)::ftruncate(fd, st.st_size);
+  if (::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > size) (void)::ftruncate(fd, static_cast<off_t>(size));
 }
 
 Status File::write(uint64_t offset, ByteView bytes) {

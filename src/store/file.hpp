@@ -15,14 +15,9 @@ enum class OpenMode { ReadOnly, ReadWrite };
 // Writes all of `bytes` at `offset` of `fd` (retrying short writes and EINTR); 0, or the errno
 // of the failure. Safe from any thread: it touches nothing but the descriptor.
 int write_at(int fd, uint64_t offset, ByteView bytes);
-// Allocates [offset, offset + length) of `fd` without changing its size or any byte in it
-// (FALLOC_FL_KEEP_SIZE): the space a coming write needs, taken ahead (off the loop) so that
-// the write's own reservation finds it there. 0, or the errno (EOPNOTSUPP where unsupported).
-// Safe from any thread.
-int allocate_ahead(int fd, uint64_t offset, uint64_t length);
-// Gives back what allocate_ahead took past the end of `fd`'s file, up to byte `end`, that no
-// write used. Loop thread (it reads the file's size).
-void free_allocated_past_end(int fd, uint64_t end);
+// Cuts the file of `fd` to `size` bytes if it is longer (bytes written past a core's end and
+// never appended). Loop thread.
+void trim_to(int fd, uint64_t size);
 
 class File {
  public:

@@ -5,9 +5,9 @@
 # exactly its size; after its removal another one fits (the removed one's space is given back
 # when the store fills). A file removed while it is written gives its space back. Everything else
 # done to a file being written that way (a write back, a read, a cut, fsync, a rename while
-# open, a second writer, O_TRUNC by another descriptor, O_APPEND) gives the bytes a local file
-# system would (stream_scenarios.py), after a remount too, and JS hyperdrive 10.21.0 reads the
-# same bytes from the store. The store is a tmpfs this test mounts.
+# open, a second writer, O_TRUNC by another descriptor, O_APPEND, another file's commit) gives
+# the bytes a local file system would (stream_scenarios.py), after a remount too, and JS
+# hyperdrive 10.21.0 reads the same bytes from the store. The store is a tmpfs this test mounts.
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/common.sh"
 [ "$(id -u)" -eq 0 ] || skip "needs root to mount a tmpfs"
@@ -63,7 +63,7 @@ check "a file of 30 MiB removed while it was written gives its space back ($(use
   [ $(( $(used) - used_before )) -lt 4 ]
 check "and is gone" [ ! -e "$MNT/removed" ]
 $T python3 "$HERE/stream_scenarios.py" "$MNT" "$WORK/expect" >"$WORK/scenarios.out" 2>"$WORK/scenarios.err"
-check "every scenario ran ($(tail -c 300 "$WORK/scenarios.err"))" [ "$(grep -c '^done ' "$WORK/scenarios.out")" -eq 9 ]
+check "every scenario ran ($(tail -c 300 "$WORK/scenarios.err"))" [ "$(grep -c '^done ' "$WORK/scenarios.out")" -eq 11 ]
 for f in "$WORK"/expect/*; do
   check "${f##*/} holds its bytes" cmp -s "$f" "$MNT/${f##*/}"
 done

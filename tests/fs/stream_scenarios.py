@@ -35,6 +35,10 @@ class Model:
             self.bytes += bytes(at - len(self.bytes))
         self.bytes[at:at + size] = chunk
 
+    def write_zeros(self, size):  # at the end
+        os.pwrite(self.fd, bytes(size), len(self.bytes))
+        self.bytes += bytes(size)
+
     def append(self, size, seed):  # by write(2) at the descriptor's position (O_APPEND files)
         chunk = data(seed, size)
         for i in range(0, size, MIB):
@@ -109,3 +113,16 @@ f = Model('appended', os.O_APPEND)
 f.append(10 * MIB + 1, 15)
 f.append(MIB, 16)
 f.close()
+
+# Another file committed while one is streamed: the stream first gives up what the pool wrote
+# past the content core's end (it is staged from there on); the committed file's run of zeros,
+# left a hole in the core's data file, reads as zeros, not as streamed bytes that lay there.
+a, b = Model('streaming'), Model('committed')
+a.write(12 * MIB, 80)
+b.write(MIB, 81)
+b.write_zeros(2 * MIB)
+b.write(MIB, 82)
+a.write(8 * MIB, 83)
+b.close()
+a.write(3 * MIB, 84)
+a.close()

@@ -1,7 +1,6 @@
 #include "fuse/content_stream.hpp"
 
 #include "random_bytes.hpp"
-#include "store/file.hpp"
 #include "temp_dir.hpp"
 
 #include <doctest/doctest.h>
@@ -172,26 +171,60 @@ uint64_t allocated_bytes(const std::string& path) {
   return static_cast<uint64_t>(st.st_blocks) * 512;
 }
 
-TEST_CASE("ContentStream: the pool takes each batch's space ahead; a stream given up leaves none behind") {
+uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+TEST_CASE("ContentStream: the pool writes batches past the core's end; giving up the tail cuts them, and nothing is lost") {
   Fixture f;
-  f.gate = false;  // a commit runs: nothing is appended, the space stays ahead of the data
-  f.write(random_bytes(2 * kBatch, 9));
+  const Bytes data = random_bytes(2 * kBatch + 10, 9);
+  f.write(data);  // two batches on the pool, written where their appends would put them
+  bool then_ran = false;
+  CHECK_FALSE(ContentStream::give_up_tail(f.stream->state(), [&] { then_ran = true; }));
+  CHECK_FALSE(f.stream->healthy());  // it appends nothing more
   f.settle();
-  const std::string data_file = f.dir.path() + "/content/data";
+  CHECK(then_ran);  // once the writes were through
   CHECK(f.core->byte_length() == 0);
-  // Where the file system allocates ahead (tmpfs, ext4 and xfs do), both batches are there.
-  const int probe = ::open((f.dir.path() + "/probe").c_str(), O_CREAT | O_RDWR, 0600);
-  REQUIRE(probe >= 0);
-  if (store::allocate_ahead(probe, 0, 4096) == 0) {
-    CHECK(allocated_bytes(data_file) >= 2 * kBatch);
-  } else {
-    MESSAGE("this file system does not allocate ahead (fallocate FALLOC_FL_KEEP_SIZE)");
-  }
-  ::close(probe);
+  const std::string data_file = f.dir.path() + "/content/data";
+  CHECK(file_size(data_file) == 0);  // nothing left past the core's end for the next append
+  CHECK(allocated_bytes(data_file) == 0);
+  // Given up again (the next commit): done at once.
+  CHECK(ContentStream::give_up_tail(f.stream->state(), [] { FAIL("not to be run"); }));
   auto kept = f.stream->abandon(*f.staging);
   REQUIRE(kept.ok());
+  CHECK(kept->size == 0);
+  auto all = f.staging->read(0, data.size());
+  REQUIRE(all.ok());
+  CHECK(Bytes(all->begin(), all->end()) == data);
+  // The commit then appends a block of zeros there, which an append leaves a hole: it reads
+  // as zeros, not as the stream's bytes.
+  const Bytes zeros(drive::Drive::kMaxBlockSize, 0);
+  REQUIRE(f.core->append({ByteView(zeros)}).ok());
+  auto block = f.core->get(0);
+  REQUIRE(block.ok());
+  CHECK(*block == zeros);
+}
+
+TEST_CASE("ContentStream: a batch written ahead is appended from where it lies; a stream gone leaves no bytes behind") {
+  Fixture f;
+  const Bytes first = random_bytes(kBatch, 10);
+  f.write(first);
+  f.settle();
+  CHECK(f.core->byte_length() == kBatch);
+  CHECK(f.core_bytes(0, drive::Drive::kAppendBatchBlocks) == first);
+  f.write(random_bytes(kBatch, 11));  // on the pool, written past the end
+  f.gate = false;  // and then a commit starts: the batch is not appended
+  f.settle();
+  CHECK(f.core->byte_length() == kBatch);
+  CHECK_FALSE(f.stream->healthy());
+  auto kept = f.stream->abandon(*f.staging);
+  REQUIRE(kept.ok());
+  CHECK(kept->size == kBatch);
   f.stream.reset();
-  CHECK(allocated_bytes(data_file) == 0);
+  CHECK(file_size(f.dir.path() + "/content/data") == kBatch);
+  CHECK(f.core_bytes(0, drive::Drive::kAppendBatchBlocks) == first);
 }
 
 TEST_CASE("ContentStream: blocks of zeros stay holes in the data file") {
