@@ -1,12 +1,14 @@
 #include "node/trie_extension.hpp"
 
 #include "hypertrie.pb.h"
+#include "node/peer_budget.hpp"
 #include "trie/block_log.hpp"
 #include "trie/trie.hpp"
 #include "util/log.hpp"
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,6 +26,11 @@ constexpr uint64_t kRecursive = 1;
 constexpr uint64_t kReverse = 2;
 constexpr uint64_t kGreaterThan = 4;
 constexpr uint64_t kHidden = 8;
+// What each peer may have read for it (PeerBudget, in blocks): 32 iterators' worth at once, 8
+// a second after that. JS hypertrie runs at most 32 requests at a time; a request costs up to
+// kMaxSeqs block reads here, on the loop.
+constexpr double kBudgetBlocks = 32.0 * kMaxSeqs;
+constexpr double kBudgetBlocksPerSecond = 8.0 * kMaxSeqs;
 
 // Reads blocks of a core, noting each local one the first time it is read.
 class RecordingReader final : public trie::BlockReader {
@@ -67,7 +74,7 @@ Bytes cache_message(std::span<const uint64_t> seqs) {
 
 }  // namespace
 
-std::vector<Bytes> answer_trie_extension(core::Core& core, ByteView payload) {
+TrieExtensionAnswer answer_trie_extension(core::Core& core, ByteView payload) {
   auto decoded = decode(payload);
   if (!decoded) return {};
   const trie::pb::Extension& message = *decoded;
@@ -93,11 +100,12 @@ std::vector<Bytes> answer_trie_extension(core::Core& core, ByteView payload) {
     return {};
   }
   const std::span<const uint64_t> seqs(reader.seqs().data(), std::min(reader.seqs().size(), kMaxSeqs));
-  std::vector<Bytes> replies;
+  TrieExtensionAnswer answer;
+  answer.blocks_read = reader.seqs().size();
   for (size_t at = 0; at < seqs.size(); at += kSeqsPerCache) {
-    replies.push_back(cache_message(seqs.subspan(at, std::min(kSeqsPerCache, seqs.size() - at))));
+    answer.messages.push_back(cache_message(seqs.subspan(at, std::min(kSeqsPerCache, seqs.size() - at))));
   }
-  return replies;
+  return answer;
 }
 
 Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query) {
@@ -125,7 +133,8 @@ std::vector<uint64_t> cached_blocks(ByteView payload) {
 Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata,
                                 std::function<void(std::vector<uint64_t>)> on_cache) {
   const std::string name(kTrieExtension);
-  return replicator.set_extensions(metadata, {name}, [&replicator, &metadata, name, on_cache = std::move(on_cache)](
+  auto budget = std::make_shared<PeerBudget>(kBudgetBlocks, kBudgetBlocksPerSecond);
+  return replicator.set_extensions(metadata, {name}, [&replicator, &metadata, name, budget, on_cache = std::move(on_cache)](
                                                          uint64_t peer, const std::string& got, ByteView payload) {
     if (got != name) return;
     if (on_cache) {
@@ -134,9 +143,14 @@ Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metada
         return;
       }
     }
-    auto replies = answer_trie_extension(metadata, payload);
-    log::debug("node", "peer {}: hypertrie extension answered with {} cache messages", peer, replies.size());
-    for (Bytes& reply : replies) {
+    if (!budget->allows(peer)) {
+      log::debug("node", "peer {}: hypertrie extension not answered (it asked for too much)", peer);
+      return;
+    }
+    auto answer = answer_trie_extension(metadata, payload);
+    budget->spend(peer, static_cast<double>(answer.blocks_read) + 1);
+    log::debug("node", "peer {}: hypertrie extension answered with {} cache messages", peer, answer.messages.size());
+    for (Bytes& reply : answer.messages) {
       if (auto sent = replicator.send_extension(metadata, peer, name, std::move(reply)); !sent) return;
     }
   });

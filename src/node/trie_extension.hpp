@@ -16,13 +16,17 @@ namespace hypermount::node {
 
 inline constexpr std::string_view kTrieExtension = "hypertrie";
 
+struct TrieExtensionAnswer {
+  std::vector<Bytes> messages;
+  size_t blocks_read = 0;  // what answering cost here
+};
 // The cache messages answering `payload` from the trie stored in `core`, at the version the
 // asker named: the blocks its get (or its iteration, up to 2,176 blocks) reads here, 128 per
 // message, as JS hypertrie answers; the asker then requests them all at once, so a lookup
 // costs about two round trips whatever the trie's depth. Blocks missing here end the walk.
-// Empty for anything else (a cache message, an iterator without a key, bytes that do not
-// decode).
-std::vector<Bytes> answer_trie_extension(core::Core& core, ByteView payload);
+// No messages for anything else (a cache message, an iterator without a key, bytes that do
+// not decode).
+TrieExtensionAnswer answer_trie_extension(core::Core& core, ByteView payload);
 
 // The message asking peers for the blocks `query` reads (a get or an iterator).
 Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query);
@@ -31,8 +35,10 @@ Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query);
 std::vector<uint64_t> cached_blocks(ByteView payload);
 
 // Announces the extension on the channels of `metadata` (added to `replicator`; both outlive
-// the handler), answers each request with answer_trie_extension, and hands the blocks a peer's
-// cache message names to `on_cache` (when given).
+// the handler), answers each request with answer_trie_extension (a peer that had 32 iterators'
+// worth of blocks read for it is answered again at 8 iterators' worth a second: past that it
+// requests the blocks itself), and hands the blocks a peer's cache message names to
+// `on_cache` (when given).
 Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata,
                                 std::function<void(std::vector<uint64_t>)> on_cache = {});
 

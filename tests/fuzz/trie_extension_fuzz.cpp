@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   core::Core& core = trie_core();
   const ByteView input(data, size);
   // Every answer is a cache message of at most 128 blocks, all of this core.
-  for (const Bytes& reply : node::answer_trie_extension(core, input)) {
+  for (const Bytes& reply : node::answer_trie_extension(core, input).messages) {
     trie::pb::Extension cache;
     if (!cache.ParseFromArray(reply.data(), static_cast<int>(reply.size())) || !cache.has_cache()) std::abort();
     if (cache.cache().blocks_size() == 0 || cache.cache().blocks_size() > 128) std::abort();

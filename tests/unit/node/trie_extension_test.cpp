@@ -43,7 +43,7 @@ struct Fixture {
     Bytes payload(request.ByteSizeLong());
     request.SerializeToArray(payload.data(), static_cast<int>(payload.size()));
     std::vector<uint64_t> blocks;
-    for (const Bytes& reply : node::answer_trie_extension(*writer, payload)) {
+    for (const Bytes& reply : node::answer_trie_extension(*writer, payload).messages) {
       trie::pb::Extension cache;
       REQUIRE(cache.ParseFromArray(reply.data(), static_cast<int>(reply.size())));
       REQUIRE(cache.has_cache());
@@ -73,6 +73,28 @@ struct Fixture {
 };
 
 }  // namespace
+
+// The writer's trie served over loopback to a sparse replica that follows its head; both sides
+// answer the extension, the replica handing the blocks a peer's cache message names to `on_cache`.
+struct Served {
+  test::Loop loop;
+  std::shared_ptr<core::Core> replica;
+  wire::Replicator server{&loop.loop};
+  wire::Replicator client{&loop.loop};
+  test::Link link;
+  std::function<void(std::vector<uint64_t>)> on_cache;
+  explicit Served(Fixture& f) {
+    replica = core::Core::open_replica(f.dir / "client", f.writer->key()).value();
+    REQUIRE(server.add_core(*f.writer, {}).ok());
+    REQUIRE(node::answer_trie_extension_on(server, *f.writer));
+    REQUIRE(client.add_core(*replica, {.upload = true, .live = true, .follow_head = true}).ok());
+    REQUIRE(node::answer_trie_extension_on(client, *replica, [this](std::vector<uint64_t> blocks) {
+      if (on_cache) on_cache(std::move(blocks));
+    }));
+    link = test::connect(&loop.loop, client, server);
+    CHECK(loop.run_until([&] { return replica->length() == f.writer->length(); }));
+  }
+};
 
 TEST_CASE("trie extension: a get is answered with the blocks it reads, enough for a replica to run it") {
   Fixture f;
@@ -119,7 +141,7 @@ TEST_CASE("trie extension: anything but a get or an iterator with a key gets no 
   keyless.mutable_iterator()->set_head(5);
   CHECK(f.answer(keyless).empty());
   const Bytes garbage{0xff, 0xff, 0xff, 0x0f};
-  CHECK(node::answer_trie_extension(*f.writer, garbage).empty());
+  CHECK(node::answer_trie_extension(*f.writer, garbage).messages.empty());
   // A version this side does not have: nothing read, nothing named.
   trie::pb::Extension ahead;
   ahead.mutable_get()->set_head(f.writer->length() + 50);
@@ -129,19 +151,11 @@ TEST_CASE("trie extension: anything but a get or an iterator with a key gets no 
 
 TEST_CASE("trie extension: a lookup's query to a peer brings every block the peer names, asked once") {
   Fixture f;
-  test::Loop loop;
-  std::shared_ptr<core::Core> replica = core::Core::open_replica(f.dir / "client", f.writer->key()).value();
-  wire::Replicator server(&loop.loop);
-  wire::Replicator client(&loop.loop);
-  REQUIRE(server.add_core(*f.writer, {}).ok());
-  REQUIRE(node::answer_trie_extension_on(server, *f.writer));
-  REQUIRE(client.add_core(*replica, {.upload = true, .live = true, .follow_head = true}).ok());
-  node::Fetcher fetcher(&loop.loop, client, 10000);
-  REQUIRE(node::answer_trie_extension_on(client, *replica, [&](std::vector<uint64_t> blocks) {
-    fetcher.cached(replica->key(), blocks);
-  }));
-  test::Link link = test::connect(&loop.loop, client, server);
-  CHECK(loop.run_until([&] { return replica->length() == f.writer->length(); }));
+  Served served(f);
+  test::Loop& loop = served.loop;
+  std::shared_ptr<core::Core> replica = served.replica;
+  node::Fetcher fetcher(&loop.loop, served.client, 10000);
+  served.on_cache = [&](std::vector<uint64_t> blocks) { fetcher.cached(replica->key(), blocks); };
   trie::pb::Extension request;
   request.mutable_get()->set_head(f.writer->length() - 1);
   request.mutable_get()->set_key("k/500");
@@ -172,4 +186,35 @@ TEST_CASE("trie extension: a lookup's query to a peer brings every block the pee
   // Blocks named for a core nothing was asked about are not fetched.
   fetcher.cached(crypto::PublicKey{}, {1, 2, 3});
   CHECK(fetcher.pending_gets() == 0);
+}
+
+TEST_CASE("trie extension: a peer asking for more than its budget is not answered past it") {
+  Fixture f;
+  Served served(f);
+  size_t named = 0;
+  served.on_cache = [&](std::vector<uint64_t> blocks) { named += blocks.size(); };
+  wire::Replicator& client = served.client;
+  core::Core& replica = *served.replica;
+  // A listing of all 1,000 keys: between 1,000 and 2,176 blocks read to answer it.
+  trie::pb::Extension request;
+  request.mutable_iterator()->set_head(f.writer->length() - 1);
+  request.mutable_iterator()->set_key("k");
+  request.mutable_iterator()->set_flags(1);  // recursive
+  const size_t per_request = f.answer(request).size();
+  REQUIRE(per_request >= 1000);
+  Bytes payload(request.ByteSizeLong());
+  request.SerializeToArray(payload.data(), static_cast<int>(payload.size()));
+  constexpr size_t kRequests = 400;
+  for (size_t i = 0; i < kRequests; ++i) REQUIRE(client.broadcast_extension(replica, "hypertrie", payload) == 1);
+  // A block asked after them comes after every answer they got: the server takes a channel's
+  // messages in order.
+  bool got = false;
+  REQUIRE(client.get(replica, 0, [&](Result<Bytes> block) { got = block.ok(); }).ok());
+  CHECK(served.loop.run_until([&] { return got; }));
+  // 32 listings' worth of 2,176 blocks at once, 8 more a second: at least the first ones, far
+  // from all 400 in the time they take.
+  const size_t answered = named / per_request;
+  CHECK(named >= 32 * 2176 - per_request);
+  CHECK(answered < kRequests / 2);
+  MESSAGE(answered << " of " << kRequests << " listings answered");
 }
