@@ -331,6 +331,11 @@ Status CoreStorage::extend_data(uint64_t end) {
   return data_.extend(end);
 }
 
+Status CoreStorage::trim_data(uint64_t end) {
+  HM_TRY(write_staged());
+  return data_.truncate(end);
+}
+
 Result<Bytes> CoreStorage::read_bitfield_pages() const {
   HM_TRY_ASSIGN(uint64_t size, bitfield_.size());
   if (size <= kHeaderSize) return Bytes{};

@@ -68,6 +68,8 @@ class CoreStorage {
   Status write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks, const std::vector<bool>& holes);
   // Makes the data file at least `end` bytes long (blocks written elsewhere, trailing holes).
   Status extend_data(uint64_t end);
+  // Cuts the data file to `end` bytes if it is longer.
+  Status trim_data(uint64_t end);
   // The data file's descriptor, everything staged written to it.
   Result<int> data_fd() const;
   // A duplicate of it (created if need be), for writes from another thread: the caller closes it.

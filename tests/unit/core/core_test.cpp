@@ -109,6 +109,24 @@ TEST_CASE("core: a batch appended with some leaf hashes given writes the referen
   check_files(tmp / "writer", v["hypercore8"]["appendBatch"]["files"]);
 }
 
+TEST_CASE("core: a writable core opened cuts bytes past its end, so that a block of zeros appended there reads as zeros") {
+  TempDir tmp;
+  writer_with(tmp, 5, false).reset();
+  const std::string data = tmp / "writer/data";
+  {  // what a crash in the middle of an append leaves past the end
+    std::ofstream out(data, std::ios::binary | std::ios::app);
+    out << std::string(20000, 'x');
+  }
+  auto core = Core::open(tmp / "writer", store::OpenMode::ReadWrite);
+  REQUIRE(core);
+  CHECK(std::filesystem::file_size(data) == 38);
+  const Bytes zeros(8192, 0);  // appended as a hole
+  REQUIRE((*core)->append({ByteView(zeros)}));
+  auto block = (*core)->get(5);
+  REQUIRE(block);
+  CHECK(*block == zeros);
+}
+
 TEST_CASE("core: reopening reads length, blocks and seeks without writing") {
   TempDir tmp;
   writer_with(tmp, 5, false).reset();
