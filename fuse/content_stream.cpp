@@ -2,7 +2,6 @@
 
 #include "core/merkle.hpp"
 #include "core/storage.hpp"
-#include "store/file.hpp"
 #include "util/log.hpp"
 
 #include <unistd.h>
@@ -56,11 +55,10 @@ struct ContentStream::State {
   // writes its tree and signature only); -1 if it could not be had.
   int data_fd = -1;
   size_t writing = 0;  // batches the pool is writing
-  bool wrote_ahead = false;  // bytes went past the core's end: cut back when given up or gone
   std::function<void()> after_writes;  // a give_up_tail waiting for `writing` to reach zero
 
   ~State();
-  // Cuts the bytes written past the core's end: no batch waiting is appended from them.
+  // Cuts what the pool wrote past the core's end (once the stream appends no more).
   void cut_tail();
   void submit(Bytes bytes, const std::shared_ptr<State>& self);
   static void hash_on_pool(uv_work_t* req);
@@ -77,16 +75,13 @@ struct ContentStream::State {
 };
 
 ContentStream::State::~State() {
-  if (data_fd < 0) return;
   cut_tail();  // a stream given up leaves no bytes past the core's end (staged elsewhere now)
-  ::close(data_fd);
+  if (data_fd >= 0) ::close(data_fd);
 }
 
 void ContentStream::State::cut_tail() {
-  if (!wrote_ahead) return;
-  store::trim_to(data_fd, core->byte_length());
-  wrote_ahead = false;
-  for (const auto& batch : waiting) batch->written = false;
+  if (data_fd < 0) return;  // nothing was written ahead
+  if (auto cut = core->cut_past_end(); !cut) log::warn("fuse", "{}", cut.error().to_string());
 }
 
 bool ContentStream::give_up_tail(const std::weak_ptr<State>& stream, std::function<void()> then) {
@@ -154,10 +149,7 @@ void ContentStream::State::submit(Bytes bytes, const std::shared_ptr<State>& sel
     batch->hashed = true;  // no pool: hashed and written as it is appended
     return;
   }
-  if (job->data_fd >= 0) {
-    ++writing;
-    wrote_ahead = true;
-  }
+  if (job->data_fd >= 0) ++writing;
   job.release();  // owned by the request until hashed_on_loop
 }
 
@@ -166,17 +158,7 @@ void ContentStream::State::hash_on_pool(uv_work_t* req) {
   Batch& batch = *job.batch;
   // Blocks of zeros stay holes, as an append leaves them. A failed write (a full store) leaves
   // the batch to be written by its append, which reports the failure.
-  if (job.data_fd >= 0) {
-    uint64_t offset = batch.offset;
-    batch.written = true;
-    for (ByteView block : batch.blocks) {
-      if (!core::is_hole(block) && store::write_at(job.data_fd, offset, block) != 0) {
-        batch.written = false;
-        break;
-      }
-      offset += block.size();
-    }
-  }
+  if (job.data_fd >= 0) batch.written = core::write_blocks_at(job.data_fd, batch.offset, batch.blocks) == 0;
   for (ByteView block : batch.blocks) batch.hashes.push_back(core::leaf_node(0, block).hash);
 }
 

@@ -83,9 +83,7 @@ Result<std::unique_ptr<Core>> Core::open(const std::string& dir, store::OpenMode
   std::unique_ptr<Core> core(new Core(std::move(storage), *key, std::move(secret_key),
                                       CoreBitfield::from_pages(pages)));
   HM_TRY(core->load_state());
-  // Bytes past the end (an append a crash cut short, a stream's batches written ahead and never
-  // appended) go: the next append leaves its zero blocks as holes there, which must read zeros.
-  if (core->writable() && !core->storage_.read_only()) HM_TRY(core->storage_.trim_data(core->byte_length_));
+  if (core->writable() && !core->storage_.read_only()) HM_TRY(core->cut_past_end());
   return core;
 }
 

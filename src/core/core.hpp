@@ -138,6 +138,10 @@ class Core {
   // A descriptor of the data file to write accepted bytes through from another thread (a
   // duplicate: the caller closes it, and it stays valid whatever happens to the core).
   Result<int> data_write_fd() { return storage_.dup_data_fd(); }
+  // Cuts the data file back to byte_length(): bytes a crash left past it (an append cut short),
+  // or written there ahead of an append that did not come. The next append leaves its zero
+  // blocks as holes there, which must read zeros.
+  Status cut_past_end() { return storage_.trim_data(byte_length_); }
 
   // Gives back the space of blocks [start, end) (hypercore's clear): they are no longer
   // present (marked absent first, then their bytes punched out of the data file); the tree and

@@ -317,6 +317,18 @@ Status CoreStorage::write_data(uint64_t byte_offset, ByteView bytes) {
   return data_.write(byte_offset, bytes);
 }
 
+int write_blocks_at(int fd, uint64_t offset, std::span<const ByteView> blocks) {
+  std::vector<bool> holes(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) holes[i] = is_hole(blocks[i]);
+  int failed = 0;
+  (void)for_each_data_run(offset, blocks, holes, [&](uint64_t at, std::span<const ByteView> run) -> Status {
+    failed = store::write_gather_at(fd, at, run);
+    if (failed != 0) return Error::io(failed, "writing a data file at byte {}", at);
+    return {};
+  });
+  return failed;
+}
+
 Status CoreStorage::write_blocks(uint64_t byte_offset, std::span<const ByteView> blocks,
                                  const std::vector<bool>& holes) {
   HM_TRY(write_staged());

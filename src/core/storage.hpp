@@ -22,6 +22,10 @@ constexpr uint64_t kSignatureRecordSize = 64;
 
 // A block stored as a hole in the data file: all zeros and at least a page long.
 bool is_hole(ByteView block);
+// Writes consecutive `blocks` from byte `offset` of a data file's descriptor (data_write_fd) as
+// CoreStorage::write_blocks does, holes left out; 0, or the errno of the failure. Safe from
+// any thread.
+int write_blocks_at(int fd, uint64_t offset, std::span<const ByteView> blocks);
 
 class CoreStorage {
  public:

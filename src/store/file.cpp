@@ -121,11 +121,6 @@ int write_at(int fd, uint64_t offset, ByteView bytes) {
   return 0;
 }
 
-void trim_to(int fd, uint64_t size) {
-  struct stat st {};
-  if (::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > size) (void)::ftruncate(fd, static_cast<off_t>(size));
-}
-
 Status File::write(uint64_t offset, ByteView bytes) {
   if (fd_ < 0) HM_TRY(create());
   if (int failed = write_at(fd_, offset, bytes); failed != 0) {
@@ -134,8 +129,7 @@ Status File::write(uint64_t offset, ByteView bytes) {
   return {};
 }
 
-Status File::write_gather(uint64_t offset, std::span<const ByteView> pieces) {
-  if (fd_ < 0) HM_TRY(create());
+int write_gather_at(int fd, uint64_t offset, std::span<const ByteView> pieces) {
   constexpr size_t kMaxIov = 64;
   while (!pieces.empty()) {
     iovec iov[kMaxIov];
@@ -145,9 +139,9 @@ Status File::write_gather(uint64_t offset, std::span<const ByteView> pieces) {
       iov[i] = {const_cast<uint8_t*>(pieces[i].data()), pieces[i].size()};
       bytes += pieces[i].size();
     }
-    ssize_t n = ::pwritev(fd_, iov, static_cast<int>(count), static_cast<off_t>(offset));
+    ssize_t n = ::pwritev(fd, iov, static_cast<int>(count), static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error::io(errno, "writing {} at byte {}", path_, offset);
+    if (n < 0) return errno;
     if (static_cast<size_t>(n) != bytes) {
       // A short gather write: finish each piece's unwritten tail on its own.
       size_t written = static_cast<size_t>(n);
@@ -156,13 +150,23 @@ Status File::write_gather(uint64_t offset, std::span<const ByteView> pieces) {
         size_t done_here = std::min(written, pieces[i].size());
         written -= done_here;
         if (done_here < pieces[i].size()) {
-          HM_TRY(write(piece_offset + done_here, pieces[i].subspan(done_here)));
+          if (int failed = write_at(fd, piece_offset + done_here, pieces[i].subspan(done_here)); failed != 0) {
+            return failed;
+          }
         }
         piece_offset += pieces[i].size();
       }
     }
     offset += bytes;
     pieces = pieces.subspan(count);
+  }
+  return 0;
+}
+
+Status File::write_gather(uint64_t offset, std::span<const ByteView> pieces) {
+  if (fd_ < 0) HM_TRY(create());
+  if (int failed = write_gather_at(fd_, offset, pieces); failed != 0) {
+    return Error::io(failed, "writing {} at byte {}", path_, offset);
   }
   return {};
 }

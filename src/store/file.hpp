@@ -15,9 +15,9 @@ enum class OpenMode { ReadOnly, ReadWrite };
 // Writes all of `bytes` at `offset` of `fd` (retrying short writes and EINTR); 0, or the errno
 // of the failure. Safe from any thread: it touches nothing but the descriptor.
 int write_at(int fd, uint64_t offset, ByteView bytes);
-// Cuts the file of `fd` to `size` bytes if it is longer (bytes written past a core's end and
-// never appended). Loop thread.
-void trim_to(int fd, uint64_t size);
+// Writes `pieces` one after the other from `offset` of `fd`, as few pwritev calls as it takes
+// (short writes finished with write_at); 0, or the errno of the failure. Safe from any thread.
+int write_gather_at(int fd, uint64_t offset, std::span<const ByteView> pieces);
 
 class File {
  public:
