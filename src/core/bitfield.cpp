@@ -66,8 +66,12 @@ CoreBitfield CoreBitfield::from_pages(ByteView file_body) {
 }
 
 const CoreBitfield::Page* CoreBitfield::find_page(uint64_t page_number) const {
+  if (page_number == last_page_.number) return last_page_.page;
   auto it = pages_.find(page_number);
-  return it == pages_.end() ? nullptr : it->second.get();
+  if (it == pages_.end()) return nullptr;  // not remembered: page_for_write may add it
+  last_page_.number = page_number;
+  last_page_.page = it->second.get();
+  return last_page_.page;
 }
 
 CoreBitfield::Page& CoreBitfield::page_for_write(uint64_t page_number) {

@@ -91,6 +91,20 @@ class CoreBitfield {
   const Page* find_page(uint64_t page_number) const;
 
   std::unordered_map<uint64_t, std::unique_ptr<Page>> pages_;
+  // The page find_page found last (pages are never freed): most lookups in a row fall in one
+  // page, and the map's lookup was a sixth of a clone's CPU on the loop. Forgotten on a move.
+  struct LastPage {
+    uint64_t number = UINT64_MAX;
+    const Page* page = nullptr;
+    LastPage() = default;
+    LastPage(LastPage&&) noexcept {}
+    LastPage& operator=(LastPage&&) noexcept {
+      number = UINT64_MAX;
+      page = nullptr;
+      return *this;
+    }
+  };
+  mutable LastPage last_page_;
   std::set<uint64_t> dirty_;
   uint64_t page_count_ = 0;
   uint64_t data_byte_length_ = 0;

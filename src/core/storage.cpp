@@ -160,15 +160,23 @@ std::optional<Node> node_of_record(uint64_t index, const uint8_t* record) {
 Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
   if (auto cached = nodes_.find(index)) return cached;
   if (staged_.has_nodes()) HM_TRY(write_staged());
-  uint8_t record[kTreeRecordSize];
-  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + index * kTreeRecordSize, record));
-  if (n == 0) return std::optional<Node>();
-  if (n != kTreeRecordSize) {
-    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), index, n);
+  // The records around it come in the same read: serving or checking blocks in order reads
+  // the next leaves soon (one read per block was a third of a server's CPU in a clone).
+  const uint64_t first = index - index % kNodesPerRead;
+  uint8_t records[kNodesPerRead * kTreeRecordSize];
+  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + first * kTreeRecordSize, records));
+  const size_t at = (index - first) * kTreeRecordSize;
+  if (n <= at) return std::optional<Node>();
+  if (n < at + kTreeRecordSize) {
+    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), index, n - at);
   }
-  auto node = node_of_record(index, record);
-  if (node) nodes_.put(*node);
-  return node;
+  std::optional<Node> wanted;
+  for (size_t k = 0; (k + 1) * kTreeRecordSize <= n; ++k) {
+    auto node = node_of_record(first + k, records + k * kTreeRecordSize);
+    if (node) nodes_.put(*node);
+    if (first + k == index) wanted = node;
+  }
+  return wanted;
 }
 
 Result<std::vector<std::optional<Node>>> CoreStorage::read_nodes(uint64_t first, uint64_t count) const {

@@ -109,6 +109,8 @@ class CoreStorage {
               store::File tree, store::File data, store::File bitfield, store::File signatures);
   Status check_header(const store::File& file, ByteView expected) const;
   Status write_node_records(std::vector<Node> nodes) const;
+  // Tree records read_node reads at once (an aligned run holding the one asked for).
+  static constexpr uint64_t kNodesPerRead = 32;
 
   std::string dir_;
   store::OpenMode mode_;

@@ -164,7 +164,10 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
   CoreState* state = find_core(core);
   if (state == nullptr) return Error::not_found("get: core is not replicated");
   uint64_t id = next_get_id_++;
-  state->store_failure.reset();  // asked again: perhaps there is room now
+  if (state->store_failure) {  // asked again: perhaps there is room now
+    state->store_failure.reset();
+    rescan_from(*state, 0);  // what was dropped meanwhile is to be asked for again
+  }
   if (core.has(block)) {
     post([&core, block, cb = std::move(callback)]() { cb(core.get(block)); });
     return id;

@@ -183,6 +183,9 @@ class Replicator : public ConnectionHandler {
     uint64_t start = 0;
     std::optional<uint64_t> end;
     uint64_t next = 0;  // every block in [start, next) is present
+    // Every block in [next, scan_from) is present or requested: pump starts from here. Set back
+    // as CoreState::get_scan_from is (rescan_from).
+    uint64_t scan_from = 0;
   };
   struct Inflight {
     Peer* peer = nullptr;
@@ -242,6 +245,9 @@ class Replicator : public ConnectionHandler {
   void drop_peer(Peer& peer, Error reason);
   void release_requests(Peer& peer, CoreState* only = nullptr);
   void pump(CoreState& core);
+  // A request of `block` (or of any block from it on) ended without the block: gets and
+  // selections look again from there.
+  static void rescan_from(CoreState& core, uint64_t block);
   void pump_all();
   // Posts one pump_all for however many calls come before it runs (a fetch of 100,000 blocks
   // posted 100,000).

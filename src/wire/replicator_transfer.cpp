@@ -206,6 +206,11 @@ Replicator::RequestOutcome Replicator::request_block(CoreState& state, uint64_t 
   return RequestOutcome::Sent;
 }
 
+void Replicator::rescan_from(CoreState& state, uint64_t block) {
+  state.get_scan_from = std::min(state.get_scan_from, block);
+  for (Selection& selection : state.selections) selection.scan_from = std::min(selection.scan_from, block);
+}
+
 void Replicator::pump(CoreState& state) {
   if (state.store_failure) return;
   core::Core& core = *state.core;
@@ -225,13 +230,19 @@ void Replicator::pump(CoreState& state) {
     uint64_t end = std::min(selection.end.value_or(length), length);
     while (selection.next < end && core.has(selection.next)) ++selection.next;
     size_t misses = 0;
-    for (uint64_t block = selection.next; block < end; ++block) {
-      if (core.has(block) || requested(state, block)) continue;
-      RequestOutcome outcome = request_block(state, block, false);
-      // Every peer that has it is at its limit: the next Data or drain pumps again.
-      if (outcome == RequestOutcome::AllBusy) break;
-      // Nobody has it (a sparse peer): look further, within a bound.
-      if (outcome == RequestOutcome::NobodyHasIt && ++misses > 1024) break;
+    bool settled_selection = true;  // every block so far is here or requested
+    for (uint64_t block = std::max(selection.next, selection.scan_from); block < end; ++block) {
+      if (!core.has(block) && !requested(state, block)) {
+        RequestOutcome outcome = request_block(state, block, false);
+        // Every peer that has it is at its limit: the next Data or drain pumps again.
+        if (outcome == RequestOutcome::AllBusy) break;
+        // Nobody has it (a sparse peer): look further, within a bound.
+        if (outcome == RequestOutcome::NobodyHasIt) {
+          settled_selection = false;
+          if (++misses > 1024) break;
+        }
+      }
+      if (settled_selection) selection.scan_from = block + 1;
     }
   }
   // A sync selects thousands of ranges over time: the finished ones cost nothing more.
@@ -260,7 +271,7 @@ void Replicator::release_requests(Peer& peer, CoreState* only) {
     for (auto it = state->inflight.begin(); it != state->inflight.end();) {
       it = it->second.peer == &peer ? state->inflight.erase(it) : std::next(it);
     }
-    state->get_scan_from = 0;  // its gets are to be asked of someone else
+    rescan_from(*state, 0);  // its requests are to be asked of someone else
     auto ch = peer.channels.find(state->core->discovery_key());
     if (ch != peer.channels.end()) ch->second.inflight = 0;
   }

@@ -80,7 +80,7 @@ void Replicator::store_block(std::unique_ptr<ArrivedBlock> block) {
   core::Core& core = *state.core;
   if (core.has(block->index) || state.writing.count(block->index) != 0) return;
   if (block->discard) {  // from a dropped peer: a get of it asks again
-    state.get_scan_from = std::min(state.get_scan_from, block->index);
+    rescan_from(state, block->index);
     return;
   }
   // Large blocks are verified here and written on the pool; the rest stored here at once.
@@ -105,7 +105,7 @@ void Replicator::store_block(std::unique_ptr<ArrivedBlock> block) {
   }
   if (!outcome) {
     ++stats_.data_rejected;
-    state.get_scan_from = std::min(state.get_scan_from, block->index);
+    rescan_from(state, block->index);
     Error error(outcome.error().code(),
                 fmt::format("block {} of {} failed verification: {}", block->index,
                             short_key(core.discovery_key()), outcome.error().message()));

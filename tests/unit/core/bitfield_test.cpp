@@ -303,3 +303,22 @@ TEST_CASE("bitfield: from_pages zero-pads a short last page") {
   CHECK(empty.page_count() == 0);
   CHECK(empty.data_bits(0, 0).empty());
 }
+
+TEST_CASE("bitfield: lookups stay right across pages, a page added after a miss, and a move") {
+  CoreBitfield bits;
+  CHECK_FALSE(bits.has_block(20000));  // page 2 is absent: the miss is not remembered
+  bits.set_block(5, true);             // page 0
+  bits.set_block(20000, true);         // page 2, added after the miss
+  CHECK(bits.has_block(20000));
+  CHECK(bits.has_block(5));
+  CHECK_FALSE(bits.has_block(20001));
+  CHECK_FALSE(bits.has_block(10000));  // page 1 is absent
+  CoreBitfield moved = std::move(bits);
+  CHECK(moved.has_block(20000));
+  CoreBitfield other;
+  other.set_block(20001, true);
+  CHECK(other.has_block(20001));
+  other = std::move(moved);  // `other` remembered its own page 2, which is gone
+  CHECK(other.has_block(20000));
+  CHECK_FALSE(other.has_block(20001));
+}
