@@ -27,8 +27,8 @@ uint64_t preferred_number(std::string_view path, uint64_t identity) {
 }  // namespace
 
 InodeTable::InodeTable() {
-  by_ino_[kRoot] = Node{"/", 0, 1};
-  by_path_["/"] = kRoot;
+  auto root = by_path_.emplace("/", kRoot).first;
+  by_ino_[kRoot] = Node{&root->first, 0, 1};
 }
 
 std::vector<uint64_t> InodeTable::known() const {
@@ -42,11 +42,12 @@ std::string InodeTable::join(const std::string& parent, const std::string& name)
   return parent == "/" ? "/" + name : parent + "/" + name;
 }
 
-uint64_t InodeTable::number_for(const std::string& path, uint64_t identity) const {
-  if (auto known_ino = find(path)) return *known_ino;
-  if (auto it = forgotten_.find(path); it != forgotten_.end() && it->second.identity == identity &&
-                                       !by_ino_.contains(it->second.ino)) {
-    return it->second.ino;
+uint64_t InodeTable::new_number(const std::string& path, uint64_t identity) const {
+  if (!forgotten_.empty()) {
+    if (auto it = forgotten_.find(path); it != forgotten_.end() && it->second.identity == identity &&
+                                         !by_ino_.contains(it->second.ino)) {
+      return it->second.ino;
+    }
   }
   // Taken numbers are skipped (the kernel holds far fewer inodes than there are numbers).
   uint64_t ino = preferred_number(path, identity);
@@ -54,13 +55,23 @@ uint64_t InodeTable::number_for(const std::string& path, uint64_t identity) cons
   return ino;
 }
 
+uint64_t InodeTable::number_for(const std::string& path, uint64_t identity) const {
+  if (auto known_ino = find(path)) return *known_ino;
+  return new_number(path, identity);
+}
+
 uint64_t InodeTable::lookup(const std::string& path, uint64_t identity) {
-  uint64_t ino = number_for(path, identity);
-  auto [it, made] = by_ino_.try_emplace(ino, Node{path, identity, 0});
-  if (made) by_path_[path] = ino;
-  it->second.identity = identity;
-  ++it->second.lookups;
-  return ino;
+  // One search of the paths: a known entry is found, a new one gets its place at once.
+  auto [at, made] = by_path_.try_emplace(path, 0);
+  if (made) {
+    at->second = new_number(path, identity);
+    by_ino_.emplace(at->second, Node{&at->first, identity, 1});
+    return at->second;
+  }
+  Node& node = by_ino_.at(at->second);
+  node.identity = identity;
+  ++node.lookups;
+  return at->second;
 }
 
 std::optional<uint64_t> InodeTable::find(const std::string& path) const {
@@ -71,8 +82,8 @@ std::optional<uint64_t> InodeTable::find(const std::string& path) const {
 
 std::optional<std::string> InodeTable::path_of(uint64_t ino) const {
   auto it = by_ino_.find(ino);
-  if (it == by_ino_.end()) return std::nullopt;
-  return it->second.path;
+  if (it == by_ino_.end() || it->second.path == nullptr) return std::nullopt;
+  return *it->second.path;
 }
 
 void InodeTable::forget(uint64_t ino, uint64_t count) {
@@ -83,9 +94,10 @@ void InodeTable::forget(uint64_t ino, uint64_t count) {
     it->second.lookups -= count;
     return;
   }
-  if (it->second.path) {
-    by_path_.erase(*it->second.path);
-    remember(*it->second.path, it->second, ino);
+  if (it->second.path != nullptr) {
+    std::string path = *it->second.path;  // the key goes with its entry
+    by_path_.erase(path);
+    remember(path, it->second, ino);
   }
   by_ino_.erase(it);
 }
@@ -108,7 +120,7 @@ void InodeTable::drop_path(const std::string& path) {
   if (path == "/") return;
   auto it = by_path_.find(path);
   if (it == by_path_.end()) return;
-  by_ino_[it->second].path.reset();
+  by_ino_[it->second].path = nullptr;
   by_path_.erase(it);
 }
 
@@ -120,11 +132,14 @@ void InodeTable::rename(const std::string& from, const std::string& to) {
       moved.emplace_back(path, ino);
     }
   }
+  for (auto& [path, ino] : moved) by_path_.erase(path);
   for (auto& [path, ino] : moved) {
-    by_path_.erase(path);
-    std::string target = to + path.substr(from.size());
-    by_path_[target] = ino;
-    by_ino_[ino].path = target;
+    auto [at, made] = by_path_.try_emplace(to + path.substr(from.size()), ino);
+    if (!made) {  // an entry there is replaced: its inode loses its name
+      by_ino_[at->second].path = nullptr;
+      at->second = ino;
+    }
+    by_ino_[ino].path = &at->first;
   }
 }
 

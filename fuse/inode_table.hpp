@@ -52,8 +52,8 @@ class InodeTable {
 
  private:
   struct Node {
-    std::optional<std::string> path;  // none once removed
-    uint64_t identity = 0;            // of the entry as last looked up
+    const std::string* path = nullptr;  // its key in by_path_ (nodes never move); none once removed
+    uint64_t identity = 0;              // of the entry as last looked up
     uint64_t lookups = 0;
   };
   struct Forgotten {
@@ -62,6 +62,8 @@ class InodeTable {
     uint64_t seq = 0;  // when: its place in forgotten_order_
   };
   void remember(const std::string& path, const Node& node, uint64_t ino);
+  // The number a new entry at `path` gets: its forgotten one, else one derived and free.
+  uint64_t new_number(const std::string& path, uint64_t identity) const;
 
   std::unordered_map<uint64_t, Node> by_ino_;
   std::unordered_map<std::string, uint64_t> by_path_;

@@ -80,6 +80,19 @@ TEST_CASE("inode table: rename over a file keeps the moved inode, the replaced o
   CHECK(t.find("/f") == moved);
 }
 
+TEST_CASE("inode table: a rename onto a known path not dropped first leaves the old inode nameless") {
+  InodeTable t;
+  uint64_t old_ino = t.lookup("/d/x", 1);
+  uint64_t moved = t.lookup("/e/x", 2);
+  t.rename("/e", "/d");
+  CHECK(t.find("/d/x") == moved);
+  CHECK_FALSE(t.path_of(old_ino));
+  t.forget(moved, 1);  // the name goes with the moved inode; the old one stays nameless
+  CHECK_FALSE(t.find("/d/x"));
+  CHECK_FALSE(t.path_of(old_ino));
+  CHECK(t.known(old_ino));
+}
+
 TEST_CASE("inode table: numbers are distinct, 32-bit, never 0, the root's or the unknown one") {
   InodeTable t;
   std::set<uint64_t> seen{InodeTable::kRoot};
