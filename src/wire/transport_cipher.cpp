@@ -5,35 +5,44 @@
 #include <algorithm>
 
 namespace hypermount::wire {
-namespace {
-constexpr uint64_t kBlockSize = 64;  // Salsa20 block
-}
 
 StreamCipher::StreamCipher(const ByteArray<kTransportKeySize>& key,
-                           const ByteArray<kTransportNonceSize>& nonce)
-    : key_(key), nonce_(nonce) {}
+                           const ByteArray<kTransportNonceSize>& nonce) {
+  crypto_core_hsalsa20(subkey_.data(), nonce.data(), key.data(), nullptr);
+  std::copy(nonce.begin() + 16, nonce.end(), nonce_tail_.begin());
+}
 
-StreamCipher::~StreamCipher() { sodium_memzero(key_.data(), key_.size()); }
+StreamCipher::~StreamCipher() {
+  sodium_memzero(subkey_.data(), subkey_.size());
+  sodium_memzero(partial_.data(), partial_.size());
+}
 
 void StreamCipher::apply(ByteView in, std::span<uint8_t> out) {
   size_t done = 0;
-  // Finish a partially used block first: XOR through a zero-padded block copy.
-  uint64_t offset_in_block = position_ % kBlockSize;
+  // The rest of a block an earlier call began.
+  const uint64_t offset_in_block = position_ % kBlockSize;
   if (offset_in_block != 0 && !in.empty()) {
-    uint8_t block[kBlockSize] = {};
-    size_t take = std::min<uint64_t>(kBlockSize - offset_in_block, in.size());
-    std::copy(in.begin(), in.begin() + take, block + offset_in_block);
-    crypto_stream_xsalsa20_xor_ic(block, block, kBlockSize, nonce_.data(), position_ / kBlockSize,
-                                  key_.data());
-    std::copy(block + offset_in_block, block + offset_in_block + take, out.begin());
-    sodium_memzero(block, sizeof block);
+    const size_t take = std::min<uint64_t>(kBlockSize - offset_in_block, in.size());
+    for (size_t i = 0; i < take; ++i) out[i] = in[i] ^ partial_[offset_in_block + i];
     done = take;
     position_ += take;
   }
+  // Whole blocks in one call.
+  const size_t whole = (in.size() - done) / kBlockSize * kBlockSize;
+  if (whole > 0) {
+    crypto_stream_salsa20_xor_ic(out.data() + done, in.data() + done, whole, nonce_tail_.data(),
+                                 position_ / kBlockSize, subkey_.data());
+    done += whole;
+    position_ += whole;
+  }
+  // A block begun: its keystream is kept for the next call.
   if (done < in.size()) {
-    crypto_stream_xsalsa20_xor_ic(out.data() + done, in.data() + done, in.size() - done,
-                                  nonce_.data(), position_ / kBlockSize, key_.data());
-    position_ += in.size() - done;
+    partial_.fill(0);
+    crypto_stream_salsa20_xor_ic(partial_.data(), partial_.data(), kBlockSize, nonce_tail_.data(),
+                                 position_ / kBlockSize, subkey_.data());
+    const size_t rest = in.size() - done;
+    for (size_t i = 0; i < rest; ++i) out[done + i] = in[done + i] ^ partial_[i];
+    position_ += rest;
   }
 }
 

@@ -31,8 +31,14 @@ class StreamCipher {
   uint64_t position() const { return position_; }
 
  private:
-  ByteArray<kTransportKeySize> key_;
-  ByteArray<kTransportNonceSize> nonce_;
+  static constexpr size_t kBlockSize = 64;  // Salsa20 block
+  // XSalsa20 is Salsa20 under a key derived from the key and the nonce's first 16 bytes: derived
+  // once here, not in every call (a call per message, a few hundred bytes each).
+  ByteArray<kTransportKeySize> subkey_;
+  ByteArray<8> nonce_tail_;  // the nonce's last 8 bytes
+  // The keystream of the block holding position_ when it is not at a block's start: a message
+  // ending inside a block leaves the rest of it to the next.
+  ByteArray<kBlockSize> partial_;
   uint64_t position_ = 0;
 };
 
