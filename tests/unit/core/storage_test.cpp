@@ -1,8 +1,13 @@
-// CoreStorage's tree node cache: what it answers is always what the tree file holds, after
-// writes, colliding indexes, a reopen and an append's roll back.
+// CoreStorage's tree records and node cache: what it answers is always what the tree file holds, after
+// writes, colliding indexes, a reopen, an append's roll back and a truncated record.
 #include "core/storage.hpp"
 
 #include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <string>
+#include <vector>
 
 #include "temp_dir.hpp"
 
@@ -60,4 +65,31 @@ TEST_CASE("tree node cache: a rolled back append leaves no node past the cut") {
   storage->roll_back(*mark);
   for (uint64_t i : {3, 4, 5, 6}) CHECK(read(*storage, i) == std::nullopt);
   for (uint64_t i : {0, 1, 2}) CHECK(read(*storage, i) == node_at(i));
+}
+
+TEST_CASE("tree records: read with their neighbours, an absent or truncated one fails only itself") {
+  TempDir dir;
+  {
+    auto storage = CoreStorage::open(dir.path(), store::OpenMode::ReadWrite);
+    REQUIRE(storage);
+    REQUIRE(storage->write_headers());
+    std::vector<Node> nodes;
+    for (uint64_t i = 0; i < 40; ++i) {
+      if (i != 35) nodes.push_back(node_at(i));  // 35 is never written: a record of zeros
+    }
+    REQUIRE(storage->write_nodes(nodes));
+  }
+  // The last record (39) loses half of its bytes.
+  const std::string tree = dir.path() + "/tree";
+  REQUIRE(::truncate(tree.c_str(), 32 + 39 * 40 + 20) == 0);
+  auto storage = CoreStorage::open(dir.path(), store::OpenMode::ReadOnly);
+  REQUIRE(storage);
+  CHECK(read(*storage, 33) == node_at(33));  // its read takes 32..39 along, 39 cut short
+  CHECK(read(*storage, 35) == std::nullopt);
+  CHECK(read(*storage, 38) == node_at(38));
+  auto cut = storage->read_node(39);
+  REQUIRE(!cut);
+  CHECK(cut.error().code() == Errc::Corrupt);
+  CHECK(read(*storage, 40) == std::nullopt);  // past the end
+  CHECK(read(*storage, 31) == node_at(31));
 }
