@@ -6,7 +6,9 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "temp_dir.hpp"
@@ -23,6 +25,14 @@ Node node_at(uint64_t index) {
   return node;
 }
 
+// A storage with its headers written, to write nodes into.
+std::optional<CoreStorage> new_storage(const TempDir& dir) {
+  auto storage = CoreStorage::open(dir.path(), store::OpenMode::ReadWrite);
+  REQUIRE(storage);
+  REQUIRE(storage->write_headers());
+  return std::move(*storage);
+}
+
 std::optional<Node> read(const CoreStorage& storage, uint64_t index) {
   auto node = storage.read_node(index);
   REQUIRE(node);
@@ -33,9 +43,7 @@ std::optional<Node> read(const CoreStorage& storage, uint64_t index) {
 
 TEST_CASE("tree node cache: nodes whose indexes share a slot each read back as written") {
   TempDir dir;
-  auto storage = CoreStorage::open(dir.path(), store::OpenMode::ReadWrite);
-  REQUIRE(storage);
-  REQUIRE(storage->write_headers());
+  auto storage = new_storage(dir);
   // 4,096 nodes in a cache of 1,024 slots: most of them were evicted by a neighbour.
   std::vector<Node> nodes;
   for (uint64_t i = 0; i < 4096; ++i) nodes.push_back(node_at(i));
@@ -50,9 +58,7 @@ TEST_CASE("tree node cache: nodes whose indexes share a slot each read back as w
 
 TEST_CASE("tree node cache: a rolled back append leaves no node past the cut") {
   TempDir dir;
-  auto storage = CoreStorage::open(dir.path(), store::OpenMode::ReadWrite);
-  REQUIRE(storage);
-  REQUIRE(storage->write_headers());
+  auto storage = new_storage(dir);
   REQUIRE(storage->write_nodes({node_at(0), node_at(1), node_at(2)}));
   CHECK(read(*storage, 2) == node_at(2));  // cached by the write and by this read
 
@@ -70,9 +76,7 @@ TEST_CASE("tree node cache: a rolled back append leaves no node past the cut") {
 TEST_CASE("tree records: read with their neighbours, an absent or truncated one fails only itself") {
   TempDir dir;
   {
-    auto storage = CoreStorage::open(dir.path(), store::OpenMode::ReadWrite);
-    REQUIRE(storage);
-    REQUIRE(storage->write_headers());
+    auto storage = new_storage(dir);
     std::vector<Node> nodes;
     for (uint64_t i = 0; i < 40; ++i) {
       if (i != 35) nodes.push_back(node_at(i));  // 35 is never written: a record of zeros
