@@ -313,6 +313,10 @@ TEST_CASE("bitfield: lookups stay right across pages, a page added after a miss,
   CHECK(bits.has_block(5));
   CHECK_FALSE(bits.has_block(20001));
   CHECK_FALSE(bits.has_block(10000));  // page 1 is absent
+  // A tree bit set right after a miss on its page, page 12 (set_node reads it before writing).
+  CHECK_FALSE(bits.has_node(200000));
+  bits.set_node(200000);
+  CHECK(bits.has_node(200000));
   CoreBitfield moved = std::move(bits);
   CHECK(moved.has_block(20000));
   CoreBitfield other;
