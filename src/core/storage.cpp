@@ -161,7 +161,7 @@ Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
   if (auto cached = nodes_.find(index)) return cached;
   if (staged_.has_nodes()) HM_TRY(write_staged());
   // The records around it come in the same read: serving or checking blocks in order reads
-  // the next leaves soon (one read per block was a third of a server's CPU in a clone).
+  // the next leaves soon (one read per block was a quarter of a server's CPU in a clone).
   const uint64_t first = index - index % kNodesPerRead;
   uint8_t records[kNodesPerRead * kTreeRecordSize];
   HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + first * kTreeRecordSize, records));
