@@ -157,41 +157,41 @@ std::optional<Node> node_of_record(uint64_t index, const uint8_t* record) {
 
 }  // namespace
 
+Result<CoreStorage::Records> CoreStorage::read_records(uint64_t first, uint64_t count) const {
+  if (staged_.has_nodes()) HM_TRY(write_staged());
+  Bytes bytes(count * kTreeRecordSize);
+  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + first * kTreeRecordSize, bytes));
+  Records records{std::vector<std::optional<Node>>(count), n};
+  for (uint64_t k = 0; k < count && (k + 1) * kTreeRecordSize <= n; ++k) {
+    records.nodes[k] = node_of_record(first + k, bytes.data() + k * kTreeRecordSize);
+  }
+  return records;
+}
+
 Result<std::optional<Node>> CoreStorage::read_node(uint64_t index) const {
   if (auto cached = nodes_.find(index)) return cached;
-  if (staged_.has_nodes()) HM_TRY(write_staged());
   // The records around it come in the same read: serving or checking blocks in order reads
   // the next leaves soon (one read per block was a quarter of a server's CPU in a clone).
   const uint64_t first = index - index % kNodesPerRead;
-  uint8_t records[kNodesPerRead * kTreeRecordSize];
-  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + first * kTreeRecordSize, records));
+  HM_TRY_ASSIGN(Records run, read_records(first, kNodesPerRead));
   const size_t at = (index - first) * kTreeRecordSize;
-  if (n <= at) return std::optional<Node>();
-  if (n < at + kTreeRecordSize) {
-    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), index, n - at);
+  if (run.bytes <= at) return std::optional<Node>();
+  if (run.bytes < at + kTreeRecordSize) {
+    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), index, run.bytes - at);
   }
-  std::optional<Node> wanted;
-  for (size_t k = 0; (k + 1) * kTreeRecordSize <= n; ++k) {
-    auto node = node_of_record(first + k, records + k * kTreeRecordSize);
+  for (const auto& node : run.nodes) {
     if (node) nodes_.put(*node);
-    if (first + k == index) wanted = node;
   }
-  return wanted;
+  return run.nodes[index - first];
 }
 
 Result<std::vector<std::optional<Node>>> CoreStorage::read_nodes(uint64_t first, uint64_t count) const {
-  if (staged_.has_nodes()) HM_TRY(write_staged());
-  Bytes records(count * kTreeRecordSize);
-  HM_TRY_ASSIGN(size_t n, tree_.read(kHeaderSize + first * kTreeRecordSize, records));
-  std::vector<std::optional<Node>> nodes(count);
-  for (uint64_t k = 0; k < count && (k + 1) * kTreeRecordSize <= n; ++k) {
-    nodes[k] = node_of_record(first + k, records.data() + k * kTreeRecordSize);
+  HM_TRY_ASSIGN(Records run, read_records(first, count));
+  if (run.bytes % kTreeRecordSize != 0) {
+    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(),
+                          first + run.bytes / kTreeRecordSize, run.bytes % kTreeRecordSize);
   }
-  if (n % kTreeRecordSize != 0) {
-    return Error::corrupt("{}: node {} is truncated ({} of 40 bytes)", tree_.path(), first + n / kTreeRecordSize,
-                          n % kTreeRecordSize);
-  }
-  return nodes;
+  return std::move(run.nodes);
 }
 
 Status CoreStorage::write_nodes(std::vector<Node> nodes) {

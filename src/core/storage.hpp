@@ -111,6 +111,13 @@ class CoreStorage {
   Status write_node_records(std::vector<Node> nodes) const;
   // Tree records read_node reads at once (an aligned run holding the one asked for).
   static constexpr uint64_t kNodesPerRead = 32;
+  // Tree records [first, first + count) in one read (what is staged written first): each one
+  // read whole, decoded (nullopt if absent), and how many bytes the read got.
+  struct Records {
+    std::vector<std::optional<Node>> nodes;
+    size_t bytes = 0;
+  };
+  Result<Records> read_records(uint64_t first, uint64_t count) const;
 
   std::string dir_;
   store::OpenMode mode_;
