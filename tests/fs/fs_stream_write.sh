@@ -59,8 +59,11 @@ for _ in range(30): os.write(fd, os.urandom(1 << 20))
 os.unlink(sys.argv[1])
 os.write(fd, b"more")
 os.close(fd)' "$MNT/removed"
-check "a file of 30 MiB removed while it was written gives its space back ($(used) MiB, was $used_before)" \
-  [ $(( $(used) - used_before )) -lt 4 ]
+# close() returns once the kernel's FLUSH is answered; its RELEASE (the last reference, where the
+# space goes back) is sent after, so the check waits for it.
+space_back() { [ $(( $(used) - used_before )) -lt 4 ]; }
+wait_until 30 space_back
+check "a file of 30 MiB removed while it was written gives its space back ($(used) MiB, was $used_before)" space_back
 check "and is gone" [ ! -e "$MNT/removed" ]
 $T python3 "$HERE/stream_scenarios.py" "$MNT" "$WORK/expect" >"$WORK/scenarios.out" 2>"$WORK/scenarios.err"
 check "every scenario ran ($(tail -c 300 "$WORK/scenarios.err"))" [ "$(grep -c '^done ' "$WORK/scenarios.out")" -eq 11 ]
