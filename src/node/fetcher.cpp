@@ -47,9 +47,15 @@ constexpr uint64_t kSmallMetadataBlocks = 1024;
 }  // namespace
 
 struct Fetcher::Batch {
+  // The blocks of one core it asked for, in one replicator group.
+  struct Group {
+    std::shared_ptr<core::Core> core;
+    uint64_t get_id = 0;
+    std::vector<uint64_t> blocks;
+  };
   Done done;
-  // Pending gets: (core key, block) -> replicator get id.
-  std::map<std::pair<crypto::PublicKey, uint64_t>, uint64_t> gets;
+  std::vector<Group> groups;
+  uint64_t waiting = 0;  // blocks of its groups not here yet
   uint64_t arrived = 0;
   uint64_t number = 0;      // its place among the batches that asked the network (the debug log)
   uint64_t started_ms = 0;  // loop time it was sent
@@ -90,7 +96,7 @@ Fetcher::Fetcher(uv_loop_t* loop, wire::Replicator& replicator, uint64_t timeout
 
 Fetcher::~Fetcher() {
   for (auto& [id, batch] : state_->batches) {
-    for (const auto& [wanted, get_id] : batch->gets) replicator_.cancel_get(get_id);
+    cancel_gets(*batch);
     close_timer(batch->timer);
   }
   state_->batches.clear();
@@ -100,8 +106,14 @@ size_t Fetcher::pending_batches() const { return state_->batches.size(); }
 
 size_t Fetcher::pending_gets() const {
   size_t gets = 0;
-  for (const auto& [id, batch] : state_->batches) gets += batch->gets.size();
+  for (const auto& [id, batch] : state_->batches) gets += batch->waiting;
   return gets;
+}
+
+void Fetcher::cancel_gets(Batch& batch) {
+  for (const Batch::Group& group : batch.groups) replicator_.cancel_get(group.get_id);
+  batch.groups.clear();
+  batch.waiting = 0;
 }
 
 uint64_t Fetcher::take_ahead(core::Core& core, Walk& walk, std::set<uint64_t>& blocks) const {
@@ -191,15 +203,16 @@ void Fetcher::start_batch(const drive::MissingBlocks& missing, bool resumed, Don
     failure = Error{Errc::Timeout, "no peer delivered the block in time (a moment ago)"};
   }
   std::weak_ptr<State> weak = state_;
-  auto request = [&](core::Core& core, uint64_t block) {
-    auto id = replicator_.get(core, block, [weak, batch_id, key = core.key(), block](Result<Bytes> got) {
-      if (auto state = weak.lock()) state->owner->arrived(batch_id, {key, block}, std::move(got));
+  auto request = [&](const std::shared_ptr<core::Core>& core, std::vector<uint64_t> blocks) {
+    auto group = replicator_.get_group(*core, blocks, [weak, batch_id](uint64_t, const Status& got) {
+      if (auto state = weak.lock()) state->owner->arrived(batch_id, got);
     });
-    if (!id) {
-      failure = id.error();
+    if (!group) {
+      failure = group.error();
       return;
     }
-    batch.gets.emplace_hint(batch.gets.end(), std::make_pair(core.key(), block), *id);  // blocks come in order
+    batch.waiting += group->waiting;
+    batch.groups.push_back(Batch::Group{core, group->id, std::move(blocks)});
   };
   for (const auto& wanted : missing.cores) {
     if (failure) break;
@@ -244,61 +257,59 @@ void Fetcher::start_batch(const drive::MissingBlocks& missing, bool resumed, Don
     const uint64_t reach = std::max<uint64_t>(blocks.size(), listed);
     // (Counting the absent blocks reads the whole bitfield: only where a rule can apply.)
     auto absent_at_most = [&](uint64_t n) { return core.length() - core.blocks_present() <= n; };
+    std::vector<uint64_t> asked;
     if (wanted.metadata && !blocks.empty() &&
         ((missing.listing && core.length() <= kSmallMetadataBlocks) ||
          (reach >= kBulkMetadataBlocks && absent_at_most(kBulkFactor * reach)))) {
       for (uint64_t block = 0; block < core.length(); ++block) {
-        if (!core.has(block)) blocks.insert(block);
+        if (!core.has(block)) asked.push_back(block);
       }
-      log::debug("node", "bulk: all {} missing metadata blocks of {}", blocks.size(), to_hex(core.discovery_key()).substr(0, 8));
-    } else if (span) {
-      take_span(core, span->first, span->second, blocks);
+      // and those it lacked past the local length (the first block of a core not seen yet)
+      asked.insert(asked.end(), blocks.lower_bound(core.length()), blocks.end());
+      log::debug("node", "bulk: all {} missing metadata blocks of {}", asked.size(), to_hex(core.discovery_key()).substr(0, 8));
+    } else {
+      if (span) take_span(core, span->first, span->second, blocks);
+      asked.assign(blocks.begin(), blocks.end());
     }
-    if (pending_gets() + blocks.size() > max_pending_gets_) {
-      failure = Error::unavailable("{} blocks wanted at once: more than {} may wait", pending_gets() + blocks.size(),
+    if (pending_gets() + asked.size() > max_pending_gets_) {
+      failure = Error::unavailable("{} blocks wanted at once: more than {} may wait", pending_gets() + asked.size(),
                                    max_pending_gets_);
       break;
     }
-    for (uint64_t block : blocks) {
-      request(core, block);
-      if (failure) break;
-    }
+    if (!asked.empty()) request(wanted.core, std::move(asked));
   }
-  if (!batch.gets.empty() && counted) {
+  if (batch.waiting > 0 && counted) {
     ++stats_.batches;
-    stats_.blocks += batch.gets.size();
+    stats_.blocks += batch.waiting;
     batch.number = stats_.batches;
-    log::debug("node", "fetch batch {}: {} blocks", stats_.batches, batch.gets.size());
-  } else if (!batch.gets.empty()) {
-    log::debug("node", "fetch of {} blocks peers named", batch.gets.size());
+    log::debug("node", "fetch batch {}: {} blocks", stats_.batches, batch.waiting);
+  } else if (batch.waiting > 0) {
+    log::debug("node", "fetch of {} blocks peers named", batch.waiting);
   }
-  if (!batch.gets.empty()) batch.started_ms = uv_now(loop_);
+  if (batch.waiting > 0) batch.started_ms = uv_now(loop_);
   if (failure) {
-    for (const auto& [wanted, get_id] : batch.gets) replicator_.cancel_get(get_id);
-    batch.gets.clear();
+    cancel_gets(batch);
     batch.failure = std::move(failure);
   }
   // With nothing to wait for, the timer fires at once and finishes the batch. Otherwise it
   // repeats, so that each arrival can restart it (uv_timer_again restarts only a repeating timer).
-  const uint64_t wait_ms = batch.gets.empty() ? 0 : timeout_ms_;
+  const uint64_t wait_ms = batch.waiting == 0 ? 0 : timeout_ms_;
   uv_timer_start(batch.timer, [](uv_timer_t* t) {
     auto* b = reinterpret_cast<TimerBox*>(t);
     if (auto state = std::static_pointer_cast<State>(b->state.lock())) state->owner->expire(b->batch_id);
   }, wait_ms, wait_ms);
 }
 
-void Fetcher::arrived(uint64_t batch_id, const std::pair<crypto::PublicKey, uint64_t>& block,
-                      Result<Bytes> got) {
+void Fetcher::arrived(uint64_t batch_id, const Status& got) {
   auto it = state_->batches.find(batch_id);
   if (it == state_->batches.end()) return;  // the batch ended (timed out, failed, cancelled)
   Batch& batch = *it->second;
-  if (batch.gets.erase(block) == 0) return;
   if (!got) {
     finish(batch_id, got.error());
     return;
   }
   ++batch.arrived;
-  if (batch.gets.empty()) {
+  if (--batch.waiting == 0) {
     finish(batch_id, batch.arrived);
     return;
   }
@@ -314,13 +325,13 @@ void Fetcher::expire(uint64_t batch_id) {
     finish(batch_id, *batch.failure);
     return;
   }
-  if (batch.gets.empty()) {
+  if (batch.waiting == 0) {
     finish(batch_id, batch.arrived);
     return;
   }
   ++stats_.timeouts;
   note_timed_out(batch);
-  log::debug("node", "fetch: {} blocks did not arrive within {} ms", batch.gets.size(), timeout_ms_);
+  log::debug("node", "fetch: {} blocks did not arrive within {} ms", batch.waiting, timeout_ms_);
   finish(batch_id, Error{Errc::Timeout, "no peer delivered the block in time"});
 }
 
@@ -335,17 +346,19 @@ void Fetcher::finish(uint64_t batch_id, Result<uint64_t> outcome) {
   }
   for (const auto& key : batch->walks) walks_[key].last_ms = uv_now(loop_);
   // Whatever is still wanted leaves the replicator's tables now.
-  for (const auto& [wanted, get_id] : batch->gets) replicator_.cancel_get(get_id);
+  cancel_gets(*batch);
   close_timer(batch->timer);
   batch->done(std::move(outcome));
 }
 
 void Fetcher::note_timed_out(const Batch& batch) {
   const uint64_t now = uv_now(loop_);
-  if (timed_out_.size() + batch.gets.size() > kMaxRememberedFailures) timed_out_.clear();
-  for (const auto& [wanted, get_id] : batch.gets) {
-    if (timed_out_.size() >= kMaxRememberedFailures) break;
-    timed_out_[wanted] = now;
+  if (timed_out_.size() + batch.waiting > kMaxRememberedFailures) timed_out_.clear();
+  for (const Batch::Group& group : batch.groups) {
+    for (uint64_t block : group.blocks) {
+      if (timed_out_.size() >= kMaxRememberedFailures) return;
+      if (!group.core->has(block)) timed_out_[{group.core->key(), block}] = now;
+    }
   }
 }
 

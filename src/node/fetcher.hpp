@@ -93,7 +93,9 @@ class Fetcher {
   // last it lacked itself when they lie close enough together (fetcher.cpp, the span rule).
   void take_span(const core::Core& core, uint64_t first, uint64_t last, std::set<uint64_t>& blocks) const;
 
-  void arrived(uint64_t batch_id, const std::pair<crypto::PublicKey, uint64_t>& block, Result<Bytes> got);
+  void arrived(uint64_t batch_id, const Status& got);
+  // The batch's gets leave the replicator.
+  void cancel_gets(Batch& batch);
   void expire(uint64_t batch_id);
   void finish(uint64_t batch_id, Result<uint64_t> outcome);
   void note_timed_out(const Batch& batch);

@@ -164,10 +164,7 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
   CoreState* state = find_core(core);
   if (state == nullptr) return Error::not_found("get: core is not replicated");
   uint64_t id = next_get_id_++;
-  if (state->store_failure) {  // asked again: perhaps there is room now
-    state->store_failure.reset();
-    rescan_from(*state, 0);  // what was dropped meanwhile is to be asked for again
-  }
+  asked_again(*state);
   if (core.has(block)) {
     post([&core, block, cb = std::move(callback)]() { cb(core.get(block)); });
     return id;
@@ -181,6 +178,40 @@ Result<uint64_t> Replicator::get(core::Core& core, uint64_t block, GetCallback c
   return id;
 }
 
+Result<Replicator::GroupGet> Replicator::get_group(core::Core& core, const std::vector<uint64_t>& blocks,
+                                                   GroupCallback arrived) {
+  CoreState* state = find_core(core);
+  if (state == nullptr) return Error::not_found("get: core is not replicated");
+  const uint64_t id = next_get_id_++;
+  asked_again(*state);
+  PendingGroup group{state, {}, 0, std::make_shared<GroupCallback>(std::move(arrived))};
+  std::optional<uint64_t> last_region;
+  for (uint64_t block : blocks) {
+    if (core.has(block)) continue;
+    group.blocks.push_back(block);
+    state->get_blocks.try_emplace(state->get_blocks.end(), block)->second.push_back(id);
+    state->get_scan_from = std::min(state->get_scan_from, block);
+    if (last_region != block / kWantRegion) {
+      last_region = block / kWantRegion;
+      want_regions(*state, block, block + 1);
+    }
+  }
+  const size_t waiting = group.blocks.size();
+  if (waiting > 0) {
+    group.remaining = waiting;
+    group_blocks_ += waiting;
+    groups_.emplace_hint(groups_.end(), id, std::move(group));
+    pump_soon();
+  }
+  return GroupGet{id, waiting};
+}
+
+void Replicator::asked_again(CoreState& state) {
+  if (!state.store_failure) return;
+  state.store_failure.reset();  // perhaps there is room now
+  rescan_from(state, 0);  // what was dropped meanwhile is to be asked for again
+}
+
 void Replicator::follow_head(CoreState& state) {
   uint64_t head = known_length(state);
   core::Core& core = *state.core;
@@ -190,16 +221,25 @@ void Replicator::follow_head(CoreState& state) {
 }
 
 void Replicator::cancel_get(uint64_t get_id) {
+  if (auto group = groups_.find(get_id); group != groups_.end()) {
+    for (uint64_t block : group->second.blocks) forget_get(*group->second.core, block, get_id);
+    group_blocks_ -= group->second.remaining;
+    groups_.erase(group);
+    return;
+  }
   auto it = gets_.find(get_id);
   if (it == gets_.end()) return;
   PendingGet get = std::move(it->second);
   gets_.erase(it);
-  auto waiting = get.core->get_blocks.find(get.block);
-  if (waiting != get.core->get_blocks.end()) {
-    std::erase(waiting->second, get_id);
-    if (waiting->second.empty()) get.core->get_blocks.erase(waiting);
-  }
+  forget_get(*get.core, get.block, get_id);
   post([cb = std::move(get.callback)]() { cb(Error(Errc::Cancelled, "get cancelled")); });
+}
+
+void Replicator::forget_get(CoreState& state, uint64_t block, uint64_t get_id) {
+  auto waiting = state.get_blocks.find(block);
+  if (waiting == state.get_blocks.end()) return;
+  std::erase(waiting->second, get_id);
+  if (waiting->second.empty()) state.get_blocks.erase(waiting);
 }
 
 Status Replicator::download(core::Core& core, uint64_t start, std::optional<uint64_t> end) {

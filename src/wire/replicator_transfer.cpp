@@ -126,15 +126,23 @@ void Replicator::on_data(Peer& peer, Channel& channel, Data& data) {
 void Replicator::resolve_gets(CoreState& state, uint64_t block, Bytes value) {
   auto waiting = state.get_blocks.find(block);
   if (waiting == state.get_blocks.end()) return;
-  std::vector<GetCallback> ready;
-  for (uint64_t id : waiting->second) {
-    auto it = gets_.find(id);
-    if (it == gets_.end()) continue;
-    ready.push_back(std::move(it->second.callback));
-    gets_.erase(it);
-  }
+  const std::vector<uint64_t> ids = std::move(waiting->second);
   state.get_blocks.erase(waiting);
-  for (size_t i = 0; i < ready.size(); ++i) ready[i](i + 1 == ready.size() ? std::move(value) : value);
+  // Each found when its turn comes: an earlier callback may have cancelled it.
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (auto group = groups_.find(ids[i]); group != groups_.end()) {
+      std::shared_ptr<GroupCallback> arrived = group->second.arrived;
+      --group_blocks_;
+      if (--group->second.remaining == 0) groups_.erase(group);
+      (*arrived)(block, {});
+      continue;
+    }
+    auto it = gets_.find(ids[i]);
+    if (it == gets_.end()) continue;
+    GetCallback callback = std::move(it->second.callback);
+    gets_.erase(it);
+    callback(i + 1 == ids.size() ? std::move(value) : value);
+  }
 }
 
 uint64_t Replicator::known_length(const CoreState& state) const {

@@ -9,6 +9,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace hypermount::wire {
 
 using namespace detail;
@@ -218,7 +220,20 @@ void Replicator::stop_storing(CoreState& state, uint64_t index, const Error& cau
       ++it;
     }
   }
+  std::vector<std::pair<uint64_t, std::shared_ptr<GroupCallback>>> failed_groups;
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (it->second.core == &state) {
+      const auto& blocks = it->second.blocks;
+      auto missing = std::find_if(blocks.begin(), blocks.end(), [&](uint64_t b) { return !state.core->has(b); });
+      failed_groups.emplace_back(missing == blocks.end() ? index : *missing, it->second.arrived);
+      group_blocks_ -= it->second.remaining;
+      it = groups_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   for (GetCallback& callback : failed) callback(error);
+  for (auto& [block, arrived] : failed_groups) (*arrived)(block, error);
   changed();
 }
 
