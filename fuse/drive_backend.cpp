@@ -82,18 +82,30 @@ void DriveBackend::count_links(const std::string& path, Attr& attr) {
                    : 1;
 }
 
+Result<std::vector<DirEntry>> DriveBackend::list(const std::string& path) {
+  HM_TRY_ASSIGN(auto listing, drive_.readdir(path));
+  std::vector<DirEntry> entries;
+  entries.reserve(listing.size());
+  for (auto& item : listing) {
+    Attr attr = attr_of(item.stat);
+    count_links(child(path, item.name), attr);
+    entries.push_back({std::move(item.name), attr});
+  }
+  return entries;
+}
+
 void DriveBackend::readdir(std::string path, Callback<std::vector<DirEntry>> done) {
-  run<std::vector<DirEntry>>([this, path]() -> Result<std::vector<DirEntry>> {
-    HM_TRY_ASSIGN(auto listing, drive_.readdir(path));
-    std::vector<DirEntry> entries;
-    entries.reserve(listing.size());
-    for (auto& item : listing) {
-      Attr attr = attr_of(item.stat);
-      count_links(child(path, item.name), attr);
-      entries.push_back({std::move(item.name), attr});
-    }
-    return entries;
-  }, std::move(done));
+  if (auto ready = ahead_.take(path)) {
+    ahead_.listed(path, *ready);
+    done(std::move(*ready));
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  run<std::vector<DirEntry>>([this, path]() { return list(path); },
+                             [this, alive, path, done = std::move(done)](Result<std::vector<DirEntry>> listing) {
+                               if (listing && !alive.expired()) ahead_.listed(path, *listing);
+                               done(std::move(listing));
+                             });
 }
 
 // The bytes of a drive file as opened (a drive::FileContent: content blocks never change), with
@@ -371,7 +383,11 @@ struct DriveBackend::Commit {
 };
 
 DriveBackend::DriveBackend(uv_loop_t* loop, drive::Drive& drive, node::Fetcher* fetcher, bool pinned_version)
-    : commit_idle_(new uv_idle_t), drive_(drive), fetcher_(fetcher), pinned_(pinned_version) {
+    : commit_idle_(new uv_idle_t),
+      drive_(drive),
+      fetcher_(fetcher),
+      pinned_(pinned_version),
+      ahead_(loop, [this](const std::string& path) { return list(path); }, [this]() { return drive_.tree_version(); }) {
   uv_idle_init(loop, commit_idle_);
   commit_idle_->data = this;
 }

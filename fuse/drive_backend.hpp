@@ -5,6 +5,7 @@
 #include "drive/drive.hpp"
 #include "fuse/content_stream.hpp"
 #include "fuse/fs_backend.hpp"
+#include "fuse/listings_ahead.hpp"
 #include "node/drive_info.hpp"
 #include "node/fetcher.hpp"
 
@@ -36,6 +37,7 @@ class DriveBackend final : public FsBackend {
   void listxattr(std::string path, Callback<std::vector<std::string>> done) override;
   struct statvfs statfs() override;
   bool immutable() const override { return pinned_; }
+  void set_requests_waiting(std::function<bool()> waiting) override { ahead_.set_requests_waiting(std::move(waiting)); }
 
   bool writable() const override { return !pinned_ && drive_.writable(); }
   Result<StagingFile> new_staging_file() override;
@@ -65,6 +67,8 @@ class DriveBackend final : public FsBackend {
   void count_links(const std::string& path, Attr& attr);
   // Entries a directory's link count is worked out from at most: a getattr lists that many.
   static constexpr size_t kLinkCountLimit = 1024;
+  // A folder's entries with their attributes, from local data (Unavailable for what is not).
+  Result<std::vector<DirEntry>> list(const std::string& path);
 
   // ENOSPC when the store's file system has less than `bytes` free (Io with the errno), once
   // the space of removed and replaced files has been given back.
@@ -124,6 +128,7 @@ class DriveBackend final : public FsBackend {
   const wire::Replicator* replicator_ = nullptr;
   bool pinned_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // expires with the backend
+  ListingsAhead ahead_;
 };
 
 // The FUSE attributes of a drive entry.

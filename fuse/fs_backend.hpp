@@ -112,6 +112,9 @@ class FsBackend {
   virtual struct statvfs statfs() = 0;
   // Whether the content of a given version never changes (lets the kernel cache pages).
   virtual bool immutable() const = 0;
+  // Tells the backend how to see that the kernel has requests waiting: work it does ahead
+  // (listings a walk will want) gives way to them.
+  virtual void set_requests_waiting(std::function<bool()> waiting) { (void)waiting; }
 
   // Writing. Every write fails with Errc::ReadOnly unless writable().
   virtual bool writable() const { return false; }

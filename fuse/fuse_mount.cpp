@@ -1,5 +1,7 @@
 #include "fuse/fuse_mount.hpp"
 
+#include <poll.h>
+
 #include "fuse/fuse_operations.hpp"
 #include "fuse/open_files.hpp"
 #include "util/log.hpp"
@@ -46,6 +48,10 @@ Result<std::unique_ptr<FuseMount>> FuseMount::start(uv_loop_t* loop, FsBackend& 
     return Error::io(-rc, "polling the FUSE session of {}", o.mountpoint);
   }
   uv_poll_start(mount->poll_, UV_READABLE, on_readable);
+  backend.set_requests_waiting([fd = fuse_session_fd(mount->session_)]() {
+    pollfd readable{fd, POLLIN, 0};
+    return ::poll(&readable, 1, 0) > 0;
+  });
   log::info("fuse", "mounted at {}", o.mountpoint);  // not fsname: it holds a prefix of the key
   return mount;
 }

@@ -103,6 +103,9 @@ class Drive {
   Result<bool> written_here(std::string_view path);
   // The drive version: the metadata core's length (or the checkout's version).
   uint64_t version() const { return trie_->version(); }
+  // The versions of this drive and of the drives opened in it added up: any change to any of
+  // them makes it grow.
+  uint64_t tree_version() const;
   // The folder of the store the drive lives in.
   const std::string& store_folder() const { return store_->root(); }
   core::Core& metadata() { return *metadata_; }

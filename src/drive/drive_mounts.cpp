@@ -21,6 +21,12 @@ std::string inner_key(const std::string& key, const std::string& base) {
 
 }  // namespace
 
+uint64_t Drive::tree_version() const {
+  uint64_t sum = version();
+  for (const auto& [id, drive] : mounted_) sum += drive->tree_version();
+  return sum;
+}
+
 Result<Drive::Location> Drive::locate(std::string_view path, bool enter) {
   root_->missing_.clear();
   HM_TRY_ASSIGN(std::string key, path_to_key(path));

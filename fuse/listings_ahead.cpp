@@ -1,0 +1,108 @@
+#include "fuse/listings_ahead.hpp"
+
+#include "fuse/inode_table.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+namespace hypermount::fuse {
+
+namespace {
+
+std::string parent_of(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+}  // namespace
+
+ListingsAhead::ListingsAhead(uv_loop_t* loop, List list, Version version)
+    : idle_(new uv_idle_t), list_(std::move(list)), version_(std::move(version)) {
+  uv_idle_init(loop, idle_);
+  idle_->data = this;
+}
+
+ListingsAhead::~ListingsAhead() {
+  uv_idle_stop(idle_);
+  uv_close(reinterpret_cast<uv_handle_t*>(idle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
+}
+
+void ListingsAhead::check_version() {
+  const uint64_t now = version_();
+  if (now == at_version_) return;
+  at_version_ = now;
+  ready_.clear();
+  queue_.clear();
+  queued_.clear();
+  recent_.clear();
+  recent_order_.clear();
+}
+
+std::optional<std::vector<DirEntry>> ListingsAhead::take(const std::string& path) {
+  check_version();
+  auto it = ready_.find(path);
+  if (it == ready_.end()) return std::nullopt;
+  std::vector<DirEntry> entries = std::move(it->second);
+  ready_.erase(it);
+  ++taken_;
+  return entries;
+}
+
+void ListingsAhead::listed(const std::string& path, const std::vector<DirEntry>& entries) {
+  check_version();
+  std::vector<std::string> folders;
+  for (const DirEntry& entry : entries) {
+    if (S_ISDIR(entry.attr.mode)) folders.push_back(InodeTable::join(path, entry.name));
+  }
+  auto parent = recent_.find(parent_of(path));
+  if (path != "/" && parent != recent_.end()) {  // a walk: its folders next, then its siblings
+    std::vector<std::string> next = folders;
+    const auto& siblings = parent->second;
+    auto self = std::find(siblings.begin(), siblings.end(), path);
+    if (self != siblings.end()) next.insert(next.end(), self + 1, siblings.end());
+    // Listings made ahead that the walk went past are left behind: room for the next.
+    if (ready_.size() >= kMaxReady) ready_.clear();
+    queue_front(next);
+  }
+  if (recent_.insert_or_assign(path, std::move(folders)).second) recent_order_.push_back(path);
+  while (recent_order_.size() > kMaxRecent) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+  if (!queue_.empty() && ready_.size() < kMaxReady) {
+    uv_idle_start(idle_, [](uv_idle_t* h) { static_cast<ListingsAhead*>(h->data)->step(); });
+  }
+}
+
+void ListingsAhead::queue_front(const std::vector<std::string>& paths) {
+  for (auto it = paths.rbegin(); it != paths.rend(); ++it) {
+    if (ready_.contains(*it) || !queued_.insert(*it).second) continue;
+    queue_.push_front(*it);
+  }
+  while (queue_.size() > kMaxQueued) {
+    queued_.erase(queue_.back());
+    queue_.pop_back();
+  }
+}
+
+void ListingsAhead::step() {
+  if (waiting_ && waiting_()) return;  // this turn of the loop takes them first
+  check_version();
+  while (!queue_.empty() && ready_.size() < kMaxReady) {
+    std::string path = std::move(queue_.front());
+    queue_.pop_front();
+    queued_.erase(path);
+    if (ready_.contains(path)) continue;
+    // One listing per turn: the kernel's requests come in between. One that lacks blocks (a
+    // remote drive) is left to the walk, which fetches them when it gets there.
+    if (auto entries = list_(path)) {
+      ready_.emplace(std::move(path), std::move(*entries));
+      ++made_;
+    }
+    return;
+  }
+  uv_idle_stop(idle_);
+}
+
+}  // namespace hypermount::fuse
