@@ -174,6 +174,38 @@ struct Served {
 
 }  // namespace
 
+TEST_CASE("replicator: a group of gets reports each block once, and nothing after it is cancelled") {
+  Served served(100, 300);
+  Loop& loop = served.loop;
+  wire::Replicator& client = served.client;
+  core::Core* replica = served.replica.get();
+  std::map<uint64_t, int> reported;
+  auto note = [&reported](uint64_t block, const Status& s) {
+    CHECK(s.ok());
+    ++reported[block];
+  };
+  auto group = client.get_group(*replica, {2, 40, 41, 98}, note);
+  REQUIRE(group.ok());
+  CHECK(group->waiting == 4);
+  CHECK(client.pending_gets() == 4);
+  // A second group for a block of the first, and one the client will cancel at once.
+  auto second = client.get_group(*replica, {41, 60}, note);
+  REQUIRE(second.ok());
+  auto doomed = client.get_group(*replica, {70, 71}, [&](uint64_t block, const Status&) { ++reported[1000 + block]; });
+  REQUIRE(doomed.ok());
+  client.cancel_get(doomed->id);
+  CHECK(client.pending_gets() == 6);
+  CHECK(loop.run_until([&] { return client.pending_gets() == 0 && reported.size() == 5; }));
+  CHECK(reported == std::map<uint64_t, int>{{2, 1}, {40, 1}, {41, 2}, {60, 1}, {98, 1}});
+  CHECK_FALSE(replica->has(70));
+  CHECK_FALSE(replica->has(71));
+  // Blocks already here are left out of a group: nothing to wait for, nothing reported.
+  auto here = client.get_group(*replica, {2, 40}, note);
+  REQUIRE(here.ok());
+  CHECK(here->waiting == 0);
+  CHECK(client.pending_gets() == 0);
+}
+
 TEST_CASE("replicator: sparse gets and a range download fetch nothing else") {
   Served served(100, 300);
   Loop& loop = served.loop;
