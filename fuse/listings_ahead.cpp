@@ -32,7 +32,7 @@ void ListingsAhead::check_version() {
   const uint64_t now = version_();
   if (now == at_version_) return;
   at_version_ = now;
-  ready_.clear();
+  drop_ready();
   queue_.clear();
   queued_.clear();
   recent_.clear();
@@ -45,6 +45,7 @@ std::optional<std::vector<DirEntry>> ListingsAhead::take(const std::string& path
   if (it == ready_.end()) return std::nullopt;
   std::vector<DirEntry> entries = std::move(it->second);
   ready_.erase(it);
+  ready_entries_ -= entries.size();
   ++taken_;
   return entries;
 }
@@ -62,7 +63,7 @@ void ListingsAhead::listed(const std::string& path, const std::vector<DirEntry>&
     auto self = std::find(siblings.begin(), siblings.end(), path);
     if (self != siblings.end()) next.insert(next.end(), self + 1, siblings.end());
     // Listings made ahead that the walk went past are left behind: room for the next.
-    if (ready_.size() >= kMaxReady) ready_.clear();
+    if (!room()) drop_ready();
     queue_front(next);
   }
   if (recent_.insert_or_assign(path, std::move(folders)).second) recent_order_.push_back(path);
@@ -70,9 +71,14 @@ void ListingsAhead::listed(const std::string& path, const std::vector<DirEntry>&
     recent_.erase(recent_order_.front());
     recent_order_.pop_front();
   }
-  if (!queue_.empty() && ready_.size() < kMaxReady) {
+  if (!queue_.empty() && room()) {
     uv_idle_start(idle_, [](uv_idle_t* h) { static_cast<ListingsAhead*>(h->data)->step(); });
   }
+}
+
+void ListingsAhead::drop_ready() {
+  ready_.clear();
+  ready_entries_ = 0;
 }
 
 void ListingsAhead::queue_front(const std::vector<std::string>& paths) {
@@ -89,7 +95,7 @@ void ListingsAhead::queue_front(const std::vector<std::string>& paths) {
 void ListingsAhead::step() {
   if (waiting_ && waiting_()) return;  // this turn of the loop takes them first
   check_version();
-  while (!queue_.empty() && ready_.size() < kMaxReady) {
+  while (!queue_.empty() && room()) {
     std::string path = std::move(queue_.front());
     queue_.pop_front();
     queued_.erase(path);
@@ -97,6 +103,7 @@ void ListingsAhead::step() {
     // One listing per turn: the kernel's requests come in between. One that lacks blocks (a
     // remote drive) is left to the walk, which fetches them when it gets there.
     if (auto entries = list_(path)) {
+      ready_entries_ += entries->size();
       ready_.emplace(std::move(path), std::move(*entries));
       ++made_;
     }

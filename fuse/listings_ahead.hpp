@@ -24,8 +24,9 @@ class ListingsAhead {
   // What any change to the drive (or a drive mounted in it) makes grow.
   using Version = std::function<uint64_t()>;
 
-  // Listings ready and not yet taken, at most.
+  // Listings ready and not yet taken, at most, and their entries (about 100 bytes each).
   static constexpr size_t kMaxReady = 256;
+  static constexpr size_t kMaxReadyEntries = 1 << 17;
   // Folders waiting to be listed ahead, at most (the oldest are left out).
   static constexpr size_t kMaxQueued = 4096;
   // Folders listed lately whose subfolders a walk may open next.
@@ -54,6 +55,9 @@ class ListingsAhead {
   // Forgets everything once the drive changed.
   void check_version();
   void queue_front(const std::vector<std::string>& paths);
+  // Whether another listing may be made ahead now.
+  bool room() const { return ready_.size() < kMaxReady && ready_entries_ < kMaxReadyEntries; }
+  void drop_ready();
 
   uv_idle_t* idle_;  // freed in its close callback
   List list_;
@@ -61,6 +65,7 @@ class ListingsAhead {
   std::function<bool()> waiting_;
   uint64_t at_version_ = 0;
   std::unordered_map<std::string, std::vector<DirEntry>> ready_;
+  size_t ready_entries_ = 0;
   std::deque<std::string> queue_;
   std::unordered_set<std::string> queued_;
   // Folder -> its subfolders, for the folders listed lately (oldest first in recent_order_).
