@@ -50,7 +50,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::start(uv_loop_t* loop, FsBackend& 
   uv_poll_start(mount->poll_, UV_READABLE, on_readable);
   backend.set_requests_waiting([fd = fuse_session_fd(mount->session_)]() {
     pollfd readable{fd, POLLIN, 0};
-    return ::poll(&readable, 1, 0) > 0;
+    return ::poll(&readable, 1, 0) > 0 && (readable.revents & POLLIN) != 0;
   });
   log::info("fuse", "mounted at {}", o.mountpoint);  // not fsname: it holds a prefix of the key
   return mount;
@@ -102,6 +102,7 @@ void FuseMount::stop() {
     poll_ = nullptr;
   }
   if (session_ != nullptr) {
+    backend_.set_requests_waiting(nullptr);  // the descriptor it polls closes here
     alive_.reset();
     if (mounted_) fuse_session_unmount(session_);
     mounted_ = false;

@@ -28,10 +28,19 @@ ListingsAhead::~ListingsAhead() {
   uv_close(reinterpret_cast<uv_handle_t*>(idle_), [](uv_handle_t* h) { delete reinterpret_cast<uv_idle_t*>(h); });
 }
 
+void ListingsAhead::set_requests_waiting(std::function<bool()> waiting) {
+  waiting_ = std::move(waiting);
+  if (!waiting_) forget();
+}
+
 void ListingsAhead::check_version() {
   const uint64_t now = version_();
   if (now == at_version_) return;
   at_version_ = now;
+  forget();
+}
+
+void ListingsAhead::forget() {
   drop_ready();
   queue_.clear();
   queued_.clear();

@@ -37,8 +37,9 @@ class ListingsAhead {
   ListingsAhead(const ListingsAhead&) = delete;
   ListingsAhead& operator=(const ListingsAhead&) = delete;
 
-  // While `waiting` holds (the kernel has requests for us), nothing is listed ahead.
-  void set_requests_waiting(std::function<bool()> waiting) { waiting_ = std::move(waiting); }
+  // While `waiting` holds (the kernel has requests for us), nothing is listed ahead. Null: the
+  // kernel is gone (unmounted), and so is everything listed or to be listed ahead.
+  void set_requests_waiting(std::function<bool()> waiting);
   // The listing of `path` made ahead at the drive's current version, taken out (nullopt if none).
   std::optional<std::vector<DirEntry>> take(const std::string& path);
   // `path` was just listed as `entries`. When its parent was listed lately (a walk goes down),
@@ -52,12 +53,14 @@ class ListingsAhead {
  private:
   // Lists the next queued folder; stops the idle handle when nothing is left or room is.
   void step();
-  // Forgets everything once the drive changed.
+  // forget() once the drive changed.
   void check_version();
   void queue_front(const std::vector<std::string>& paths);
   // Whether another listing may be made ahead now.
   bool room() const { return ready_.size() < kMaxReady && ready_entries_ < kMaxReadyEntries; }
   void drop_ready();
+  // Drops everything listed, to be listed, or listed lately.
+  void forget();
 
   uv_idle_t* idle_;  // freed in its close callback
   List list_;

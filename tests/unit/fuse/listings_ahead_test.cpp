@@ -122,6 +122,16 @@ TEST_CASE("nothing is listed ahead while the kernel has requests waiting") {
   CHECK(f.ahead->made() == next.size());
 }
 
+TEST_CASE("once the kernel is gone (unmounted) nothing more is listed ahead") {
+  Fixture f;
+  std::string first;
+  after_first(f, first);
+  f.open_dir(first);
+  f.ahead->set_requests_waiting(nullptr);
+  uv_run(&f.loop, UV_RUN_DEFAULT);  // returns: the idle handle stops with nothing queued
+  CHECK(f.ahead->made() == 0);
+}
+
 TEST_CASE("a folder that cannot be listed is left out") {
   Fixture f;
   auto root = Fixture::names(f.open_dir("/"));
