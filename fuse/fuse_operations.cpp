@@ -185,9 +185,7 @@ void fill_dir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_fi
   FuseMount& m = mount_of(req);
   auto dot_ino = [&](size_t i) -> uint64_t {
     if (i == 0) return ino;
-    size_t slash = handle->path.rfind('/');
-    std::string parent = slash == 0 || slash == std::string::npos ? "/" : handle->path.substr(0, slash);
-    return m.inodes().find(parent).value_or(InodeTable::kUnknownIno);
+    return m.inodes().find(InodeTable::parent(handle->path)).value_or(InodeTable::kUnknownIno);
   };
   // Not zeroed: only the `used` bytes the entries fill are sent.
   auto buf = std::make_unique_for_overwrite<char[]>(size);

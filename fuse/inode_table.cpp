@@ -42,6 +42,11 @@ std::string InodeTable::join(const std::string& parent, const std::string& name)
   return parent == "/" ? "/" + name : parent + "/" + name;
 }
 
+std::string InodeTable::parent(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
 uint64_t InodeTable::new_number(const std::string& path, uint64_t identity) const {
   if (!forgotten_.empty()) {
     if (auto it = forgotten_.find(path); it != forgotten_.end() && it->second.identity == identity &&

@@ -49,6 +49,8 @@ class InodeTable {
 
   // The child path of `name` in the folder `parent` ("/" joins without doubling).
   static std::string join(const std::string& parent, const std::string& name);
+  // The folder holding `path` ("/" for the root and its entries).
+  static std::string parent(const std::string& path);
 
  private:
   struct Node {

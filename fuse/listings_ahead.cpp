@@ -8,15 +8,6 @@
 
 namespace hypermount::fuse {
 
-namespace {
-
-std::string parent_of(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
-
-}  // namespace
-
 ListingsAhead::ListingsAhead(uv_loop_t* loop, List list, Version version)
     : idle_(new uv_idle_t), list_(std::move(list)), version_(std::move(version)) {
   uv_idle_init(loop, idle_);
@@ -65,7 +56,7 @@ void ListingsAhead::listed(const std::string& path, const std::vector<DirEntry>&
   for (const DirEntry& entry : entries) {
     if (S_ISDIR(entry.attr.mode)) folders.push_back(InodeTable::join(path, entry.name));
   }
-  auto parent = recent_.find(parent_of(path));
+  auto parent = recent_.find(InodeTable::parent(path));
   if (path != "/" && parent != recent_.end()) {  // a walk: its folders next, then its siblings
     std::vector<std::string> next = folders;
     const auto& siblings = parent->second;
@@ -104,21 +95,21 @@ void ListingsAhead::queue_front(const std::vector<std::string>& paths) {
 void ListingsAhead::step() {
   if (waiting_ && waiting_()) return;  // this turn of the loop takes them first
   check_version();
-  while (!queue_.empty() && room()) {
-    std::string path = std::move(queue_.front());
-    queue_.pop_front();
-    queued_.erase(path);
-    if (ready_.contains(path)) continue;
-    // One listing per turn: the kernel's requests come in between. One that lacks blocks (a
-    // remote drive) is left to the walk, which fetches them when it gets there.
-    if (auto entries = list_(path)) {
-      ready_entries_ += entries->size();
-      ready_.emplace(std::move(path), std::move(*entries));
-      ++made_;
-    }
+  if (queue_.empty() || !room()) {
+    uv_idle_stop(idle_);
     return;
   }
-  uv_idle_stop(idle_);
+  // A queued folder is never ready (queue_front leaves those out; only this makes them).
+  std::string path = std::move(queue_.front());
+  queue_.pop_front();
+  queued_.erase(path);
+  // One listing per turn: the kernel's requests come in between. One that lacks blocks (a
+  // remote drive) is left to the walk, which fetches them when it gets there.
+  if (auto entries = list_(path)) {
+    ready_entries_ += entries->size();
+    ready_.emplace(std::move(path), std::move(*entries));
+    ++made_;
+  }
 }
 
 }  // namespace hypermount::fuse
