@@ -18,7 +18,10 @@
 # Beside ours: the fetch batches (about one round trip each) and blocks the case took, from the
 # mount's user.hypermount.fetches. Beside JS: the blocks it downloaded; through the proxy also its
 # time in round trips (time / (2 x DELAY_MS), an upper bound). Ratio: JS time / ours (above 1:
-# ours faster). A JS case that passes JS_TIMEOUT shows as "> JS_TIMEOUT s (timed out)".
+# ours faster). A JS case that passes JS_TIMEOUT shows as "> JS_TIMEOUT s (timed out)". Our cat
+# and clone rates from our own server are also held to the single-core BLAKE2b figure measured
+# just before and just after each (bench/append_bench --blake2b): the machine's speed drifts
+# within a run. (From the JS server, its CPU is the limit.)
 # Not part of the test verdict; the binary is used as built (this script does not compile).
 # usage (root): bash bench/remote_run.sh [BUILD_DIR] [FOLDER_ENTRIES] [TREE DxSxF] [FILE_MIB]
 #   (defaults: build, 10000, 100x10x100, 256; FILE_MIB 0: no /big, no read or clone figures)
@@ -343,6 +346,24 @@ ours_clone() {
   fi
   rm -rf "$FS/clone"
 }
+# blake_now : the single-core BLAKE2b figure (MB/s, 64 KiB chunks) measured now, or nothing
+blake_now() { [ -x "$build/bench/append_bench" ] && "$build/bench/append_bench" --blake2b 256 2>/dev/null || true; }
+# beside CASE... : runs CASE between two BLAKE2b figures (the machine's speed drifts within a run,
+# so the ceiling a rate is held to is the one measured beside it); sets BLAKE_BEFORE, BLAKE_AFTER
+beside() {
+  BLAKE_BEFORE=$(blake_now)
+  "$@"
+  BLAKE_AFTER=$(blake_now)
+}
+# blake_line MB : the line of our rate (MB megabytes in OURS_S seconds) over the BLAKE2b figures
+# measured beside it
+blake_line() {
+  [ -n "$OURS_S" ] && [ -n "$BLAKE_BEFORE" ] && [ -n "$BLAKE_AFTER" ] || return 0
+  local rate ceiling
+  rate=$(div "$1" "$OURS_S" 0) ceiling=$(div $((BLAKE_BEFORE + BLAKE_AFTER)) 2 0)
+  printf '%-34s %sx (%s MB/s over %s MB/s, the mean of %s just before and %s just after)\n' \
+    "  ours / single-core BLAKE2b:" "$(div "$rate" "$ceiling" 2)" "$rate" "$ceiling" "$BLAKE_BEFORE" "$BLAKE_AFTER"
+}
 # clone_line LABEL [PRINT] : the figure of the last ours_clone and JS clone, printed by PRINT
 # (figure, or own_figure)
 clone_line() {
@@ -439,12 +460,14 @@ ours_case find "$SPORT" "lines . $tree_entries" find MNT/tree
 use_js find
 own_figure "find /tree cold ($tree_files files)" "$(ours_text)" "$(js_text)" "$(ratio)"
 if [ "$file_mib" -gt 0 ]; then
-  ours_case cat "$SPORT" "lines ^${big_bytes}[[:space:]]bytes 1" sh -c "dd if=MNT/big of=/dev/null bs=1M 2>&1"
+  beside ours_case cat "$SPORT" "lines ^${big_bytes}[[:space:]]bytes 1" sh -c "dd if=MNT/big of=/dev/null bs=1M 2>&1"
   use_js cat
   own_figure "cat /big ($file_mib MiB) cold" "$(rate_text "$OURS_S" "$(ours_text)")" "$(rate_text "$JS_S" "$(js_text)")" "$(ratio)"
-  ours_clone "$SPORT"
+  blake_line "$mb"
+  beside ours_clone "$SPORT"
   use_js clone
   clone_line "clone of the content core" own_figure
+  blake_line "$(div "${content_bytes:-0}" 1000000 3)"
 fi
 proxy_start
 ours_case ls-delay "$PPORT" "lines ^- $folder_entries" ls -l "MNT/f$folder_entries"

@@ -9,6 +9,7 @@
 #include "wire/replicator.hpp"
 
 #include <functional>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -28,6 +29,28 @@ struct TrieExtensionAnswer {
 // not decode).
 TrieExtensionAnswer answer_trie_extension(core::Core& core, ByteView payload);
 
+// The same answer a cache message at a time, so that a server can go on serving between them
+// (an iteration's 2,176 blocks take tens of milliseconds to read). The core must outlive it;
+// the trie is read at the asker's version, which later appends leave as it was.
+class TrieQueryAnswer {
+ public:
+  // Nothing to answer (empty() at once) for anything but a get or an iterator with a key.
+  TrieQueryAnswer(core::Core& core, ByteView payload);
+  ~TrieQueryAnswer();
+  TrieQueryAnswer(const TrieQueryAnswer&) = delete;
+  TrieQueryAnswer& operator=(const TrieQueryAnswer&) = delete;
+
+  // The next cache message (128 blocks, fewer at the end), reading on as far as it needs; an
+  // empty message once everything is named.
+  Bytes next_message();
+  // Blocks read here so far.
+  size_t blocks_read() const;
+
+ private:
+  struct Walk;
+  std::unique_ptr<Walk> walk_;
+};
+
 // The message asking peers for the blocks `query` reads (a get or an iterator).
 Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query);
 
@@ -35,10 +58,11 @@ Bytes trie_query_message(const drive::MissingBlocks::TrieQuery& query);
 std::vector<uint64_t> cached_blocks(ByteView payload);
 
 // Announces the extension on the channels of `metadata` (added to `replicator`; both outlive
-// the handler), answers each request with answer_trie_extension (a peer that had 32 iterators'
+// the handler), answers each request as answer_trie_extension does, in order, a cache message
+// per turn of the loop so that requests are served in between (a peer that had 32 iterators'
 // worth of blocks read for it is answered again at 8 iterators' worth a second: past that it
-// requests the blocks itself), and hands the blocks a peer's cache message names to
-// `on_cache` (when given).
+// requests the blocks itself; at most 1,024 requests wait), and hands the blocks a peer's cache
+// message names to `on_cache` (when given).
 Status answer_trie_extension_on(wire::Replicator& replicator, core::Core& metadata,
                                 std::function<void(std::vector<uint64_t>)> on_cache = {});
 

@@ -92,6 +92,8 @@ class Replicator : public ConnectionHandler {
   Replicator(const Replicator&) = delete;
   Replicator& operator=(const Replicator&) = delete;
 
+  uv_loop_t* loop() const { return loop_; }
+
   // Replicates `core` with every current and future peer. Borrowed: it must outlive the
   // replicator. Error::exists if a core with that discovery key is already added.
   Status add_core(core::Core& core, CoreOptions options);
