@@ -58,7 +58,7 @@ struct Fetcher::Batch {
   uint64_t waiting = 0;  // blocks of its groups not here yet
   uint64_t arrived = 0;
   uint64_t number = 0;      // its place among the batches that asked the network (the debug log)
-  uint64_t started_ms = 0;  // loop time it was sent
+  uint64_t started_ns = 0;  // when it was sent (uv_hrtime: the loop's time is that of its turn's start)
   std::vector<crypto::PublicKey> walks;  // metadata cores whose walk this listing batch is in
   std::optional<Error> failure;  // set when the batch could not be sent; reported by the timer
   uv_timer_t* timer = nullptr;  // freed in its close callback
@@ -286,7 +286,7 @@ void Fetcher::start_batch(const drive::MissingBlocks& missing, bool resumed, Don
   } else if (batch.waiting > 0) {
     log::debug("node", "fetch of {} blocks peers named", batch.waiting);
   }
-  if (batch.waiting > 0) batch.started_ms = uv_now(loop_);
+  if (batch.waiting > 0) batch.started_ns = uv_hrtime();
   if (failure) {
     cancel_gets(batch);
     batch.failure = std::move(failure);
@@ -342,7 +342,7 @@ void Fetcher::finish(uint64_t batch_id, Result<uint64_t> outcome) {
   state_->batches.erase(it);
   if (batch->number > 0) {
     log::debug("node", "fetch batch {}: {} blocks arrived in {} ms", batch->number, batch->arrived,
-               uv_now(loop_) - batch->started_ms);
+               (uv_hrtime() - batch->started_ns) / 1000000);
   }
   for (const auto& key : batch->walks) walks_[key].last_ms = uv_now(loop_);
   // Whatever is still wanted leaves the replicator's tables now.
