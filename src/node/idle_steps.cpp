@@ -20,11 +20,8 @@ void IdleSteps::add(Step step) {
 }
 
 void IdleSteps::step() {
-  if (jobs_.empty()) {
-    uv_idle_stop(idle_);
-    return;
-  }
-  // Held outside the queue while it runs: a step may add jobs.
+  // The handle runs only while a job is queued (stopped below once none is). The job is held
+  // outside the queue while it runs: a step may add jobs.
   Step job = std::move(jobs_.front());
   jobs_.pop_front();
   if (job()) jobs_.push_front(std::move(job));

@@ -34,7 +34,8 @@ TrieExtensionAnswer answer_trie_extension(core::Core& core, ByteView payload);
 // the trie is read at the asker's version, which later appends leave as it was.
 class TrieQueryAnswer {
  public:
-  // Nothing to answer (empty() at once) for anything but a get or an iterator with a key.
+  // Nothing to answer (next_message() empty at once) for anything but a get or an iterator
+  // with a key.
   TrieQueryAnswer(core::Core& core, ByteView payload);
   ~TrieQueryAnswer();
   TrieQueryAnswer(const TrieQueryAnswer&) = delete;
